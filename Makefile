@@ -1,0 +1,73 @@
+# virtualis.aurora developer entry points. `make demo` and `make test` are all a fresh clone needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT        := $(abspath .)
+VENV        := $(ROOT)/.venv
+PY          := $(VENV)/bin/python
+BASE_PYTHON ?= python3
+COLL_LINK   := .collections/ansible_collections/virtualis/aurora
+SANITY_TREE := .build/ansible_collections/virtualis/aurora
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export LAB_REQUIRED ?= 1
+
+.PHONY: help apt venv collection-link lab-up lab-down lab-status unit sanity lint functional test demo clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+apt:  ## install the Debian packages the lab needs (only those missing)
+	@missing=$$(grep -Ev '^\s*(#|$$)' tests/lab/apt-packages.txt | while read -r p; do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' || echo "$$p"; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing $$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "apt: run as root (or install: $$missing)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "apt: all lab packages present"; fi
+
+$(VENV)/.stamp: requirements-dev.txt
+	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.stamp collection-link  ## create .venv with the pinned tools
+
+collection-link:
+	@mkdir -p $(dir $(COLL_LINK)) && ln -sfn $(ROOT) $(COLL_LINK)
+
+lab-up: apt venv  ## start the local lab (moto, PostgreSQL with TLS, Exasol nodes, Exasol emulation)
+	$(PY) tests/lab/lab.py up
+
+lab-down:  ## stop every lab process and remove its mounts
+	@if [ -x $(PY) ]; then $(PY) tests/lab/lab.py down; else $(BASE_PYTHON) tests/lab/lab.py down; fi
+
+lab-status:  ## show what the lab runs
+	@$(PY) tests/lab/lab.py status
+
+unit: venv  ## unit tests (no lab)
+	$(PY) -m pytest -q tests/unit
+
+sanity: venv  ## ansible-test sanity on a copy of the tracked tree (no ignore file)
+	@rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
+	@git ls-files -co --exclude-standard | grep -v '^tests/lab/state/' | tar -cf - -T - | tar -xf - -C $(SANITY_TREE)
+	cd $(SANITY_TREE) && git init -q . && git add -A >/dev/null && \
+	  ansible-test sanity --local --python 3.11 --color no --exclude tests/lab/ --exclude tests/functional/ --exclude tests/bench/
+
+lint: venv  ## ansible-lint, production profile
+	ansible-lint --profile production --offline
+
+functional: lab-up  ## tests against the running lab
+	$(PY) -m pytest -q tests/functional
+
+test: apt venv  ## set-up plus every test (what CI runs)
+	$(MAKE) unit
+	$(MAKE) sanity
+	$(MAKE) lint
+	$(MAKE) functional
+
+demo: lab-up  ## set-up plus the main job, end to end, on the local lab
+	$(PY) tests/lab/lab.py status
+
+clean: lab-down
+	rm -rf .build .collections .pytest_cache

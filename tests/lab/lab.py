@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""The local lab: the whole world of virtualis.aurora on one machine.
+
+`lab.py up|down|status`. Components live in `components/<name>.py`, are started in the order of
+COMPONENTS and stopped in reverse. Each exposes:
+
+    up(lab) -> dict      start (or find running) and return its part of lab.json
+    down(lab) -> None    stop what it started (by pid) and undo its mounts
+    status(lab) -> str   one line per process, for `lab.py status`
+
+`lab.json` (tests/lab/state/lab.json, ignored by git) is the merge of every component's dict.
+"""
+import argparse
+import importlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+STATE_DIR = os.environ.get("LAB_STATE_DIR", os.path.join(HERE, "state"))
+COMPONENTS = ["ca", "moto", "postgres", "bundle", "nodes", "bucketfs", "exaoperation", "exasol_db"]
+
+
+class LabError(Exception):
+    """A failure with a message that names the fix."""
+
+
+class Lab:
+    """What components share: paths, settings, the state file and process bookkeeping."""
+
+    def __init__(self, state_dir=STATE_DIR):
+        self.root = ROOT
+        self.here = HERE
+        self.state_dir = state_dir
+        self.pid_dir = os.path.join(state_dir, "pids")
+        self.log_dir = os.path.join(state_dir, "logs")
+        self.state_file = os.path.join(state_dir, "lab.json")
+        self.python = sys.executable
+        os.makedirs(self.pid_dir, exist_ok=True)
+        os.makedirs(self.log_dir, exist_ok=True)
+        os.chmod(state_dir, 0o700)
+        self.state = self.load()
+
+    # settings -------------------------------------------------------------------------
+    @staticmethod
+    def setting(name, default):
+        """A lab setting from the environment (LAB_NODES, LAB_EXASOL_VERSION, ...)."""
+        return os.environ.get(name, default)
+
+    def path(self, *parts):
+        return os.path.join(self.state_dir, *parts)
+
+    # state file -----------------------------------------------------------------------
+    def load(self):
+        try:
+            with open(self.state_file) as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return {}
+
+    def save(self):
+        tmp = self.state_file + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(self.state, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.replace(tmp, self.state_file)
+
+    # processes ------------------------------------------------------------------------
+    def pidfile(self, name):
+        return os.path.join(self.pid_dir, name + ".pid")
+
+    def pid(self, name):
+        try:
+            with open(self.pidfile(name)) as handle:
+                return int(handle.read().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def alive(self, name):
+        pid = self.pid(name)
+        if pid is None:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with open("/proc/%d/stat" % pid) as handle:  # a zombie is not alive
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+    def spawn(self, name, argv, env=None, cwd=None):
+        """Start a daemon in its own session, log to logs/<name>.log, remember its pid."""
+        log = open(os.path.join(self.log_dir, name + ".log"), "ab")
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env=env, cwd=cwd, start_new_session=True)
+        log.close()
+        with open(self.pidfile(name), "w") as handle:
+            handle.write(str(proc.pid))
+        return proc.pid
+
+    def stop(self, name, timeout=10):
+        """Stop a process started by spawn(): SIGTERM to its process group, then SIGKILL."""
+        pid = self.pid(name)
+        if pid is not None and self.alive(name):
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(pid, sig)
+                except ProcessLookupError:
+                    break
+                deadline = time.time() + timeout
+                while time.time() < deadline and self.alive(name):
+                    time.sleep(0.05)
+                if not self.alive(name):
+                    break
+        try:
+            os.unlink(self.pidfile(name))
+        except FileNotFoundError:
+            pass
+
+    @staticmethod
+    def port_open(host, port):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex((host, port)) == 0
+
+    def require_free(self, host, port, what):
+        if self.port_open(host, port):
+            raise LabError("%s: %s:%d is already in use by another program; stop it or set the "
+                           "lab's port variable (see tests/lab/README.md)" % (what, host, port))
+
+    def wait_port(self, host, port, what, timeout=30, name=None):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.port_open(host, port):
+                return
+            if name and not self.alive(name):
+                raise LabError("%s exited during start; see %s" % (what, os.path.join(self.log_dir, name + ".log")))
+            time.sleep(0.1)
+        raise LabError("%s did not listen on %s:%d within %ds; see %s" % (
+            what, host, port, timeout, self.log_dir))
+
+
+def components():
+    sys.path.insert(0, HERE)
+    found = []
+    for name in COMPONENTS:
+        try:
+            found.append((name, importlib.import_module("components." + name)))
+        except ModuleNotFoundError as exc:
+            if exc.name != "components." + name:
+                raise
+    return found
+
+
+def cmd_up(lab):
+    started = time.time()
+    for name, comp in components():
+        part = comp.up(lab)
+        lab.state.update(part or {})
+        lab.save()
+    print("lab up in %.1fs; state in %s" % (time.time() - started, lab.state_file))
+
+
+def cmd_down(lab):
+    for name, comp in reversed(components()):
+        try:
+            comp.down(lab)
+        except Exception as exc:  # keep stopping the rest
+            print("lab down: %s: %s" % (name, exc), file=sys.stderr)
+    for pidfile in os.listdir(lab.pid_dir):
+        lab.stop(pidfile[:-4])
+    if os.path.exists(lab.state_file):
+        os.unlink(lab.state_file)
+    print("lab down")
+
+
+def cmd_status(lab):
+    for name, comp in components():
+        print("%-13s %s" % (name, comp.status(lab)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "down", "status"])
+    args = parser.parse_args()
+    try:
+        {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](Lab())
+    except LabError as exc:
+        print("lab %s: %s" % (args.command, exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
