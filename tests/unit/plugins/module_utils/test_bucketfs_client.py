@@ -1,0 +1,136 @@
+"""BucketFSClient against a local fake BucketFS: streaming, comparison, retries, errors."""
+import hashlib
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fake_bucketfs import FakeBucketFS  # noqa: E402
+
+from ansible_collections.virtualis.aurora.plugins.module_utils import _bucketfs  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import (  # noqa: E402
+    BucketFSClient,
+    BucketFSError,
+)
+
+
+@pytest.fixture
+def fake(tmp_path):
+    with FakeBucketFS(str(tmp_path / "bucket")) as server:
+        yield server
+
+
+def client(fake, password="wpw", **kw):
+    kw.setdefault("sleep", lambda s: None)
+    return BucketFSClient(fake.url, "default", "w", password, retries=kw.pop("retries", 3), **kw)
+
+
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_upload_streams_and_returns_sha(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(_bucketfs, "CHUNK_SIZE", 1000)
+    data = os.urandom(10500)
+    src = write(tmp_path, "a.jar", data)
+    bfs = client(fake)
+    assert bfs.upload("jars/a.jar", src) == hashlib.sha256(data).hexdigest()
+    assert open(fake.file("jars/a.jar"), "rb").read() == data
+    assert bfs.bytes_sent == len(data)
+    assert bfs.list() == {"jars/a.jar"}
+
+
+def test_compare_states(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(_bucketfs, "CHUNK_SIZE", 100)
+    data = os.urandom(1000)
+    src = write(tmp_path, "a", data)
+    bfs = client(fake)
+    assert bfs.compare("x", src) == ("absent", None)
+    fake.put("x", data)
+    assert bfs.compare("x", src) == ("same", hashlib.sha256(data).hexdigest())
+    fake.put("x", data[:-1] + b"!")  # same size, last chunk differs
+    assert bfs.compare("x", src)[0] == "different"
+    fake.put("x", data + b"more")  # size differs: decided from Content-Length
+    assert bfs.compare("x", src) == ("different", None)
+    state, remote = bfs.compare("x", src, full_hash=True)
+    assert (state, remote) == ("different", hashlib.sha256(data + b"more").hexdigest())
+    assert bfs.bytes_sent == 0
+
+
+def test_retries_5xx_then_succeeds(fake, tmp_path):
+    slept = []
+    fake.fail_next = 2
+    src = write(tmp_path, "a", b"hello")
+    bfs = client(fake, sleep=slept.append)
+    bfs.upload("a", src)
+    assert slept == [0.5, 1.0]
+    assert open(fake.file("a"), "rb").read() == b"hello"
+
+
+def test_gives_up_after_retries_with_clear_message(fake, tmp_path):
+    fake.fail_next = 100
+    src = write(tmp_path, "a", b"hello")
+    with pytest.raises(BucketFSError, match=r"gave up after 4 attempts: BucketFS answered 500"):
+        client(fake).upload("a", src)
+    assert len(fake.requests) == 4
+    assert not os.path.exists(fake.file("a"))
+
+
+def test_dropped_connection_is_retried(fake, tmp_path):
+    fake.drop_next = 1
+    src = write(tmp_path, "a", b"hello")
+    client(fake).upload("a", src)
+    assert open(fake.file("a"), "rb").read() == b"hello"
+
+
+def test_wrong_password_is_not_retried(fake, tmp_path):
+    src = write(tmp_path, "a", b"hello")
+    with pytest.raises(BucketFSError, match="wrong user or password for bucket default") as err:
+        client(fake, password="nope").upload("a", src)
+    assert err.value.status == 401
+    assert len(fake.requests) == 1
+    assert "nope" not in str(err.value)
+
+
+def test_missing_bucket_is_404(fake, tmp_path):
+    bfs = BucketFSClient(fake.url, "nosuch", "w", "wpw", sleep=lambda s: None)
+    with pytest.raises(BucketFSError, match="bucket nosuch does not exist"):
+        bfs.list()
+
+
+def test_read_user_cannot_write(fake, tmp_path):
+    src = write(tmp_path, "a", b"hello")
+    bfs = BucketFSClient(fake.url, "default", "r", "rpw", sleep=lambda s: None)
+    with pytest.raises(BucketFSError, match="403"):
+        bfs.upload("a", src)
+
+
+def test_server_down(tmp_path):
+    src = write(tmp_path, "a", b"hello")
+    bfs = BucketFSClient("http://127.0.0.1:1", "default", "w", "x", retries=2, sleep=lambda s: None)
+    with pytest.raises(BucketFSError, match=r"Could not upload .* gave up after 3 attempts: .*refused"):
+        bfs.upload("a", src)
+
+
+def test_delete_and_wait_visible(fake, tmp_path):
+    fake.put("d/x", b"1")
+    bfs = client(fake)
+    assert bfs.exists("/d/x")
+    bfs.delete("d/x")
+    bfs.delete("d/x")  # a missing file is not an error
+    assert bfs.wait_visible("d/x", present=False, timeout=1)
+    assert not bfs.wait_visible("d/x", present=True, timeout=0)
+
+
+def test_addresses_and_url_checks():
+    bfs = BucketFSClient("https://h:2581", "default", "w", "p", service="bfs1")
+    assert bfs.file_url("/jars/a b.jar") == "https://h:2581/default/jars/a%20b.jar"
+    assert bfs.udf_path("jars/a.jar") == "/buckets/bfs1/default/jars/a.jar"
+    with pytest.raises(BucketFSError, match="must not carry credentials"):
+        BucketFSClient("http://w:secret@h:2580", "default", "w", "p")
+    with pytest.raises(BucketFSError, match="http\\(s\\)://HOST:PORT"):
+        BucketFSClient("ftp://h", "default", "w", "p")
