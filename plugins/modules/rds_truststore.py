@@ -1,0 +1,539 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) virtualis.aurora contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: rds_truststore
+short_description: Put a CA bundle (the Amazon RDS one) into Java truststores, fast and atomically
+version_added: 0.1.0
+description:
+  - Adds every certificate of a PEM bundle (RSA and EC) to one or more Java truststores, under a
+    stable alias derived from the certificate, and optionally removes the certificates it added
+    earlier that the bundle no longer holds.
+  - Can discover the truststores of the script-language containers (SLC) of an Exasol data node.
+  - JKS stores are read and written by the module itself, without a JVM. PKCS12 stores need two
+    C(keytool) runs when they change (one to read, one to write) and one when they do not,
+    whatever the number of certificates.
+  - Idempotent by SHA-256 fingerprint, a certificate already in the store under any alias is not
+    added again.
+  - Every store is replaced atomically (temporary file in the same directory, fsync, rename), with
+    its owner, group and mode kept. The SELinux context is not restored (out of scope).
+  - The whole bundle and every store are read and checked before the first store is written; bad
+    input fails with a message naming the file and the certificate, and changes nothing.
+  - Runs on the managed node with the Python standard library only (Python 3.6 and later).
+author:
+  - virtualis.aurora developers
+extends_documentation_fragment:
+  - virtualis.aurora.attributes
+  - virtualis.aurora.attributes.check_mode
+  - virtualis.aurora.attributes.diff_mode
+  - virtualis.aurora.attributes.idempotent
+  - virtualis.aurora.attributes.platform
+options:
+  src:
+    description:
+      - Path of the PEM bundle on the managed node.
+      - Exactly one of O(src) and O(content) is required.
+    type: path
+  content:
+    description:
+      - The PEM bundle as text.
+      - Exactly one of O(src) and O(content) is required.
+    type: str
+  truststores:
+    description:
+      - Truststore files to manage, for example the central C(/etc/pki/ca-trust/extracted/java/cacerts).
+      - Each must exist. Stores found by O(discover) are added to this list; a file listed twice is
+        handled once.
+    type: list
+    elements: path
+    default: []
+  discover:
+    description:
+      - Also manage every truststore that matches O(discover_patterns) below O(discover_root).
+      - A match that is an absolute symbolic link is resolved inside its script-language
+        container (the C(ScriptLanguages-*) directory of the path), never on the host.
+    type: bool
+    default: false
+  discover_patterns:
+    description:
+      - Glob patterns of script-language container truststores, used with O(discover).
+    type: list
+    elements: str
+    default:
+      - /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/jre/lib/security/cacerts
+      - /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts
+      - /exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts
+  discover_root:
+    description:
+      - Directory the O(discover_patterns) are relative to.
+    type: path
+    default: /
+  discover_required:
+    description:
+      - Fail when O(discover) finds no truststore.
+    type: bool
+    default: true
+  store_password:
+    description:
+      - Password of the truststores. It reaches C(keytool) through the environment, never the
+        command line.
+    type: str
+    default: changeit
+  store_type:
+    description:
+      - Type of the truststores. V(auto) detects it from the file.
+    type: str
+    choices: [auto, jks, pkcs12]
+    default: auto
+  alias_prefix:
+    description:
+      - Prefix of the aliases this module gives to certificates. O(purge) and O(state=absent)
+        only ever remove entries whose alias starts with it.
+    type: str
+    default: rds-
+  state:
+    description:
+      - V(present) adds the bundle's certificates that are missing.
+      - V(absent) removes the bundle's certificates that carry O(alias_prefix).
+    type: str
+    choices: [present, absent]
+    default: present
+  purge:
+    description:
+      - With O(state=present), also remove entries whose alias starts with O(alias_prefix) and
+        whose certificate is not in the bundle (certificates AWS has rotated out). Entries with
+        other aliases are never touched.
+    type: bool
+    default: false
+  include_expired:
+    description:
+      - Also add certificates that have expired. By default they are skipped with a warning.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Keep a timestamped copy of each store before it is changed.
+    type: bool
+    default: false
+  keytool:
+    description:
+      - Path of C(keytool), used for PKCS12 stores only. By default the first on E(PATH), then
+        C(/usr/lib/jvm/*/bin/keytool).
+    type: path
+  java_security:
+    description:
+      - C(java.security) file whose C(jdk.certpath.disabledAlgorithms) decides which keys are
+        reported as weak. By default the file of the JDK the store belongs to, else the system
+        JDKs' files.
+    type: path
+notes:
+  - The module warns, and lists in RV(weak_keys), certificates whose key a C(java.security) next to
+    the store (or on the system) would reject through C(jdk.certpath.disabledAlgorithms), for
+    example C(RSA keySize < 1024). Rules limited by C(jdkCA), C(usage) or C(denyAfter) are not
+    evaluated.
+  - A run killed between writing the temporary file and renaming it leaves a hidden
+    C(.<store>.*.tmp) file next to the store; the store itself is always the old or the new one.
+seealso:
+  - name: Amazon RDS certificate bundles
+    description: Where AWS publishes the bundles.
+    link: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html
+  - module: community.general.java_cert
+"""
+
+EXAMPLES = r"""
+- name: Trust the RDS CA bundle in the central store and every script-language container
+  virtualis.aurora.rds_truststore:
+    src: /tmp/global-bundle.pem
+    truststores:
+      - /etc/pki/ca-trust/extracted/java/cacerts
+    discover: true
+    purge: true
+    store_password: "{{ exasol_truststore_password }}"
+
+- name: Remove the certificates of an old bundle again
+  virtualis.aurora.rds_truststore:
+    src: /tmp/rds-combined-ca-bundle.pem
+    truststores:
+      - /etc/pki/ca-trust/extracted/java/cacerts
+    state: absent
+    include_expired: true
+
+- name: A PKCS12 store, bundle given as text, with a backup
+  virtualis.aurora.rds_truststore:
+    content: "{{ lookup('ansible.builtin.file', 'global-bundle.pem') }}"
+    truststores:
+      - /opt/app/truststore.p12
+    store_type: pkcs12
+    backup: true
+"""
+
+RETURN = r"""
+stores:
+  description: One entry per truststore handled.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The truststore as listed or discovered.
+      type: str
+      sample: /etc/pki/ca-trust/extracted/java/cacerts
+    resolved_path:
+      description: The file actually written (symbolic links resolved, inside the container for SLC stores).
+      type: str
+      sample: /usr/opt/EXASuite-7/.../ScriptLanguages-release-standard-exasol-7.1.0-1.0.0/etc/ssl/certs/java/cacerts
+    type:
+      description: Store type.
+      type: str
+      sample: jks
+    added:
+      description: Number of certificates added (or that would be, in check mode).
+      type: int
+      sample: 108
+    removed:
+      description: Number of entries removed.
+      type: int
+      sample: 0
+    unchanged:
+      description: Number of bundle certificates already present (under any alias).
+      type: int
+      sample: 0
+    added_aliases:
+      description: Aliases added.
+      type: list
+      elements: str
+      sample: [rds-amazon-rds-eu-central-1-root-ca-rsa2048-g1-3f1a2b3c]
+    removed_aliases:
+      description: Aliases removed.
+      type: list
+      elements: str
+      sample: []
+    changed:
+      description: Whether this store changed.
+      type: bool
+      sample: true
+    backup_file:
+      description: The backup copy, when O(backup) was set and the store changed.
+      type: str
+      sample: /etc/pki/ca-trust/extracted/java/cacerts.12345.2026-11-27@14:00:00~
+    jvm_starts:
+      description: How many times C(keytool) ran for this store (0 for JKS).
+      type: int
+      sample: 0
+    seconds:
+      description: Time spent reading and writing this store.
+      type: float
+      sample: 0.031
+discovered:
+  description: Truststores found by O(discover).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - /usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/ScriptLanguages-release-standard-exasol-7.1.0-1.0.0/usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts
+certificates:
+  description: Number of distinct certificates in the bundle, and how many are used.
+  returned: always
+  type: dict
+  contains:
+    bundle:
+      description: Distinct certificates in the bundle.
+      type: int
+    used:
+      description: Certificates applied (expired ones excluded unless O(include_expired)).
+      type: int
+  sample: {bundle: 108, used: 108}
+skipped_expired:
+  description: Subjects of expired certificates that were skipped.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Amazon RDS ap-east-1 CA"]
+weak_keys:
+  description: Certificates a C(java.security) would reject, with the rule and the file.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {certificate: "Old CA", key: "RSA 1024", rule: "RSA keySize < 1024", java_security: /etc/java-11-openjdk/security/java.security, store: /etc/pki/ca-trust/extracted/java/cacerts}
+seconds:
+  description: Module run time, in seconds.
+  returned: always
+  type: float
+  sample: 0.12
+"""
+
+import datetime
+import fnmatch
+import glob
+import os
+import re
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.virtualis.aurora.plugins.module_utils import _java_security
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
+    Entry, KeystoreError, Store, resolve_in_root)
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import CertificateError, parse_pem_bundle
+
+DEFAULT_PATTERNS = [
+    "/usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/jre/lib/security/cacerts",
+    "/usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
+    "/exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
+]
+CONTAINER_DIR = "ScriptLanguages-*"
+
+
+# the bundle -------------------------------------------------------------------------------------
+def load_bundle(module):
+    """Distinct certificates of the bundle (first occurrence wins), in bundle order."""
+    src = module.params["src"]
+    if src is not None:
+        try:
+            with open(src, "rb") as handle:
+                data = handle.read()
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="Could not read the bundle %s: %s" % (src, to_native(exc)))
+        source = src
+    else:
+        data, source = module.params["content"], "the bundle given as content"
+    try:
+        certificates = parse_pem_bundle(data, source)
+    except CertificateError as exc:
+        module.fail_json(msg=to_native(exc))
+    distinct = {}
+    for cert in certificates:
+        distinct.setdefault(cert.sha256, cert)
+    return [c for c in certificates if distinct.get(c.sha256) is c]
+
+
+def make_alias(prefix, cert, taken):
+    """`<prefix><cn slug>-<fingerprint prefix>`, lengthening the fingerprint part on a clash."""
+    slug = re.sub(r"[^a-z0-9]+", "-", cert.common_name.lower()).strip("-")[:80] or "certificate"
+    for length in (8, 16, 64):
+        alias = "%s%s-%s" % (prefix.lower(), slug, cert.sha256[:length])
+        if taken.get(alias, cert.sha256) == cert.sha256:
+            return alias
+    return alias
+
+
+# the stores -------------------------------------------------------------------------------------
+def container_root(path):
+    """The ScriptLanguages-* directory a path lies in, or None."""
+    parts = path.split(os.sep)
+    for index in range(len(parts) - 1, 0, -1):
+        if fnmatch.fnmatch(parts[index], CONTAINER_DIR):
+            return os.sep.join(parts[:index + 1])
+    return None
+
+
+def discover_stores(patterns, root):
+    found = []
+    for pattern in patterns:
+        found.extend(sorted(glob.glob(os.path.join(root, pattern.lstrip("/")))))
+    return sorted(set(found))
+
+
+def resolve_store(path):
+    """(file to write, container root or None): container symlinks resolve inside the container."""
+    croot = container_root(os.path.abspath(path))
+    if croot:
+        return resolve_in_root(path, croot), croot
+    return os.path.realpath(path), None
+
+
+def load_stores(module, paths):
+    """Read every store once; a file reached by two paths is handled once."""
+    stores, seen = [], {}
+    for path in paths:
+        try:
+            resolved, croot = resolve_store(path)
+        except KeystoreError as exc:
+            module.fail_json(msg=to_native(exc))
+        if resolved in seen:
+            continue
+        if not os.path.exists(resolved):
+            module.fail_json(msg="truststore %s does not exist%s" % (
+                path, "" if resolved == path else " (resolves to %s)" % resolved))
+        started = time.time()
+        store = Store(resolved, module.params["store_type"], module.params["store_password"], module.params["keytool"])
+        try:
+            store.load()
+        except KeystoreError as exc:
+            module.fail_json(msg="Could not read truststore %s: %s" % (path, to_native(exc)))
+        store.listed_path, store.container_root, store.seconds = path, croot, time.time() - started
+        seen[resolved] = store
+        stores.append(store)
+    return stores
+
+
+# the plan ---------------------------------------------------------------------------------------
+def plan_store(store, certs, bundle_fps, params):
+    """(entries after, added entries, removed entries, unchanged count) for one store."""
+    prefix = params["alias_prefix"].lower()
+    ours = [e for e in store.entries if e.trusted and e.alias.lower().startswith(prefix)]
+    if params["state"] == "absent":
+        removed = [e for e in ours if e.sha256 in bundle_fps]
+        return [e for e in store.entries if e not in removed], [], removed, 0
+    removed = [e for e in ours if e.sha256 not in bundle_fps] if params["purge"] else []
+    present = set(e.sha256 for e in store.entries if e.trusted and e not in removed)
+    taken = dict((e.alias.lower(), e.sha256) for e in store.entries if e not in removed)
+    added, now = [], int(time.time() * 1000)
+    for cert in certs:
+        if cert.sha256 in present:
+            continue
+        alias = make_alias(prefix, cert, taken)
+        taken[alias] = cert.sha256
+        added.append(Entry(alias, now, der=cert.der))
+    after = [e for e in store.entries if e not in removed] + added
+    return after, added, removed, len(certs) - len(added)
+
+
+def store_diff(store, after, prefix, touched):
+    def lines(entries):
+        return "".join("%s %s\n" % (e.alias, e.sha256) for e in sorted(entries, key=lambda e: e.alias)
+                       if e.alias.lower().startswith(prefix) or id(e) in touched)
+    return {"before_header": store.listed_path, "after_header": store.listed_path,
+            "before": lines(store.entries), "after": lines(after)}
+
+
+def weak_keys(stores, certs, params):
+    """Certificates that the java.security governing each store would reject."""
+    found, rules_cache = [], {}
+    for store in stores:
+        files = [params["java_security"]] if params["java_security"] else _java_security.candidate_files(
+            store.path, store.container_root, resolve_in_root)
+        for java_security in files:
+            if java_security not in rules_cache:
+                try:
+                    rules_cache[java_security] = _java_security.disabled_rules(java_security)
+                except (IOError, OSError):
+                    rules_cache[java_security] = []
+            for cert in certs:
+                rule = _java_security.rejected_by(cert, rules_cache[java_security])
+                if rule:
+                    found.append({"certificate": cert.common_name, "key": cert.key_text, "rule": rule,
+                                  "java_security": java_security, "store": store.listed_path})
+    return found
+
+
+# main -------------------------------------------------------------------------------------------
+def argument_spec():
+    return dict(
+        src=dict(type="path"),
+        content=dict(type="str"),
+        truststores=dict(type="list", elements="path", default=[]),
+        discover=dict(type="bool", default=False),
+        discover_patterns=dict(type="list", elements="str", default=DEFAULT_PATTERNS),
+        discover_root=dict(type="path", default="/"),
+        discover_required=dict(type="bool", default=True),
+        store_password=dict(type="str", default="changeit", no_log=True),
+        store_type=dict(type="str", default="auto", choices=["auto", "jks", "pkcs12"]),
+        alias_prefix=dict(type="str", default="rds-"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        purge=dict(type="bool", default=False),
+        include_expired=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        keytool=dict(type="path"),
+        java_security=dict(type="path"),
+    )
+
+
+def select_certificates(module, certs):
+    """Drop expired certificates unless asked; warn naming them."""
+    if module.params["include_expired"] or module.params["state"] == "absent":
+        return certs, []
+    now = datetime.datetime.utcnow()
+    expired = [c for c in certs if c.expired(now)]
+    if expired:
+        module.warn("Skipped %d expired certificate(s) of the bundle (include_expired=false): %s" % (
+            len(expired), "; ".join("%s (expired %s)" % (c.common_name, c.not_after.date()) for c in expired)))
+    return [c for c in certs if c not in expired], [c.common_name for c in expired]
+
+
+def collect_store_paths(module):
+    params, discovered = module.params, []
+    if params["discover"]:
+        discovered = discover_stores(params["discover_patterns"], params["discover_root"])
+        if not discovered and params["discover_required"]:
+            module.fail_json(msg="discover found no truststore under %s matching %s (set discover_required=false "
+                             "to allow this)" % (params["discover_root"], ", ".join(params["discover_patterns"])),
+                             discovered=[])
+    paths = list(params["truststores"]) + [p for p in discovered if p not in params["truststores"]]
+    if not paths:
+        module.fail_json(msg="no truststore to manage: give truststores and/or discover=true", discovered=discovered)
+    return paths, discovered
+
+
+def apply_plans(module, plans):
+    """Check every changing store can be written, then write them; returns the backups."""
+    problems = [store.writable_error() for store, plan in plans if plan[1] or plan[2]]
+    problems = [p for p in problems if p]
+    if problems:
+        module.fail_json(msg="Nothing was changed: %s" % "; ".join(problems))
+    backups, written = {}, []
+    for store, plan in plans:
+        if not (plan[1] or plan[2]):
+            continue
+        started = time.time()
+        try:
+            if module.params["backup"]:
+                backups[store.path] = module.backup_local(store.path)
+            store.save(plan[0])
+        except (KeystoreError, IOError, OSError) as exc:
+            module.fail_json(msg="Could not write truststore %s: %s (stores already written: %s)" % (
+                store.path, to_native(exc), ", ".join(written) or "none"), exception=traceback.format_exc())
+        store.seconds += time.time() - started
+        written.append(store.path)
+    return backups
+
+
+def store_result(store, plan, backups):
+    after, added, removed, unchanged = plan
+    result = dict(path=store.listed_path, resolved_path=store.path, type=store.type, added=len(added),
+                  removed=len(removed), unchanged=unchanged, added_aliases=[e.alias for e in added],
+                  removed_aliases=[e.alias for e in removed], changed=bool(added or removed),
+                  jvm_starts=store.keytool.runs if store.keytool else 0, seconds=round(store.seconds, 3))
+    if store.path in backups:
+        result["backup_file"] = backups[store.path]
+    return result
+
+
+def main():
+    started = time.time()
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[("src", "content")], required_one_of=[("src", "content")])
+    params = module.params
+    bundle = load_bundle(module)
+    certs, skipped = select_certificates(module, bundle)
+    paths, discovered = collect_store_paths(module)
+    stores = load_stores(module, paths)
+    bundle_fps = set(c.sha256 for c in bundle)
+    plans = [(store, plan_store(store, certs, bundle_fps, params)) for store in stores]
+    changed = any(plan[1] or plan[2] for store, plan in plans)
+    weak = weak_keys(stores, certs, params) if params["state"] == "present" else []
+    for item in weak:
+        module.warn("%s (%s) would be rejected by '%s' (jdk.certpath.disabledAlgorithms in %s) for store %s" % (
+            item["certificate"], item["key"], item["rule"], item["java_security"], item["store"]))
+    prefix = params["alias_prefix"].lower()
+    diff = [store_diff(store, plan[0], prefix, set(id(e) for e in plan[1] + plan[2])) for store, plan in plans]
+    backups = apply_plans(module, plans) if changed and not module.check_mode else {}
+    module.exit_json(changed=changed, stores=[store_result(s, p, backups) for s, p in plans], discovered=discovered,
+                     certificates=dict(bundle=len(bundle), used=len(certs)), skipped_expired=skipped,
+                     weak_keys=weak, diff=diff, seconds=round(time.time() - started, 3))
+
+
+if __name__ == "__main__":
+    main()
