@@ -2,27 +2,19 @@
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
-MODULE = os.path.join(ROOT, "plugins", "modules", "exasol_bucketfs_upload.py")
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fake_bucketfs import FakeBucketFS  # noqa: E402
+from module_runner import run_module as run_any  # noqa: E402
 
 
 def run_module(tmp_path, check=False, diff=True, **args):
-    """Run the module in a child process; returns its JSON result."""
-    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff, retries=args.get("retries", 2))
-    path = tmp_path / "args.json"
-    path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
-    proc = subprocess.run([sys.executable, MODULE, str(path)], capture_output=True, text=True, env=env)
-    return json.loads(proc.stdout)
+    args.setdefault("retries", 2)
+    return run_any("exasol_bucketfs_upload", tmp_path, check=check, diff=diff, **args)
 
 
 @pytest.fixture

@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) virtualis.aurora contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: jar_info
+short_description: Check that a file is a Java archive and read its version from the manifest
+version_added: 0.1.0
+description:
+  - Reads a local file on the machine the task runs on and checks that it is a jar, that is a zip
+    archive (it starts with the zip magic C(PK\\x03\\x04)) that contains C(META-INF/MANIFEST.MF).
+  - Returns the main attributes of the manifest and the version, taken from C(Implementation-Version),
+    else C(Bundle-Version), else C(Specification-Version).
+  - With O(min_version) it fails when the jar is older, for example to refuse a PostgreSQL JDBC driver
+    older than 42.2.6.
+  - Uses only the Python standard library (C(zipfile)).
+author:
+  - virtualis.aurora developers
+extends_documentation_fragment:
+  - virtualis.aurora.attributes
+  - virtualis.aurora.attributes.info_module
+options:
+  path:
+    description: The file to inspect.
+    type: path
+    required: true
+  min_version:
+    description:
+      - Fail unless the jar's version is at least this one. Versions compare by their leading
+        dotted numbers, so C(42.2.6.jre7) counts as C(42.2.6).
+    type: str
+  title:
+    description:
+      - Fail unless the manifest's C(Implementation-Title) or C(Bundle-Name) contains this text
+        (case-insensitive), for example C(PostgreSQL JDBC).
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Refuse a PostgreSQL JDBC driver older than 42.2.6
+  virtualis.aurora.jar_info:
+    path: /var/cache/drivers/postgresql-42.7.4.jar
+    min_version: 42.2.6
+    title: PostgreSQL JDBC
+  register: driver_jar
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+version:
+  description: Version from the manifest, or null when the manifest has none.
+  returned: success
+  type: str
+  sample: 42.5.5
+title:
+  description: C(Implementation-Title) or C(Bundle-Name) of the manifest, or null.
+  returned: success
+  type: str
+  sample: PostgreSQL JDBC Driver
+manifest:
+  description: The main section of C(META-INF/MANIFEST.MF), attribute name to value.
+  returned: success
+  type: dict
+  sample: {Implementation-Version: 42.5.5, Main-Class: org.postgresql.util.PGJDBCMain}
+sha256:
+  description: sha256 of the file.
+  returned: success
+  type: str
+  sample: 2d1f1c5d9ab2e9d1f26bd4ca56ef1bd7fc54a3ea33bb7d1b1d0c3e0ac7a4cd22
+size:
+  description: Size of the file in bytes.
+  returned: success
+  type: int
+  sample: 1027073
+"""
+
+import os
+import re
+import zipfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+ZIP_MAGIC = b"PK\x03\x04"
+MANIFEST = "META-INF/MANIFEST.MF"
+VERSION_KEYS = ("Implementation-Version", "Bundle-Version", "Specification-Version")
+
+
+def parse_manifest(text):
+    """The main section of a manifest: 'Name: value' lines, continuation lines start with a space."""
+    attributes, last = {}, None
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line:
+            break  # the main section ends at the first empty line
+        if line.startswith(" ") and last:
+            attributes[last] += line[1:]
+        elif ":" in line:
+            last, value = line.split(":", 1)
+            attributes[last] = value.strip()
+    return attributes
+
+
+def read_manifest(path):
+    """The manifest's attributes; raises ValueError with a reason when path is not a jar."""
+    with open(path, "rb") as handle:
+        if handle.read(4) != ZIP_MAGIC:
+            raise ValueError("%s is not a jar: it does not start with the zip signature" % path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(MANIFEST)
+    except KeyError:
+        raise ValueError("%s is not a jar: it has no %s" % (path, MANIFEST))
+    except zipfile.BadZipfile as exc:
+        raise ValueError("%s is not a jar: %s" % (path, exc))
+    return parse_manifest(data.decode("utf-8", "replace"))
+
+
+def numeric_version(text):
+    """(42, 2, 6) for '42.2.6.jre7'; None when text does not start with a number."""
+    match = re.match(r"\s*(\d+(?:\.\d+)*)", text or "")
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
+def check_requirements(module, path, version, title):
+    wanted = module.params["min_version"]
+    if wanted:
+        have = numeric_version(version)
+        if have is None:
+            module.fail_json(msg="%s has no version in its manifest; %s or newer is required" % (path, wanted))
+        if have < numeric_version(wanted):
+            module.fail_json(msg="%s is version %s, older than the %s required" % (path, version, wanted),
+                             version=version)
+    needle = module.params["title"]
+    if needle and needle.lower() not in (title or "").lower():
+        module.fail_json(msg="%s is %r, not a %s jar" % (path, title, needle), title=title)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(path=dict(type="path", required=True), min_version=dict(type="str"),
+                           title=dict(type="str")),
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    if not os.path.isfile(path):
+        module.fail_json(msg="%s does not exist or is not a regular file" % path)
+    if module.params["min_version"] and numeric_version(module.params["min_version"]) is None:
+        module.fail_json(msg="min_version must start with a number, got %r" % module.params["min_version"])
+    try:
+        manifest = read_manifest(path)
+    except (IOError, OSError, ValueError) as exc:
+        module.fail_json(msg=str(exc))
+    version = next((manifest[key] for key in VERSION_KEYS if manifest.get(key)), None)
+    title = manifest.get("Implementation-Title") or manifest.get("Bundle-Name")
+    check_requirements(module, path, version, title)
+    module.exit_json(changed=False, version=version, title=title, manifest=manifest,
+                     sha256=module.sha256(path), size=os.path.getsize(path))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""Run a module of this checkout the way Ansible does (a child process with JSON args)."""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def run_module(name, tmp_path, check=False, diff=True, **args):
+    """Run plugins/modules/<name>.py with args; returns its JSON result."""
+    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    path = os.path.join(str(tmp_path), "args-%s.json" % name)
+    with open(path, "w") as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
+    module = os.path.join(ROOT, "plugins", "modules", name + ".py")
+    proc = subprocess.run([sys.executable, module, path], capture_output=True, text=True, env=env)
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError("module %s printed no JSON: %s %s" % (name, proc.stdout, proc.stderr))
