@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,11 @@ class LabError(Exception):
     """A failure with a message that names the fix."""
 
 
+if __name__ == "__main__":
+    # components do `from lab import LabError`: make that the class this script raises and catches
+    sys.modules.setdefault("lab", sys.modules[__name__])
+
+
 class Lab:
     """What components share: paths, settings, the state file and process bookkeeping."""
 
@@ -43,7 +49,9 @@ class Lab:
         self.python = sys.executable
         os.makedirs(self.pid_dir, exist_ok=True)
         os.makedirs(self.log_dir, exist_ok=True)
-        os.chmod(state_dir, 0o700)
+        # 0711: others may traverse (the lab's PostgreSQL runs as `postgres`) but not list;
+        # lab.json and keys are 0600 themselves.
+        os.chmod(state_dir, 0o711)
         self.state = self.load()
 
     # settings -------------------------------------------------------------------------
@@ -93,11 +101,19 @@ class Lab:
         with open("/proc/%d/stat" % pid) as handle:  # a zombie is not alive
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
 
-    def spawn(self, name, argv, env=None, cwd=None):
-        """Start a daemon in its own session, log to logs/<name>.log, remember its pid."""
+    def spawn(self, name, argv, env=None, cwd=None, user=None):
+        """Start a daemon in its own session, log to logs/<name>.log, remember its pid.
+
+        `user` (an OS user name) runs it as that user with that user's primary group only.
+        """
         log = open(os.path.join(self.log_dir, name + ".log"), "ab")
+        ids = {}
+        if user is not None:
+            import pwd
+            entry = pwd.getpwnam(user)
+            ids = dict(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                env=env, cwd=cwd, start_new_session=True)
+                                env=env, cwd=cwd, start_new_session=True, **ids)
         log.close()
         with open(self.pidfile(name), "w") as handle:
             handle.write(str(proc.pid))
@@ -123,6 +139,19 @@ class Lab:
             pass
 
     @staticmethod
+    def require_program(program, package):
+        """The absolute path of `program` (a path or a name on PATH), or a LabError naming the package."""
+        found = program if os.path.isabs(program) and os.access(program, os.X_OK) else shutil.which(program)
+        if not found:
+            raise LabError("%s not found: install the Debian package %s (`make apt`, or "
+                           "`apt-get install %s`)" % (program, package, package))
+        return found
+
+    def stale(self, name):
+        """True when a pidfile exists but its process is gone (a half-started or crashed lab)."""
+        return self.pid(name) is not None and not self.alive(name)
+
+    @staticmethod
     def port_open(host, port):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.settimeout(0.5)
@@ -145,10 +174,14 @@ class Lab:
             what, host, port, timeout, self.log_dir))
 
 
-def components():
-    sys.path.insert(0, HERE)
+def components(only=None):
+    """(name, module) of every component present, in start order; `only` limits them (a dev aid)."""
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
     found = []
     for name in COMPONENTS:
+        if only and name not in only:
+            continue
         try:
             found.append((name, importlib.import_module("components." + name)))
         except ModuleNotFoundError as exc:
@@ -157,21 +190,34 @@ def components():
     return found
 
 
-def cmd_up(lab):
+def cmd_up(lab, only=None):
     started = time.time()
-    for name, comp in components():
-        part = comp.up(lab)
+    for name, comp in components(only):
+        begun = time.time()
+        try:
+            part = comp.up(lab)
+        except LabError as exc:
+            raise LabError("%s: %s" % (name, exc))
+        except Exception as exc:
+            if os.environ.get("LAB_DEBUG"):
+                raise
+            raise LabError("%s failed (%s: %s); the lab is half-started: run `make lab-down`, "
+                           "then `make lab-up` (logs in %s)" % (name, type(exc).__name__, exc, lab.log_dir))
         lab.state.update(part or {})
         lab.save()
+        print("  %-13s %5.1fs  %s" % (name, time.time() - begun, comp.status(lab)))
     print("lab up in %.1fs; state in %s" % (time.time() - started, lab.state_file))
 
 
-def cmd_down(lab):
-    for name, comp in reversed(components()):
+def cmd_down(lab, only=None):
+    for name, comp in reversed(components(only)):
         try:
             comp.down(lab)
         except Exception as exc:  # keep stopping the rest
             print("lab down: %s: %s" % (name, exc), file=sys.stderr)
+    if only:
+        print("lab down (%s)" % ", ".join(sorted(only)))
+        return
     for pidfile in os.listdir(lab.pid_dir):
         lab.stop(pidfile[:-4])
     if os.path.exists(lab.state_file):
@@ -179,17 +225,20 @@ def cmd_down(lab):
     print("lab down")
 
 
-def cmd_status(lab):
-    for name, comp in components():
+def cmd_status(lab, only=None):
+    for name, comp in components(only):
         print("%-13s %s" % (name, comp.status(lab)))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--only", help="comma-separated components (a development aid; "
+                        "`up` still needs the ones before them)")
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
     try:
-        {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](Lab())
+        {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](Lab(), only)
     except LabError as exc:
         print("lab %s: %s" % (args.command, exc), file=sys.stderr)
         return 1

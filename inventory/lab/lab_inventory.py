@@ -1,0 +1,62 @@
+#!/usr/bin/env python
+"""Ansible inventory of the local lab, read from tests/lab/state/lab.json (`make lab-up` writes it).
+
+Group `exasol_nodes`: every lab node, reached over SSH with the lab's key and known_hosts (host keys
+are checked). Group var `lab` (on `all`): the whole lab.json, for roles and tests that need the
+lab's endpoints. With no lab up, the inventory is empty.
+"""
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_STATE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "lab", "state")
+
+
+def host_vars(node):
+    """Connection variables for one node of lab.json."""
+    return {
+        "ansible_host": node["address"],
+        "ansible_port": node["port"],
+        "ansible_user": node["user"],
+        "ansible_ssh_private_key_file": node["ssh_key"],
+        "ansible_ssh_common_args": "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes "
+                                   "-o IdentitiesOnly=yes" % node["known_hosts"],
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "lab_node": node,
+    }
+
+
+def inventory(lab):
+    """The --list answer for a lab.json dict (empty groups when the lab is not up)."""
+    nodes = lab.get("nodes", [])
+    result = {
+        "_meta": {"hostvars": dict((node["name"], host_vars(node)) for node in nodes)},
+        "all": {"children": ["exasol_nodes", "ungrouped"]},
+        "exasol_nodes": {"hosts": [node["name"] for node in nodes]},
+    }
+    if lab:
+        result["all"]["vars"] = {"lab": lab}
+    return result
+
+
+def load(state_dir):
+    try:
+        with open(os.path.join(state_dir, "lab.json")) as handle:
+            return json.load(handle)
+    except (IOError, OSError):
+        return {}
+
+
+def main(argv):
+    if len(argv) > 1 and argv[1] == "--host":
+        print("{}")  # everything is in _meta
+        return 0
+    print(json.dumps(inventory(load(os.environ.get("LAB_STATE_DIR", DEFAULT_STATE))), indent=1, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,378 @@
+"""Exasol data nodes for the lab: N real sshd, each in its own mount namespace.
+
+Node i (1..LAB_NODES, default 3, at most 32) is `/usr/sbin/sshd -D` on 127.0.1.<i>:2222, started by
+`unshare --mount --propagation private`, which then bind-mounts the node's private tree
+(state/nodes/<name>/root/...) over /etc/pki/ca-trust, /usr/opt and /exa, and a directory holding
+`cacerts -> /etc/pki/ca-trust/extracted/java/cacerts` over /etc/ssl/certs/java (so the node's JDK
+uses the central store, as on Exasol's CentOS nodes, and the host's own JDK store is never touched).
+Logins: root with the lab's ed25519 key; host keys are checked against the lab's known_hosts.
+
+Truststores are seeded once from the machine's JDK `cacerts` (JKS and one PKCS12 conversion) and
+copied: node 2, 5, 8... keep a PKCS12 central store; node 3, 6, 9... have the SLC `cacerts` as an
+absolute symlink to /etc/ssl/certs/java/cacerts, meant to be resolved inside the container root.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+from lab import LabError
+
+MAX_NODES = 32
+STORE_PASSWORD = "changeit"  # the JDK default, like real nodes; not a secret
+CENTRAL = "/etc/pki/ca-trust/extracted/java/cacerts"
+SLC_ROOT = ("/usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/"
+            "ScriptLanguages-release-standard-exasol-7.1.0-1.0.0")
+SLC_JDK_CACERTS = "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts"
+UBUNTU_CACERTS = "/etc/ssl/certs/java/cacerts"
+BUCKETFS_DIR = "/exa/data/bucketfs/bfsdefault/.dest/default"
+MOUNTS = ("/etc/pki/ca-trust", "/usr/opt", "/exa")
+JAVA_CERTS_DIR = "/etc/ssl/certs/java"
+SSHD = "/usr/sbin/sshd"
+PRIVSEP_DIR = "/run/sshd"
+
+# Runs inside the new mount namespace: $1 = node root on the host, $2 = sshd_config, $3 = sshd.
+NODE_SCRIPT = r"""set -e
+mount --bind "$1/etc/pki/ca-trust" /etc/pki/ca-trust
+mount --bind "$1/usr/opt" /usr/opt
+mount --bind "$1/exa" /exa
+if [ -d /etc/ssl/certs/java ]; then mount --bind "$1/etc/ssl/certs/java" /etc/ssl/certs/java; fi
+exec "$3" -D -e -f "$2"
+"""
+
+SSHD_CONFIG = """# written by tests/lab/components/nodes.py for lab node {name}
+ListenAddress {address}:{port}
+HostKey {host_key}
+PidFile none
+AuthorizedKeysFile {authorized_keys}
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+# the lab sets the modes of its key files itself; the checkout may live under a 1777 directory
+StrictModes no
+UseDNS no
+MaxStartups 200:30:400
+MaxSessions 100
+PrintMotd no
+Subsystem sftp internal-sftp
+SetEnv LAB_NODE={name}
+LogLevel INFO
+"""
+
+
+# --- settings and names -----------------------------------------------------------------------
+def node_count(lab):
+    raw = lab.setting("LAB_NODES", "3")
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_NODES:
+        raise LabError("LAB_NODES=%r: give a number from 1 to %d" % (raw, MAX_NODES))
+    return count
+
+
+def layout(index):
+    """What node <index> looks like: pure, so that it is unit-tested."""
+    name = "node%d" % index
+    pkcs12 = index % 3 == 2
+    symlinked_slc = index % 3 == 0
+    slc_cacerts = "%s/%s" % (SLC_ROOT, SLC_JDK_CACERTS)
+    resolved = "%s%s" % (SLC_ROOT, UBUNTU_CACERTS) if symlinked_slc else slc_cacerts
+    return {"name": name, "truststore_type": "PKCS12" if pkcs12 else "JKS",
+            "slc_symlink": symlinked_slc, "slc_truststores": [slc_cacerts],
+            "slc_truststores_resolved": [resolved]}
+
+
+def _net(lab):
+    return lab.setting("LAB_NODES_NET", "127.0.1"), int(lab.setting("LAB_NODES_PORT", "2222"))
+
+
+def _base(lab, *parts):
+    return lab.path("nodes", *parts)
+
+
+def _pidname(name):
+    return "node-" + name
+
+
+# --- one-time material: client key, seed stores, mount points ----------------------------------
+def _client_key(lab):
+    ssh_dir = _base(lab, "ssh")
+    key = os.path.join(ssh_dir, "id_ed25519")
+    if not os.path.exists(key):
+        os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
+        keygen = lab.require_program("ssh-keygen", "openssh-client")
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "virtualis-aurora-lab", "-f", key],
+                       check=True)
+        shutil.copyfile(key + ".pub", os.path.join(ssh_dir, "authorized_keys"))
+        os.chmod(os.path.join(ssh_dir, "authorized_keys"), 0o600)
+    return key
+
+
+def _jdk_cacerts(lab):
+    candidates = [lab.setting("LAB_JDK_CACERTS", ""), UBUNTU_CACERTS]
+    keytool = shutil.which("keytool")
+    if keytool:
+        candidates.append(os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(keytool))),
+                                       "lib", "security", "cacerts"))
+    for path in candidates:
+        if path and os.path.isfile(path):
+            return path
+    raise LabError("no JDK cacerts found (tried %s): install the Debian package "
+                   "openjdk-17-jdk-headless (`make apt`)" % ", ".join(c for c in candidates if c))
+
+
+def _keytool_convert(keytool, source, source_type, target, target_type):
+    env = dict(os.environ, LAB_STOREPASS=STORE_PASSWORD)
+    done = subprocess.run([keytool, "-importkeystore", "-noprompt", "-srckeystore", source,
+                           "-srcstoretype", source_type, "-srcstorepass:env", "LAB_STOREPASS",
+                           "-destkeystore", target, "-deststoretype", target_type,
+                           "-deststorepass:env", "LAB_STOREPASS"], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise LabError("keytool could not convert %s to %s: %s" % (source, target_type, done.stderr.strip()))
+
+
+def _seed_stores(lab):
+    """JKS and PKCS12 copies of the JDK cacerts, made once (one keytool JVM at most per format)."""
+    seed = _base(lab, "seed")
+    jks, p12 = os.path.join(seed, "cacerts.jks"), os.path.join(seed, "cacerts.p12")
+    if os.path.exists(jks) and os.path.exists(p12):
+        return {"JKS": jks, "PKCS12": p12}
+    keytool = lab.require_program("keytool", "openjdk-17-jdk-headless")
+    os.makedirs(seed, exist_ok=True)
+    source = _jdk_cacerts(lab)
+    with open(source, "rb") as handle:
+        is_jks = handle.read(4) == b"\xfe\xed\xfe\xed"
+    if is_jks:
+        shutil.copyfile(source, jks)
+    else:
+        _keytool_convert(keytool, source, "PKCS12", jks, "JKS")
+    _keytool_convert(keytool, jks, "JKS", p12, "PKCS12")
+    return {"JKS": jks, "PKCS12": p12}
+
+
+def _created_record(lab):
+    return _base(lab, "created-on-host.json")
+
+
+def _ensure_host_dirs(lab):
+    """Mount points (and sshd's privilege separation dir) on the host; remember what we created."""
+    created = []
+    for path in MOUNTS + (PRIVSEP_DIR,):
+        missing = []
+        probe = path
+        while not os.path.exists(probe):
+            missing.append(probe)
+            probe = os.path.dirname(probe)
+        if missing:
+            os.makedirs(path, mode=0o755)
+            created.extend(reversed(missing))  # parents first
+    if created:
+        record = _created_record(lab)
+        previous = _read_json(record, [])
+        with open(record, "w") as handle:
+            json.dump(previous + created, handle)
+
+
+def _read_json(path, default):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return default
+
+
+def _remove_host_dirs(lab):
+    """rmdir what _ensure_host_dirs created, children first, only while empty."""
+    left = []
+    for path in reversed(_read_json(_created_record(lab), [])):
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            left.append(path)
+    if left:
+        print("lab down: nodes: left %s on the host (not empty)" % ", ".join(left))
+
+
+# --- per node ---------------------------------------------------------------------------------
+def _copy(source, target):
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(source, target)
+    os.chmod(target, 0o644)
+
+
+def _prepare_node(lab, index, seeds, keygen):
+    spec = layout(index)
+    node_dir = _base(lab, spec["name"])
+    root = os.path.join(node_dir, "root")
+    trust = os.path.join(root, "etc/pki/ca-trust")
+    for sub in ("source/anchors", "source/blocklist", "extracted/pem", "extracted/openssl"):
+        os.makedirs(os.path.join(trust, sub), exist_ok=True)
+    _copy(seeds[spec["truststore_type"]], root + CENTRAL)
+    slc = root + SLC_ROOT
+    if spec["slc_symlink"]:
+        _copy(seeds["JKS"], slc + UBUNTU_CACERTS)
+        link = os.path.join(slc, SLC_JDK_CACERTS)
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(UBUNTU_CACERTS, link)
+    else:
+        _copy(seeds["JKS"], os.path.join(slc, SLC_JDK_CACERTS))
+    os.makedirs(root + BUCKETFS_DIR, exist_ok=True)
+    java_dir = root + JAVA_CERTS_DIR
+    os.makedirs(java_dir, exist_ok=True)
+    os.symlink(CENTRAL, os.path.join(java_dir, "cacerts"))
+    host_key = os.path.join(node_dir, "ssh_host_ed25519_key")
+    subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", spec["name"], "-f", host_key], check=True)
+    address, port = _address(lab, index)
+    with open(os.path.join(node_dir, "sshd_config"), "w") as handle:
+        handle.write(SSHD_CONFIG.format(name=spec["name"], address=address, port=port, host_key=host_key,
+                                        authorized_keys=_base(lab, "ssh", "authorized_keys")))
+
+
+def _address(lab, index):
+    net, port = _net(lab)
+    return "%s.%d" % (net, index), port
+
+
+def _write_known_hosts(lab, count):
+    lines = []
+    for index in range(1, count + 1):
+        address, port = _address(lab, index)
+        with open(_base(lab, layout(index)["name"], "ssh_host_ed25519_key.pub")) as handle:
+            key_type, key = handle.read().split()[:2]
+        lines.append("[%s]:%d %s %s\n" % (address, port, key_type, key))
+    path = _base(lab, "ssh", "known_hosts")
+    with open(path, "w") as handle:
+        handle.writelines(lines)
+    return path
+
+
+def _mount_ns(pid):
+    try:
+        return os.readlink("/proc/%d/ns/mnt" % pid)
+    except OSError:
+        return None
+
+
+def _start(lab, index, unshare):
+    name = layout(index)["name"]
+    node_dir = _base(lab, name)
+    lab.spawn(_pidname(name), [unshare, "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+                               NODE_SCRIPT, "lab-" + name, os.path.join(node_dir, "root"),
+                               os.path.join(node_dir, "sshd_config"), SSHD])
+
+
+def _part(lab, count):
+    nodes = []
+    for index in range(1, count + 1):
+        spec = layout(index)
+        address, port = _address(lab, index)
+        nodes.append({
+            "name": spec["name"], "address": address, "port": port, "user": "root",
+            "ssh_key": _base(lab, "ssh", "id_ed25519"), "known_hosts": _base(lab, "ssh", "known_hosts"),
+            "root": _base(lab, spec["name"], "root"), "central_truststore": CENTRAL,
+            "truststore_type": spec["truststore_type"], "slc_truststores": spec["slc_truststores"],
+            "slc_truststores_resolved": spec["slc_truststores_resolved"], "store_password": STORE_PASSWORD,
+            "bucketfs_dir": BUCKETFS_DIR,
+        })
+    return {"nodes": nodes}
+
+
+def _running(lab):
+    """Names of nodes with a pidfile, split into alive and dead."""
+    alive, dead = [], []
+    for entry in sorted(os.listdir(lab.pid_dir)):
+        if entry.startswith("node-") and entry.endswith(".pid"):
+            name = entry[5:-4]
+            (alive if lab.alive(_pidname(name)) else dead).append(name)
+    return alive, dead
+
+
+def up(lab):
+    count = node_count(lab)
+    wanted = [layout(i)["name"] for i in range(1, count + 1)]
+    alive, dead = _running(lab)
+    if dead or (alive and sorted(alive) != sorted(wanted)):
+        raise LabError("the lab's nodes are half-started (running: %s; dead: %s; LAB_NODES=%d): run "
+                       "`make lab-down`, then `make lab-up`" % (", ".join(alive) or "none",
+                                                                 ", ".join(dead) or "none", count))
+    if alive:
+        return _part(lab, count)
+    if os.path.isdir(_base(lab)) and any(os.path.isdir(_base(lab, n)) for n in os.listdir(_base(lab))
+                                         if n.startswith("node")):
+        raise LabError("%s holds nodes from an earlier run that are not running (half-started lab): "
+                       "run `make lab-down`, then `make lab-up`" % _base(lab))
+    lab.require_program(SSHD, "openssh-server")
+    unshare = lab.require_program("unshare", "util-linux")
+    keygen = lab.require_program("ssh-keygen", "openssh-client")
+    for index in range(1, count + 1):
+        lab.require_free(*_address(lab, index), what="node%d sshd" % index)
+    os.makedirs(_base(lab), mode=0o755, exist_ok=True)
+    _client_key(lab)
+    seeds = _seed_stores(lab)
+    _ensure_host_dirs(lab)
+    for index in range(1, count + 1):
+        _prepare_node(lab, index, seeds, keygen)
+    _write_known_hosts(lab, count)
+    for index in range(1, count + 1):  # all at once; then wait for each
+        _start(lab, index, unshare)
+    host_ns = _mount_ns(os.getpid())
+    for index in range(1, count + 1):
+        name = layout(index)["name"]
+        lab.wait_port(*_address(lab, index), what="%s sshd" % name, timeout=30, name=_pidname(name))
+        namespace = _mount_ns(lab.pid(_pidname(name)))
+        if namespace is None or namespace == host_ns:
+            raise LabError("%s sshd is not in its own mount namespace; the lab is half-started: run "
+                           "`make lab-down` (see %s)" % (name, lab.log_dir))
+        with open(_base(lab, name, "mntns"), "w") as handle:
+            handle.write(namespace)
+    return _part(lab, count)
+
+
+def _sweep_namespace(namespace):
+    """Stop what still runs in a node's mount namespace (ssh sessions outlive their sshd)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        found = False
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and _mount_ns(int(entry)) == namespace:
+                found = True
+                try:
+                    os.kill(int(entry), sig)
+                except ProcessLookupError:
+                    pass
+        if not found:
+            return
+        time.sleep(0.2)
+
+
+def down(lab):
+    host_ns = _mount_ns(os.getpid())
+    base = _base(lab)
+    names = set(n for n in (os.listdir(base) if os.path.isdir(base) else []) if n.startswith("node"))
+    names.update(n[5:-4] for n in os.listdir(lab.pid_dir) if n.startswith("node-") and n.endswith(".pid"))
+    for name in sorted(names):
+        lab.stop(_pidname(name), timeout=5)
+        try:
+            with open(_base(lab, name, "mntns")) as handle:
+                namespace = handle.read().strip()
+        except OSError:
+            continue
+        if namespace and namespace != host_ns:
+            _sweep_namespace(namespace)
+    _remove_host_dirs(lab)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def status(lab):
+    alive, dead = _running(lab)
+    if not alive and not dead:
+        return "stopped"
+    text = "%d sshd running (%s)" % (len(alive), ", ".join(alive) or "none")
+    return text + ("; DEAD: %s (run `make lab-down`)" % ", ".join(dead) if dead else "")
