@@ -24,6 +24,8 @@ import socket
 import ssl
 import time
 
+from ansible_collections.virtualis.aurora.plugins.module_utils._tls import client_context
+
 try:
     from http.client import HTTPConnection, HTTPSConnection, HTTPException
     from urllib.parse import quote, urlsplit
@@ -91,20 +93,13 @@ class BucketFSClient(object):
         self.timeout, self.retries, self.backoff, self.sleep = timeout, retries, backoff, sleep
         token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
         self._auth = "Basic " + token
-        self._ssl = self._ssl_context(validate_certs, ca_cert) if self.scheme == "https" else None
+        self._ssl = None
+        if self.scheme == "https":
+            try:
+                self._ssl = client_context(validate_certs, ca_cert)
+            except ValueError as exc:
+                raise BucketFSError(str(exc))
         self.bytes_sent = 0
-
-    @staticmethod
-    def _ssl_context(validate_certs, ca_cert):
-        if not validate_certs:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            return context
-        try:
-            return ssl.create_default_context(cafile=ca_cert)
-        except (IOError, OSError, ssl.SSLError) as exc:
-            raise BucketFSError("Could not load CA certificates from %s: %s" % (ca_cert, exc))
 
     # addresses ---------------------------------------------------------------------------
     def object_path(self, path=""):

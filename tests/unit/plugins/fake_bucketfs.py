@@ -6,28 +6,21 @@ the paths, one per line. Knobs: `fail_next` (answer that many requests with `fai
 """
 import base64
 import os
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+from loopback import LoopbackServer
 
-class FakeBucketFS(object):
+
+class FakeBucketFS(LoopbackServer):
     def __init__(self, root, bucket="default", write_password="wpw", read_password="rpw"):
         self.root, self.bucket = root, bucket
         self.passwords = {"w": write_password, "r": read_password}
         self.fail_next, self.fail_status, self.drop_next = 0, 500, 0
         self.requests = []  # (method, path, body bytes received)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.start_thread()
+        self.url = "http://127.0.0.1:%d" % self.port
 
     def file(self, path):
         return os.path.join(self.root, path)

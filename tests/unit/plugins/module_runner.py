@@ -7,16 +7,16 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-def run_module(name, tmp_path, check=False, diff=True, **args):
-    """Run plugins/modules/<name>.py with args; returns its JSON result."""
+def run_module(module_name, tmp_path, check=False, diff=True, **args):
+    """Run plugins/modules/<module_name>.py with args; returns its JSON result."""
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    path = os.path.join(str(tmp_path), "args-%s.json" % name)
+    path = os.path.join(str(tmp_path), "args-%s.json" % module_name)
     with open(path, "w") as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
-    module = os.path.join(ROOT, "plugins", "modules", name + ".py")
+    module = os.path.join(ROOT, "plugins", "modules", module_name + ".py")
     proc = subprocess.run([sys.executable, module, path], capture_output=True, text=True, env=env)
     try:
         return json.loads(proc.stdout)
     except ValueError:
-        raise AssertionError("module %s printed no JSON: %s %s" % (name, proc.stdout, proc.stderr))
+        raise AssertionError("module %s printed no JSON: %s %s" % (module_name, proc.stdout, proc.stderr))
