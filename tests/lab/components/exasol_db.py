@@ -1,0 +1,162 @@
+"""Lab component: the Exasol database emulator (WebSocket API over TLS).
+
+Settings (environment): LAB_EXASOL_HOST (127.0.0.20), LAB_EXASOL_PORT (8563),
+LAB_EXASOL_VERSION (6.1 | 6.2 | 7.0 | 7.1 | 8 | 2025 | x.y.z; default 7.1).
+State in <state>/exasol/: its own CA (ca.pem = exasol.ca_file), the server certificate signed
+by it (IP SAN = the host, DNS SAN localhost; its SHA-256 is exasol.fingerprint, upper-case hex
+as pyexasol compares it), the generated `sys` password, config.json (0600), catalog.json (the
+persisted database objects) and the compiled adapter helper (java/VsHelper.class).
+"""
+import datetime
+import hashlib
+import ipaddress
+import json
+import os
+import secrets
+import shutil
+import subprocess
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+NAME = "exasol_db"
+USER = "sys"
+
+
+def _settings(lab):
+    return {"host": lab.setting("LAB_EXASOL_HOST", "127.0.0.20"),
+            "port": int(lab.setting("LAB_EXASOL_PORT", "8563")),
+            "version": lab.setting("LAB_EXASOL_VERSION", "7.1")}
+
+
+def _write_private(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _pem_key(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _certificates(directory, host):
+    """CA + server certificate, created once (kept across restarts so pins stay valid)."""
+    ca_file = os.path.join(directory, "ca.pem")
+    cert_file = os.path.join(directory, "server.pem")
+    key_file = os.path.join(directory, "server.key")
+    if not all(os.path.exists(p) for p in (ca_file, cert_file, key_file)):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = _key()
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "virtualis.aurora lab Exasol CA")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(days=1))
+              .not_valid_after(now + datetime.timedelta(days=825))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+              .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                           False), critical=True)
+              .sign(ca_key, hashes.SHA256()))
+        key = _key()
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+                .issuer_name(ca_name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=397))
+                .add_extension(x509.SubjectAlternativeName([
+                    x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]),
+                    critical=False)
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
+                               critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        _write_private(key_file, _pem_key(key))
+        with open(cert_file, "wb") as handle:
+            handle.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(ca_file, "wb") as handle:
+            handle.write(ca.public_bytes(serialization.Encoding.PEM))
+    with open(cert_file, "rb") as handle:
+        der = x509.load_pem_x509_certificate(handle.read()).public_bytes(serialization.Encoding.DER)
+    return ca_file, cert_file, key_file, hashlib.sha256(der).hexdigest().upper()
+
+
+def _password(directory):
+    path = os.path.join(directory, "password")
+    if not os.path.exists(path):
+        _write_private(path, secrets.token_urlsafe(18).encode())
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def _compile_helper(lab, directory):
+    source = os.path.join(lab.here, "exasol", "java", "VsHelper.java")
+    out = os.path.join(directory, "java")
+    target = os.path.join(out, "VsHelper.class")
+    if not os.path.exists(target) or os.path.getmtime(target) < os.path.getmtime(source):
+        javac = shutil.which("javac")
+        if javac is None:
+            from lab import LabError  # noqa: PLC0415 - orchestrator module
+            raise LabError("exasol_db: javac not found; install openjdk-17-jdk-headless "
+                           "(tests/lab/apt-packages.txt)")
+        os.makedirs(out, exist_ok=True)
+        subprocess.run([javac, "-nowarn", "-d", out, source], check=True, capture_output=True)
+    return out
+
+
+def up(lab):
+    cfg = _settings(lab)
+    directory = lab.path("exasol")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    sys_path_pkg = os.path.join(lab.here, "exasol")
+    release = _release(cfg["version"], os.path.join(sys_path_pkg, "versions.py"))
+    ca_file, cert_file, key_file, fingerprint = _certificates(directory, cfg["host"])
+    password = _password(directory)
+    helper_dir = _compile_helper(lab, directory)
+    config = {
+        "host": cfg["host"], "port": cfg["port"], "user": USER, "password": password,
+        "release": release, "cert_file": cert_file, "key_file": key_file,
+        "catalog_file": os.path.join(directory, "catalog.json"),
+        "adapter": {"helper_dir": helper_dir, "lab_json": lab.state_file,
+                    "bucketfs_host_dir": lab.path("bucketfs"), "repo_root": lab.root,
+                    "java": shutil.which("java") or "java", "timeout": 60}}
+    config_file = os.path.join(directory, "config.json")
+    _write_private(config_file, json.dumps(config, indent=1).encode())
+    if not lab.alive(NAME):
+        lab.require_free(cfg["host"], cfg["port"], "Exasol emulator")
+        lab.spawn(NAME, [lab.python, os.path.join(sys_path_pkg, "server.py"), "--config",
+                         config_file], cwd=lab.root)
+    lab.wait_port(cfg["host"], cfg["port"], "Exasol emulator", timeout=30, name=NAME)
+    return {"exasol": {"host": cfg["host"], "port": cfg["port"], "user": USER,
+                       "password": password, "fingerprint": fingerprint, "ca_file": ca_file,
+                       "version": release, "dsn": "%s:%d" % (cfg["host"], cfg["port"]),
+                       "catalog_file": config["catalog_file"]}}
+
+
+def _release(setting, versions_path):
+    import importlib.util  # noqa: PLC0415
+    spec = importlib.util.spec_from_file_location("_lab_exasol_versions", versions_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        return module.release_of(setting)
+    except ValueError as exc:
+        from lab import LabError  # noqa: PLC0415 - the orchestrator module
+        raise LabError("LAB_EXASOL_VERSION: %s" % exc)
+
+
+def down(lab):
+    lab.stop(NAME)
+
+
+def status(lab):
+    cfg = _settings(lab)
+    state = "running pid %s" % lab.pid(NAME) if lab.alive(NAME) else "stopped"
+    return "%s on wss://%s:%d (%s)" % (state, cfg["host"], cfg["port"],
+                                      (lab.state.get("exasol") or {}).get("version", "-"))

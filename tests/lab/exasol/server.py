@@ -1,0 +1,136 @@
+"""The emulator process: a TLS WebSocket server speaking the Exasol WebSocket API.
+
+Run by the lab component (tests/lab/components/exasol_db.py) as
+`python tests/lab/exasol/server.py --config <state>/exasol/config.json`; the config file
+(mode 0600) holds host, port, release, user, password, certificate paths and adapter settings.
+"""
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import signal
+import ssl
+import sys
+import threading
+import zlib
+
+if __name__ == "__main__" and not __package__:
+    sys.path.pop(0)  # never let this directory shadow other modules
+    import importlib.util as _util
+    _here = os.path.dirname(os.path.abspath(__file__))
+    _spec = _util.spec_from_file_location("lab_exasol", os.path.join(_here, "__init__.py"),
+                                          submodule_search_locations=[_here])
+    _pkg = _util.module_from_spec(_spec)
+    sys.modules["lab_exasol"] = _pkg
+    _spec.loader.exec_module(_pkg)
+    __package__ = "lab_exasol"
+
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from websockets.asyncio.server import serve  # noqa: E402
+from websockets.exceptions import ConnectionClosed  # noqa: E402
+
+from .catalog import Database, version_tuple  # noqa: E402
+from .protocol import ProtocolSession  # noqa: E402
+
+LOG = logging.getLogger("exasol-emulator")
+
+
+class Server:
+    def __init__(self, config):
+        self.config = config
+        self.host = config["host"]
+        self.port = config["port"]
+        self.user = config["user"]
+        self.password = config["password"]
+        self.release = config["release"]
+        self.version = version_tuple(self.release)
+        self.rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        self.database = Database(config["catalog_file"], self.release, config["adapter"])
+        self.counters = {}
+        self.counter_lock = threading.Lock()
+        self.rng = random.SystemRandom()
+        self.active = 0
+
+    def count(self, name):
+        with self.counter_lock:
+            self.counters[name] = self.counters.get(name, 0) + 1
+
+    def new_session_id(self):
+        return self.rng.randrange(10 ** 18, 2 ** 63)
+
+    def ssl_context(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.config["cert_file"], self.config["key_file"])
+        return context
+
+    async def connection(self, websocket):
+        proto = ProtocolSession(self)
+        self.active += 1
+        try:
+            async for message in websocket:
+                if proto.compression and proto.state == "ready":
+                    if isinstance(message, str):
+                        LOG.warning("text frame on a compressed session; closing")
+                        break
+                    message = zlib.decompress(message)
+                try:
+                    request = json.loads(message)
+                except ValueError:
+                    await websocket.send(json.dumps({"status": "error", "exception": {
+                        "text": "invalid JSON request", "sqlCode": "00000"}}))
+                    continue
+                was_ready = proto.state == "ready"
+                if request.get("command") == "execute" or request.get("command") in (
+                        "setAttributes", "getAttributes"):
+                    response = await asyncio.to_thread(proto.handle, request)
+                else:
+                    response = proto.handle(request)
+                if response is None:
+                    continue
+                payload = json.dumps(response, separators=(",", ":"))
+                if proto.compression and was_ready:
+                    await websocket.send(zlib.compress(payload.encode(), 1))
+                else:
+                    await websocket.send(payload)
+                if proto.closed:
+                    break
+        except ConnectionClosed:
+            pass
+        finally:
+            self.active -= 1
+            if proto.state == "ready" and not proto.closed:
+                self.count("dropped_sessions")
+
+    async def run(self, stop):
+        async with serve(self.connection, self.host, self.port, ssl=self.ssl_context(),
+                         max_size=64 * 1024 * 1024, ping_interval=None, compression=None):
+            LOG.info("Exasol emulator %s listening on wss://%s:%d", self.release, self.host,
+                     self.port)
+            await stop.wait()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    args = parser.parse_args(argv)
+    with open(args.config) as handle:
+        config = json.load(handle)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    server = Server(config)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        loop.run_until_complete(server.run(stop))
+    finally:
+        LOG.info("stopping; counters %s", json.dumps(server.counters, sort_keys=True))
+        loop.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
