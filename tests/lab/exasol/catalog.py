@@ -172,10 +172,6 @@ class Database:
                 raise SqlError(sqlmod.SYNTAX, "schema %s is not empty - use DROP SCHEMA %s "
                                "CASCADE to delete it (Session: %d)"
                                % (stmt["name"], stmt["name"], session.session_id))
-            if not obj.get("virtual"):
-                for vs in self.state["schemas"].values():
-                    if vs.get("virtual") and vs["adapter"][0] == stmt["name"] and not stmt["cascade"]:
-                        pass  # Exasol keeps the virtual schema; it fails on next use
             del self.state["schemas"][stmt["name"]]
             if session.current_schema == stmt["name"]:
                 session.current_schema = None
@@ -272,17 +268,21 @@ class Database:
                            % (name, session.session_id))
         return obj
 
-    def do_alter_vs_set(self, session, stmt):
+    def refresh_input(self, session, name, assignments=()):
+        """Properties after `assignments`, adapter script and connection of a virtual schema."""
         with self.lock:
-            obj = self.virtual_schema(session, stmt["name"])
+            obj = self.virtual_schema(session, name)
             props = dict(obj["properties"])
-            for key, value in stmt["properties"]:
+            for key, value in assignments:
                 if value is None:
                     props.pop(key, None)
                 else:
                     props[key] = value
-            script_schema, script = self.adapter_parts(session, obj["adapter"])
-            connection = self.connection_for(props)
+            script = self.adapter_parts(session, obj["adapter"])[1]
+            return props, script, self.connection_for(props)
+
+    def do_alter_vs_set(self, session, stmt):
+        props, script, connection = self.refresh_input(session, stmt["name"], stmt["properties"])
         tables = self.adapter.read_metadata(script, props, connection, session.session_id)
         with self.lock:
             obj = self.virtual_schema(session, stmt["name"])
@@ -292,20 +292,15 @@ class Database:
             return self.changed(session)
 
     def do_alter_vs_refresh(self, session, stmt):
-        with self.lock:
-            obj = self.virtual_schema(session, stmt["name"])
-            props = dict(obj["properties"])
-            script_schema, script = self.adapter_parts(session, obj["adapter"])
-            connection = self.connection_for(props)
+        props, script, connection = self.refresh_input(session, stmt["name"])
         tables = self.adapter.read_metadata(script, props, connection, session.session_id)
         with self.lock:
             obj = self.virtual_schema(session, stmt["name"])
             stamp = now()
             if stmt["tables"] is not None:
-                fresh = {t["name"]: t for t in self.with_ids(
-                    [t for t in tables if t["name"] in stmt["tables"]], stamp)}
+                fresh = self.with_ids([t for t in tables if t["name"] in stmt["tables"]], stamp)
                 kept = [t for t in obj["tables"] if t["name"] not in stmt["tables"]]
-                obj["tables"] = kept + list(fresh.values())
+                obj["tables"] = kept + fresh
             else:
                 obj["tables"] = self.with_ids(tables, stamp)
             obj.update(last_refresh=stamp, last_refresh_by=session.user)
@@ -375,9 +370,6 @@ class Database:
 
         if stmt["where"] is not None:
             rows = [r for r in rows if truth(r, stmt["where"]) is True]
-        else:
-            for item in stmt["items"]:  # validate column names even on empty tables
-                pass
         for expr, desc, nulls_first in reversed(stmt["order"]):
             present = [r for r in rows if value(r, expr) is not None]
             missing = [r for r in rows if value(r, expr) is None]

@@ -354,8 +354,9 @@ class Parser:
         if self.accept_kw("REFRESH"):
             tables = None
             if self.accept_kw("TABLES"):
-                tables = [self.identifier()]
-                while self.accept_op(","):
+                tables = [self.identifier()]  # docs: REFRESH TABLES t1 t2 ...; commas accepted
+                while self.peek() is not None:
+                    self.accept_op(",")
                     tables.append(self.identifier())
             self.expect_end()
             return {"kind": "alter_vs_refresh", "name": name, "tables": tables}

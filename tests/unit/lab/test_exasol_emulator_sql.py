@@ -1,0 +1,170 @@
+"""Unit tests of the Exasol emulator's SQL parser, catalog and protocol negotiation (no lab)."""
+import base64
+import importlib.util
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+_spec = importlib.util.spec_from_file_location(
+    "_lab_exasol_loader", os.path.join(ROOT, "tests", "lab", "exasol", "__init__.py"))
+_loader = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_loader)
+_loader.load()  # the emulator package, imported as `lab_exasol` (never as `exasol`)
+from lab_exasol import catalog, protocol, sql  # noqa: E402
+from lab_exasol.sql import SqlError  # noqa: E402
+
+
+def parse(text):
+    return sql.parse(text)
+
+
+def test_identifier_rules():
+    stmt = parse('CREATE CONNECTION my_conn TO \'jdbc:x\' USER \'u\' IDENTIFIED BY \'it\'\'s\'')
+    assert stmt["name"] == "MY_CONN"
+    assert stmt["password"] == "it's"
+    assert parse('DROP CONNECTION "my_Conn"')["name"] == "my_Conn"
+    assert parse('DROP CONNECTION "a""b"')["name"] == 'a"b'
+    assert parse("open schema Adapter")["name"] == "ADAPTER"
+
+
+def test_script_body_kept_verbatim():
+    body = "\n  %scriptclass com.exasol.adapter.RequestDispatcher;\n  %jar /buckets/bfsdefault/default/jars/a.jar;"
+    stmt = parse("CREATE OR REPLACE JAVA ADAPTER SCRIPT adapter.\"Jdbc\" AS" + body + "\n/\n")
+    assert (stmt["schema"], stmt["name"], stmt["replace"]) == ("ADAPTER", "Jdbc", True)
+    assert stmt["body"] == body
+
+
+def test_virtual_schema_statements():
+    stmt = parse("CREATE VIRTUAL SCHEMA IF NOT EXISTS vs USING adapter.jdbc WITH "
+                 "CONNECTION_NAME = 'PG' SCHEMA_NAME='public' table_filter='a,b'")
+    assert stmt["if_not_exists"] and stmt["adapter"] == ("ADAPTER", "JDBC")
+    assert stmt["properties"] == [("CONNECTION_NAME", "PG"), ("SCHEMA_NAME", "public"),
+                                  ("TABLE_FILTER", "a,b")]
+    assert parse("ALTER VIRTUAL SCHEMA vs SET LOG_LEVEL = NULL")["properties"] == [("LOG_LEVEL", None)]
+    assert parse("ALTER VIRTUAL SCHEMA vs REFRESH TABLES t1 t2")["tables"] == ["T1", "T2"]
+    drop = parse("DROP VIRTUAL SCHEMA IF EXISTS vs CASCADE")
+    assert drop["virtual"] and drop["if_exists"] and drop["cascade"]
+
+
+def test_select_grammar():
+    stmt = parse("SELECT a, upper(b) AS ub FROM sys.exa_all_scripts WHERE (a = 'x' OR b IN ('y', 'z')) "
+                 "AND c IS NOT NULL AND d LIKE 'J%' ORDER BY a DESC, b LIMIT 5")
+    assert stmt["source"] == ("SYS", "EXA_ALL_SCRIPTS")
+    assert [i["name"] for i in stmt["items"]] == ["A", "UB"]
+    assert stmt["limit"] == 5 and len(stmt["order"]) == 2
+
+
+@pytest.mark.parametrize("text,code", [
+    ("SELEC 1", "42000"),
+    ("CREATE CONNECTION c TO", "42000"),
+    ("CREATE SCHEMA", "42000"),
+    ("SELECT * FROM", "42000"),
+    ("CREATE OR REPLACE VIRTUAL SCHEMA v USING a.b", "42000"),
+    ("INSERT INTO t VALUES (1)", "0A000"),
+    ("CREATE TABLE t (a INT)", "0A000"),
+    ("CREATE PYTHON3 SCALAR SCRIPT s.f() RETURNS INT AS\nreturn 1\n/", "0A000"),
+    ("SELECT a FROM t1 JOIN t2 ON 1=1", "0A000"),
+])
+def test_errors_carry_exasol_codes(text, code):
+    with pytest.raises(SqlError) as info:
+        parse(text)
+    assert info.value.code == code
+
+
+def make_db(tmp_path, release):
+    return catalog.Database(str(tmp_path / "catalog.json"), release, {
+        "helper_dir": "", "lab_json": str(tmp_path / "none.json"),
+        "bucketfs_host_dir": str(tmp_path / "bucketfs"), "repo_root": str(tmp_path)})
+
+
+def run(db, session, text):
+    result, _ = db.execute(session, text)
+    return result
+
+
+@pytest.mark.parametrize("release,columns", [
+    ("6.1.4", ["ADAPTER_SCRIPT"]), ("7.1.26", ["ADAPTER_SCRIPT"]),
+    ("8.29.12", ["ADAPTER_SCRIPT_SCHEMA", "ADAPTER_SCRIPT_NAME"]),
+    ("2025.1.3", ["ADAPTER_SCRIPT_SCHEMA", "ADAPTER_SCRIPT_NAME"]),
+])
+def test_version_dependent_system_tables(tmp_path, release, columns):
+    db = make_db(tmp_path, release)
+    session = catalog.Session(1, "SYS", True)
+    names = [c["name"] for c in run(db, session, "SELECT * FROM SYS.EXA_ALL_VIRTUAL_SCHEMAS")["columns"]]
+    assert [n for n in names if n.startswith("ADAPTER_SCRIPT")] == columns
+    meta = run(db, session, "SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = 'databaseProductVersion'")
+    assert meta["rows"] == [[release]]
+
+
+def test_catalog_persists_and_queries(tmp_path):
+    db = make_db(tmp_path, "7.1.26")
+    session = catalog.Session(1, "SYS", True)
+    run(db, session, "CREATE SCHEMA adapter")
+    run(db, session, "CREATE JAVA ADAPTER SCRIPT jdbc AS\n%scriptclass X;\n/")
+    run(db, session, "CREATE CONNECTION c1 TO 'a' USER 'u' IDENTIFIED BY 'p'")
+    run(db, session, "CREATE CONNECTION \"c2\" TO 'b'")
+    again = make_db(tmp_path, "7.1.26")
+    rows = run(again, session, "SELECT SCRIPT_SCHEMA, SCRIPT_NAME, SCRIPT_TEXT FROM EXA_ALL_SCRIPTS")["rows"]
+    assert rows == [["ADAPTER", "JDBC", 'CREATE JAVA ADAPTER SCRIPT "JDBC" AS\n%scriptclass X;']]
+    rows = run(again, session, "SELECT CONNECTION_NAME FROM EXA_DBA_CONNECTIONS WHERE "
+               "upper(CONNECTION_NAME) LIKE 'C%' AND USER_NAME IS NULL")["rows"]
+    assert rows == [["c2"]]
+    with pytest.raises(SqlError) as info:
+        run(again, session, "CREATE CONNECTION c1 TO 'x'")
+    assert "already exists" in info.value.text
+    with pytest.raises(SqlError) as info:
+        run(again, session, "DROP SCHEMA adapter")
+    assert info.value.code == "42000"
+    run(again, session, "DROP SCHEMA adapter CASCADE")
+    assert run(again, session, "SELECT * FROM EXA_ALL_SCRIPTS")["rows"] == []
+
+
+class FakeServer:
+    def __init__(self, release):
+        self.release = release
+        self.version = catalog.version_tuple(release)
+        self.rsa_key = None
+        self.user, self.password, self.host = "sys", "secret", "127.0.0.20"
+        self.database = None
+
+    def count(self, name):
+        pass
+
+    def new_session_id(self):
+        return 42
+
+
+@pytest.mark.parametrize("release,requested,expected", [
+    ("6.1.4", 1, 1), ("6.1.4", 3, None), ("6.2.17", 3, 1), ("7.0.20", 3, 2),
+    ("7.1.26", 3, 3), ("8.29.12", 3, 3), ("7.1.26", 5, 3),
+])
+def test_protocol_negotiation(release, requested, expected):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    proto = protocol.ProtocolSession(FakeServer(release))
+    first = proto.handle({"command": "login", "protocolVersion": requested})
+    if expected is None:
+        assert first["status"] == "error" and first["exception"]["sqlCode"] == "08004"
+        return
+    key = serialization.load_pem_public_key(first["responseData"]["publicKeyPem"].encode())
+    assert key.key_size == 1024
+    secret = base64.b64encode(key.encrypt(b"secret", padding.PKCS1v15())).decode()
+    reply = proto.handle({"username": "SYS", "password": secret, "useCompression": False,
+                          "attributes": {"autocommit": True}})
+    assert reply["status"] == "ok"
+    assert reply["responseData"]["protocolVersion"] == expected
+    assert reply["responseData"]["releaseVersion"] == release
+
+
+def test_wrong_password_is_08004():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    proto = protocol.ProtocolSession(FakeServer("7.1.26"))
+    pem = proto.handle({"command": "login", "protocolVersion": 3})["responseData"]["publicKeyPem"]
+    key = serialization.load_pem_public_key(pem.encode())
+    reply = proto.handle({"username": "sys", "password": base64.b64encode(
+        key.encrypt(b"wrong", padding.PKCS1v15())).decode()})
+    assert reply == {"status": "error", "exception": {
+        "text": "Connection exception - authentication failed.", "sqlCode": "08004"}}
+    assert proto.closed
