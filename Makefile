@@ -48,11 +48,8 @@ lab-status:  ## show what the lab runs
 unit: venv  ## unit tests (no lab)
 	$(PY) -m pytest -q tests/unit
 
-sanity: venv  ## ansible-test sanity on a copy of the tracked tree (no ignore file)
-	@rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
-	@git ls-files -co --exclude-standard | grep -v '^tests/lab/state/' | tar -cf - -T - | tar -xf - -C $(SANITY_TREE)
-	cd $(SANITY_TREE) && git init -q . && git add -A >/dev/null && \
-	  ansible-test sanity --local --python 3.11 --color no --exclude tests/lab/ --exclude tests/functional/ --exclude tests/bench/
+sanity: venv  ## ansible-test sanity --venv (its own pinned tools) on a copy of the tree, no ignore file
+	$(PY) tests/sanity/run.py $(SANITY_ARGS)
 
 lint: venv  ## ansible-lint, production profile
 	ansible-lint --profile production --offline
