@@ -1,0 +1,127 @@
+"""Test helpers for truststores: build stores, and read them back with a real JVM.
+
+`JavaStoreReader` compiles a tiny class once and lists any number of stores in one JVM (what
+`keytool -list` does, without one JVM per store), so tests stay fast.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
+
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Entry, write_jks  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle  # noqa: E402
+
+LIST_STORES_JAVA = r"""
+import java.io.File;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.util.Collections;
+
+public class ListStores {
+    public static void main(String[] args) throws Exception {
+        char[] password = args[0].toCharArray();
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        for (int i = 1; i < args.length; i++) {
+            try {
+                KeyStore store = KeyStore.getInstance(new File(args[i]), password);
+                System.out.println("STORE\t" + args[i] + "\t" + store.getType());
+                for (String alias : Collections.list(store.aliases())) {
+                    Certificate cert = store.getCertificate(alias);
+                    StringBuilder hex = new StringBuilder();
+                    for (byte b : sha.digest(cert.getEncoded())) hex.append(String.format("%02x", b));
+                    String kind = store.isKeyEntry(alias) ? "key" : "trusted";
+                    System.out.println(alias + "\t" + hex + "\t" + kind);
+                }
+            } catch (Exception e) {
+                System.out.println("ERROR\t" + args[i] + "\t" + e);
+            }
+        }
+    }
+}
+"""
+
+
+def have_java():
+    return bool(shutil.which("javac") and shutil.which("java") and shutil.which("keytool"))
+
+
+class JavaStoreReader:
+    """Lists stores with java.security.KeyStore; compile once per directory."""
+
+    def __init__(self, workdir):
+        self.workdir = str(workdir)
+        source = os.path.join(self.workdir, "ListStores.java")
+        with open(source, "w") as handle:
+            handle.write(LIST_STORES_JAVA)
+        subprocess.run(["javac", "-d", self.workdir, source], check=True, capture_output=True)
+
+    def read(self, paths, password="changeit"):
+        """{path: {alias: sha256}} or {path: "ERROR ..."} for each store."""
+        proc = subprocess.run(["java", "-XX:TieredStopAtLevel=1", "-cp", self.workdir, "ListStores", password]
+                              + [str(p) for p in paths], capture_output=True, text=True, check=True)
+        result, current = {}, None
+        for line in proc.stdout.splitlines():
+            fields = line.split("\t")
+            if fields[0] == "STORE":
+                current = result[fields[1]] = {}
+            elif fields[0] == "ERROR":
+                result[fields[1]] = "ERROR " + fields[2]
+            else:
+                current[fields[0]] = fields[1]
+        return result
+
+
+def bundle(path):
+    with open(path, "rb") as handle:
+        return parse_pem_bundle(handle.read(), path)
+
+
+def make_jks(path, certificates=(), password="changeit", aliases=None):
+    """A JKS store holding `certificates` (x509.Certificate) as trusted entries."""
+    entries = [Entry((aliases or {}).get(c.sha256, "existing-%d" % i), 1700000000000, der=c.der)
+               for i, c in enumerate(certificates)]
+    with open(str(path), "wb") as handle:
+        handle.write(write_jks(entries, password))
+    return str(path)
+
+
+def keytool(*args, password="changeit"):
+    """keytool with the password in the environment; returns CompletedProcess."""
+    env = dict(os.environ, KS_PASS=password)
+    return subprocess.run(["keytool"] + list(args), capture_output=True, text=True, env=env)
+
+
+def self_signed_pem(common_name, key="ec", days=365, not_after_days_ago=None, issuer=None):
+    """A PEM certificate made with `cryptography` (controller side): key 'ec', 'rsa1024', 'rsa2048'.
+
+    With `issuer=(cert, key)` the certificate is signed by that CA instead of itself. Returns
+    (pem_text, cryptography certificate, private key)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+
+    if key == "ec":
+        private = ec.generate_private_key(ec.SECP384R1())
+    else:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=int(key[3:]))
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if not_after_days_ago is not None:
+        start, end = now - datetime.timedelta(days=days + not_after_days_ago), now - datetime.timedelta(days=not_after_days_ago)
+    else:
+        start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=days)
+    issuer_cert, issuer_key = issuer if issuer else (None, private)
+    cert = (x509.CertificateBuilder().subject_name(name)
+            .issuer_name(issuer_cert.subject if issuer_cert else name)
+            .public_key(private.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(issuer_key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), cert, private

@@ -1,0 +1,135 @@
+"""_keystore: JKS in pure Python, PKCS12 through keytool, atomic replace, container paths."""
+import os
+import stat
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+
+from truststores import JavaStoreReader, have_java, keytool, make_jks, self_signed_pem  # noqa: E402
+
+from ansible_collections.virtualis.aurora.plugins.module_utils import _keystore  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (  # noqa: E402
+    Entry,
+    KeystoreError,
+    Store,
+    decode_utf,
+    detect_type,
+    encode_utf,
+    read_jks,
+    resolve_in_root,
+    write_jks,
+)
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle  # noqa: E402
+
+needs_java = pytest.mark.skipif(not have_java(), reason="needs keytool, javac and java")
+
+
+@pytest.fixture(scope="module")
+def certs():
+    return [parse_pem_bundle(self_signed_pem("ks %d" % i)[0], "t")[0] for i in range(3)]
+
+
+@pytest.mark.parametrize("text", ["rds-abc", "", "nul\x00in", "ümlaut", "emoji \U0001F600"])
+def test_modified_utf8_roundtrip(text):
+    encoded = encode_utf(text)
+    assert b"\x00" not in encoded[2:]
+    assert decode_utf(encoded[2:]) == text
+
+
+def test_jks_roundtrip_and_password(certs):
+    data = write_jks([Entry("a", 1, der=c.der) for c in certs], "secret1")
+    entries = read_jks(data, "secret1", "x.jks")
+    assert [e.sha256 for e in entries] == [c.sha256 for c in certs]
+    with pytest.raises(KeystoreError, match="x.jks: keystore integrity check failed: wrong store_password"):
+        read_jks(data, "secret2", "x.jks")
+    with pytest.raises(KeystoreError, match="x.jks is not a readable JKS keystore"):
+        read_jks(data[:-40], "secret1", "x.jks")
+
+
+@needs_java
+def test_keytool_store_with_private_key_is_rewritten_byte_for_byte(tmp_path, certs):
+    path = str(tmp_path / "k.jks")
+    proc = keytool("-genkeypair", "-alias", "mykey", "-keyalg", "EC", "-dname", "CN=me", "-keystore", path,
+                   "-storetype", "JKS", "-storepass:env", "KS_PASS", "-keypass:env", "KS_PASS")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    original = open(path, "rb").read()
+    store = Store(path, "auto", "changeit").load()
+    assert store.type == "jks" and [e.tag for e in store.entries] == [1]
+    assert write_jks(store.entries, "changeit") == original
+    store.save(store.entries + [Entry("rds-new", 1, der=certs[0].der)])
+    listed = JavaStoreReader(tmp_path).read([path])[path]
+    assert listed == {"mykey": listed["mykey"], "rds-new": certs[0].sha256}
+
+
+@needs_java
+def test_pkcs12_read_and_write_with_two_jvm_starts(tmp_path, certs):
+    path = str(tmp_path / "t.p12")
+    jks = make_jks(tmp_path / "seed.jks", certs[:1])
+    proc = keytool("-importkeystore", "-noprompt", "-srckeystore", jks, "-srcstorepass:env", "KS_PASS",
+                   "-destkeystore", path, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    os.chmod(path, 0o640)
+    store = Store(path, "auto", "changeit").load()
+    assert store.type == "pkcs12" and [e.sha256 for e in store.entries] == [certs[0].sha256]
+    store.save(store.entries + [Entry("rds-two", 1, der=certs[1].der)])
+    assert store.keytool.runs == 2
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert sorted(os.listdir(str(tmp_path))) == ["seed.jks", "t.p12"]
+    listed = JavaStoreReader(tmp_path).read([path])[path]
+    assert sorted(listed.values()) == sorted([certs[0].sha256, certs[1].sha256])
+    with pytest.raises(KeystoreError, match="wrong store_password"):
+        Store(path, "auto", "not-the-password").load()
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "is empty or truncated"),
+    (b"\xce\xce\xce\xce" + b"\0" * 20, "JCEKS keystore, which is not supported"),
+    (b"just text here", "is not a Java keystore"),
+])
+def test_detect_type_errors(tmp_path, content, message):
+    path = tmp_path / "store"
+    path.write_bytes(content)
+    with pytest.raises(KeystoreError, match=message):
+        detect_type(str(path))
+
+
+def test_missing_store(tmp_path):
+    with pytest.raises(KeystoreError, match="truststore .*/nope: No such file"):
+        Store(str(tmp_path / "nope"), "auto", "changeit").load()
+
+
+def test_atomic_write_keeps_mode_and_cleans_up_on_failure(tmp_path, certs, monkeypatch):
+    path = make_jks(tmp_path / "s.jks", certs[:1])
+    os.chmod(path, 0o604)
+    before = open(path, "rb").read()
+    store = Store(path, "auto", "changeit").load()
+
+    def crash(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_keystore.os, "rename", crash)
+    with pytest.raises(OSError):
+        store.save(store.entries + [Entry("x", 1, der=certs[1].der)])
+    assert open(path, "rb").read() == before and os.listdir(str(tmp_path)) == ["s.jks"]
+    monkeypatch.undo()
+    store.save(store.entries + [Entry("x", 1, der=certs[1].der)])
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o604 and os.listdir(str(tmp_path)) == ["s.jks"]
+
+
+def test_resolve_in_root_never_leaves_the_container(tmp_path):
+    root = tmp_path / "ScriptLanguages-x"
+    (root / "etc/ssl/certs/java").mkdir(parents=True)
+    (root / "etc/ssl/certs/java/cacerts").write_bytes(b"x")
+    (root / "usr/lib/jvm/jdk/lib/security").mkdir(parents=True)
+    (root / "usr/lib/jvm/jdk/lib/security/cacerts").symlink_to("/etc/ssl/certs/java/cacerts")
+    (root / "usr/lib/jvm/rel").symlink_to("../../../../../../../../etc")
+    (root / "loop").symlink_to("loop")
+    assert resolve_in_root(str(root / "usr/lib/jvm/jdk/lib/security/cacerts"), str(root)) == \
+        str(root / "etc/ssl/certs/java/cacerts")
+    assert resolve_in_root(str(root / "usr/lib/jvm/rel/passwd"), str(root)) == str(root / "etc/passwd")
+    with pytest.raises(KeystoreError, match="too many symbolic links"):
+        resolve_in_root(str(root / "loop"), str(root))

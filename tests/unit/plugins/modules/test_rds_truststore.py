@@ -1,0 +1,303 @@
+"""rds_truststore: what a user sees, on local store files (no lab needed)."""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+
+from module_runner import run_module  # noqa: E402
+from truststores import JavaStoreReader, bundle, have_java, keytool, make_jks, self_signed_pem  # noqa: E402
+
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import make_alias  # noqa: E402
+
+MODULE = os.path.join(ROOT, "plugins", "modules", "rds_truststore.py")
+SLC = ("usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/"
+       "ScriptLanguages-release-standard-exasol-7.1.0-1.0.0")
+needs_java = pytest.mark.skipif(not have_java(), reason="needs keytool, javac and java")
+
+
+def run(tmp_path, check=False, **args):
+    return run_module("rds_truststore", tmp_path, check=check, **args)
+
+
+def fingerprints(path, password="changeit"):
+    return sorted(e.sha256 for e in Store(str(path), "auto", password).load().entries)
+
+
+def warnings(result):
+    """Warning texts (ansible-core 2.19 returns them as dicts with event.msg)."""
+    return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+
+
+def read(path):
+    with open(str(path), "rb") as handle:
+        return handle.read()
+
+
+@pytest.fixture()
+def foreign(tmp_path):
+    """A store that already holds two certificates that are not ours."""
+    certs = [bundle_of(self_signed_pem("foreign %d" % i)[0], tmp_path, "f%d.pem" % i)[0] for i in range(2)]
+    return make_jks(tmp_path / "foreign.jks", certs), certs
+
+
+def bundle_of(pem, tmp_path, name="b.pem"):
+    path = tmp_path / name
+    path.write_text(pem)
+    return bundle(str(path))
+
+
+@pytest.fixture()
+def global_bundle(rds_bundle_dir):
+    return os.path.join(rds_bundle_dir, "global-bundle.pem")
+
+
+# adding, idempotence, check mode ----------------------------------------------------------------
+def test_global_bundle_into_two_stores_then_no_change(tmp_path, global_bundle, foreign):
+    store_a, old = foreign
+    store_b = make_jks(tmp_path / "b.jks")
+    before = read(store_a)
+    checked = run(tmp_path, check=True, src=global_bundle, truststores=[store_a, store_b])
+    assert checked["changed"] and [s["added"] for s in checked["stores"]] == [108, 108]
+    assert read(store_a) == before
+    first = run(tmp_path, src=global_bundle, truststores=[store_a, store_b])
+    assert first["changed"] and [s["added"] for s in first["stores"]] == [108, 108]
+    assert first["stores"][0]["jvm_starts"] == 0
+    wanted = sorted(c.sha256 for c in bundle(global_bundle))
+    assert fingerprints(store_b) == wanted
+    assert fingerprints(store_a) == sorted(wanted + [c.sha256 for c in old])
+    again = run(tmp_path, src=global_bundle, truststores=[store_a, store_b])
+    assert not again["changed"] and [s["unchanged"] for s in again["stores"]] == [108, 108]
+    assert not run(tmp_path, check=True, src=global_bundle, truststores=[store_a, store_b])["changed"]
+
+
+def test_alias_is_readable_and_stable(tmp_path, global_bundle):
+    cert = [c for c in bundle(global_bundle) if c.common_name == "Amazon RDS eu-central-1 Root CA RSA2048 G1"][0]
+    assert make_alias("rds-", cert, {}) == "rds-amazon-rds-eu-central-1-root-ca-rsa2048-g1-" + cert.sha256[:8]
+    assert make_alias("rds-", cert, {"rds-amazon-rds-eu-central-1-root-ca-rsa2048-g1-" + cert.sha256[:8]: "x"}) \
+        .endswith(cert.sha256[:16])
+
+
+def test_certificate_present_under_another_alias_is_not_added(tmp_path):
+    pems = [self_signed_pem("dup %d" % i)[0] for i in range(2)]
+    certs = bundle_of("".join(pems), tmp_path)
+    store = make_jks(tmp_path / "s.jks", certs[:1])
+    result = run(tmp_path, content="".join(pems + pems[:1]), truststores=[store])
+    assert result["stores"][0]["added"] == 1 and result["stores"][0]["unchanged"] == 1
+    assert result["certificates"] == {"bundle": 2, "used": 2}
+
+
+def test_diff_names_aliases_and_fingerprints(tmp_path):
+    certs = bundle_of(self_signed_pem("diffme")[0], tmp_path)
+    store = make_jks(tmp_path / "s.jks")
+    result = run(tmp_path, check=True, src=str(tmp_path / "b.pem"), truststores=[store])
+    diff = result["diff"][0]
+    assert diff["before"] == "" and diff["after"] == "rds-diffme-%s %s\n" % (certs[0].sha256[:8], certs[0].sha256)
+
+
+# removing ------------------------------------------------------------------------------------
+def test_purge_removes_only_our_rotated_certificates(tmp_path, rds_bundle_dir, foreign):
+    store, old = foreign
+    run(tmp_path, src=os.path.join(rds_bundle_dir, "global-bundle.pem"), truststores=[store])
+    regional = os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")
+    kept = run(tmp_path, src=regional, truststores=[store])
+    assert not kept["changed"] and kept["stores"][0]["removed"] == 0
+    purged = run(tmp_path, src=regional, truststores=[store], purge=True)
+    assert purged["changed"] and purged["stores"][0]["removed"] == 105
+    assert fingerprints(store) == sorted([c.sha256 for c in bundle(regional)] + [c.sha256 for c in old])
+    assert not run(tmp_path, src=regional, truststores=[store], purge=True)["changed"]
+
+
+def test_state_absent_removes_only_prefixed_bundle_certificates(tmp_path):
+    pems = [self_signed_pem("absent %d" % i)[0] for i in range(2)]
+    certs = bundle_of("".join(pems), tmp_path)
+    store = make_jks(tmp_path / "s.jks", certs[1:])  # cert 1 under a foreign alias
+    run(tmp_path, content="".join(pems), truststores=[store])
+    result = run(tmp_path, content="".join(pems), truststores=[store], state="absent")
+    assert result["stores"][0]["removed_aliases"] == ["rds-absent-0-" + certs[0].sha256[:8]]
+    assert fingerprints(store) == [certs[1].sha256]
+    assert not run(tmp_path, content="".join(pems), truststores=[store], state="absent")["changed"]
+
+
+# expired and weak certificates ------------------------------------------------------------------
+def test_expired_certificates_are_skipped_with_a_warning(tmp_path, rds_bundle_dir):
+    combined = os.path.join(rds_bundle_dir, "rds-combined-ca-bundle.pem")
+    store = make_jks(tmp_path / "s.jks")
+    result = run(tmp_path, src=combined, truststores=[store])
+    assert not result["changed"] and len(result["skipped_expired"]) == 30
+    assert any("Skipped 30 expired" in w and "Amazon RDS Root 2019 CA" in w for w in warnings(result))
+    forced = run(tmp_path, src=combined, truststores=[store], include_expired=True)
+    assert forced["stores"][0]["added"] == 30
+
+
+def test_weak_key_warning_names_rule_and_file(tmp_path):
+    pem = self_signed_pem("weak one", key="rsa1024")[0]
+    security = tmp_path / "java.security"
+    security.write_text("jdk.certpath.disabledAlgorithms=MD2, MD5, RSA keySize < 2048\n")
+    store = make_jks(tmp_path / "s.jks")
+    result = run(tmp_path, content=pem, truststores=[store], java_security=str(security))
+    assert result["weak_keys"][0]["rule"] == "RSA keySize < 2048"
+    assert any("weak one (RSA 1024) would be rejected by 'RSA keySize < 2048'" in w for w in warnings(result))
+
+
+# discovery -----------------------------------------------------------------------------------
+def make_node(root):
+    """A node tree: central store plus an SLC whose cacerts is an absolute symlink (Debian style)."""
+    central = root / "etc/pki/ca-trust/extracted/java/cacerts"
+    central.parent.mkdir(parents=True)
+    make_jks(central)
+    slc = root / SLC
+    (slc / "etc/ssl/certs/java").mkdir(parents=True)
+    make_jks(slc / "etc/ssl/certs/java/cacerts")
+    (slc / "usr/lib/jvm/java-11-openjdk-amd64/lib/security").mkdir(parents=True)
+    (slc / "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts").symlink_to("/etc/ssl/certs/java/cacerts")
+    return str(central), slc
+
+
+def test_discover_resolves_symlinks_inside_the_container(tmp_path):
+    certs = bundle_of(self_signed_pem("disco")[0], tmp_path)
+    central, slc = make_node(tmp_path / "node")
+    result = run(tmp_path, src=str(tmp_path / "b.pem"), truststores=[central], discover=True,
+                 discover_root=str(tmp_path / "node"))
+    assert result["discovered"] == [str(slc / "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts")]
+    assert result["stores"][1]["resolved_path"] == str(slc / "etc/ssl/certs/java/cacerts")
+    assert fingerprints(slc / "etc/ssl/certs/java/cacerts") == [certs[0].sha256]
+    assert os.path.islink(result["discovered"][0])
+
+
+def test_discover_required(tmp_path):
+    store = make_jks(tmp_path / "s.jks")
+    pem = self_signed_pem("x")[0]
+    failed = run(tmp_path, content=pem, truststores=[store], discover=True, discover_root=str(tmp_path))
+    assert failed["failed"] and "discover found no truststore under %s" % tmp_path in failed["msg"]
+    ok = run(tmp_path, content=pem, truststores=[store], discover=True, discover_root=str(tmp_path),
+             discover_required=False)
+    assert ok["changed"] and ok["discovered"] == []
+
+
+# bad input: clear error, every store byte-identical ---------------------------------------------
+@pytest.fixture()
+def two_stores(tmp_path):
+    stores = [make_jks(tmp_path / "one.jks"), make_jks(tmp_path / "two.jks")]
+    return stores, [read(p) for p in stores]
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("empty.pem", b"", "empty.pem is empty"),
+    ("text.pem", b"not a certificate\n", "text.pem holds no PEM certificate"),
+    ("der.cer", b"\x30\x82\x03\x00" + b"\x01" * 40, "der.cer looks like a binary DER certificate"),
+])
+def test_bad_bundle(tmp_path, two_stores, name, data, message):
+    (tmp_path / name).write_bytes(data)
+    result = run(tmp_path, src=str(tmp_path / name), truststores=two_stores[0])
+    assert result["failed"] and message in result["msg"]
+    assert [read(p) for p in two_stores[0]] == two_stores[1]
+
+
+def test_truncated_bundle_names_the_certificate(tmp_path, two_stores):
+    pem = self_signed_pem("first")[0] + self_signed_pem("second")[0]
+    (tmp_path / "cut.pem").write_text(pem[:-200])
+    result = run(tmp_path, src=str(tmp_path / "cut.pem"), truststores=two_stores[0])
+    assert result["failed"] and "cut.pem: certificate #2" in result["msg"] and "truncated" in result["msg"]
+    assert [read(p) for p in two_stores[0]] == two_stores[1]
+
+
+def test_wrong_password_and_missing_store_change_nothing(tmp_path, two_stores):
+    pem = self_signed_pem("pw")[0]
+    stores, before = two_stores
+    make_jks(stores[1], password="another-one")
+    before[1] = read(stores[1])
+    wrong = run(tmp_path, content=pem, truststores=stores)
+    assert wrong["failed"] and "two.jks" in wrong["msg"] and "wrong store_password" in wrong["msg"]
+    missing = run(tmp_path, content=pem, truststores=[stores[0], str(tmp_path / "missing.jks")])
+    assert missing["failed"] and "missing.jks does not exist" in missing["msg"]
+    assert [read(p) for p in stores] == before
+
+
+def test_read_only_store_fails_before_any_write(tmp_path, two_stores):
+    stores, before = two_stores
+    if subprocess.run(["chattr", "+i", stores[1]], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i not supported here")
+    try:
+        result = run(tmp_path, content=self_signed_pem("ro")[0], truststores=stores)
+        checked = run(tmp_path, check=True, content=self_signed_pem("ro")[0], truststores=stores)
+    finally:
+        subprocess.run(["chattr", "-i", stores[1]])
+    assert result["failed"] and "Nothing was changed: truststore %s is read-only" % stores[1] in result["msg"]
+    assert checked["changed"] and not checked.get("failed")
+    assert [read(p) for p in stores] == before
+
+
+def test_owner_mode_and_backup(tmp_path):
+    store = make_jks(tmp_path / "s.jks")
+    os.chown(store, 1234, 2345)
+    os.chmod(store, 0o640)
+    result = run(tmp_path, content=self_signed_pem("own")[0], truststores=[store], backup=True)
+    info = os.stat(store)
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o7777) == (1234, 2345, 0o640)
+    assert read(result["stores"][0]["backup_file"]) == read(make_jks(tmp_path / "empty.jks"))
+
+
+# PKCS12 ----------------------------------------------------------------------------------------
+@needs_java
+def test_pkcs12_store(tmp_path, global_bundle):
+    seed = make_jks(tmp_path / "seed.jks", bundle(global_bundle)[:1])
+    store = str(tmp_path / "central.p12")
+    keytool("-importkeystore", "-noprompt", "-srckeystore", seed, "-srcstorepass:env", "KS_PASS",
+            "-destkeystore", store, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    first = run(tmp_path, src=global_bundle, truststores=[store])
+    assert first["stores"][0]["type"] == "pkcs12" and first["stores"][0]["added"] == 107
+    assert first["stores"][0]["jvm_starts"] == 2
+    again = run(tmp_path, src=global_bundle, truststores=[store])
+    assert not again["changed"] and again["stores"][0]["jvm_starts"] == 1
+    listed = JavaStoreReader(tmp_path).read([store])[store]
+    assert sorted(listed.values()) == sorted(c.sha256 for c in bundle(global_bundle))
+
+
+# the kill test ---------------------------------------------------------------------------------
+@needs_java
+def test_killed_at_random_moments_the_store_is_always_old_or_new(tmp_path, rds_bundle_dir):
+    """50 writes alternating the global and the regional bundle (purge), each killed at a random
+    moment: the store is always readable by the JVM and holds exactly one of the two sets."""
+    sets = {}
+    for name in ("global-bundle.pem", "eu-central-1-bundle.pem"):
+        sets[name] = frozenset(c.sha256 for c in bundle(os.path.join(rds_bundle_dir, name)))
+    store = make_jks(tmp_path / "cacerts", bundle(os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")),
+                     aliases={})
+    run(tmp_path, src=os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem"), truststores=[store], purge=True)
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
+    rng, snapshots, outcomes = random.Random(4), [], {"killed": 0, "finished": 0}
+    (tmp_path / "snap").mkdir()
+    for index in range(50):
+        name = "global-bundle.pem" if index % 2 == 0 else "eu-central-1-bundle.pem"
+        args = tmp_path / ("args%d.json" % (index % 2))
+        args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+            "src": os.path.join(rds_bundle_dir, name), "truststores": [store], "purge": True}}))
+        proc = subprocess.Popen([sys.executable, MODULE, str(args)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.0, 0.4))
+        outcomes["finished" if proc.poll() is not None else "killed"] += 1
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert frozenset(fingerprints(store)) in sets.values(), "store %d holds a mixed set" % index
+        snapshot = str(tmp_path / "snap" / ("%02d" % index))
+        shutil.copy(store, snapshot)
+        snapshots.append(snapshot)
+    listed = JavaStoreReader(tmp_path).read(snapshots)
+    for snapshot in snapshots:
+        assert isinstance(listed[snapshot], dict), listed[snapshot]
+        assert frozenset(listed[snapshot].values()) in sets.values()
+    assert outcomes["killed"] >= 5, outcomes  # the test really interrupted runs
+    leftovers = [n for n in os.listdir(str(tmp_path)) if n.startswith(".cacerts.")]
+    assert len(leftovers) <= outcomes["killed"]
