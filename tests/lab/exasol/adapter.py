@@ -254,11 +254,10 @@ class Adapter:
             "schema": props.get("SCHEMA_NAME")})
         if not result.get("ok"):
             cause = result.get("message")
-            raise AdapterError("com.exasol.adapter.jdbc.RemoteMetadataReaderException: "
-                               "E-VSPG-3: Unable to create PostgreSQL remote metadata reader. "
-                               "Caused by: '%s'\nCaused by: %s: %s\n%s"
-                               % (cause, result.get("exception"), cause,
-                                  result.get("causes", "")).rstrip())
+            text = ("com.exasol.adapter.jdbc.RemoteMetadataReaderException: E-VSPG-3: Unable to "
+                    "create PostgreSQL remote metadata reader. Caused by: '%s'\nCaused by: %s: %s\n%s"
+                    % (cause, result.get("exception"), cause, result.get("causes", "")))
+            raise AdapterError(text.rstrip())
         filter_list = [t.strip() for t in (props.get("TABLE_FILTER") or "").split(",") if t.strip()]
         mapping = props.get("POSTGRESQL_IDENTIFIER_MAPPING") or "CONVERT_TO_UPPER"
         ignore_upper = UPPERCASE_SWITCH in (props.get("IGNORE_ERRORS") or "").upper()

@@ -9,6 +9,7 @@ base64. Results follow commands/executeV1.md: < 1000 rows inline (column-major `
 """
 import base64
 import json
+import logging
 import secrets
 
 from cryptography.hazmat.primitives import serialization
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from .catalog import Session
 from .sql import SqlError
 
+LOG = logging.getLogger("exasol-emulator")
 AUTH_FAILED = "Connection exception - authentication failed."
 INLINE_LIMIT = 1000
 MAX_FETCH_BYTES = 64 * 1024 * 1024
@@ -202,6 +204,11 @@ class ProtocolSession:
         except SqlError as exc:
             self.server.count("sql_errors")
             return error(exc.code, exc.text)
+        except Exception as exc:  # an emulator bug must not look like success or kill the session
+            LOG.exception("internal error executing %r", text[:200])
+            self.server.count("internal_errors")
+            return error("00000", "internal error of the lab Exasol emulator: %s: %s"
+                         % (type(exc).__name__, exc))
         self.server.count("statements")
         if self.session.current_schema != before:
             changed = dict(changed, currentSchema=self.session.current_schema or "")

@@ -1,0 +1,570 @@
+"""Proof of the Exasol database emulator with clients nobody here wrote: pyexasol 3.x (in .venv)
+and pyexasol 2.x (a separate venv, .venv-pyexasol2), against the running lab.
+
+The virtual schema tests read real rows from the lab PostgreSQL (schema exasol_emulator_test,
+created here) through the PostgreSQL JDBC driver the tests put into the lab BucketFS.
+"""
+import concurrent.futures
+import json
+import os
+import shutil
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import pyexasol
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB_DIR = os.path.join(ROOT, "tests", "lab")
+VENV2 = os.path.join(ROOT, ".venv-pyexasol2")
+PG_SCHEMA = "exasol_emulator_test"
+BFS_DIR = "exasol-emulator-test"
+JDBC_JAR = os.environ.get("LAB_PG_JDBC_JAR", "/usr/share/java/postgresql.jar")
+ROWS = 1500
+
+
+# helpers ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def exa(lab):
+    if "exasol" not in lab:
+        pytest.fail("lab.json has no exasol section: is tests/lab/components/exasol_db.py up?")
+    return lab["exasol"]
+
+
+def dsn(exa, fingerprint=True):
+    if fingerprint is True:
+        fingerprint = exa["fingerprint"]
+    if fingerprint:
+        return "%s/%s:%d" % (exa["host"], fingerprint, exa["port"])
+    return "%s:%d" % (exa["host"], exa["port"])
+
+
+def connect(exa, **options):
+    options.setdefault("dsn", dsn(exa))
+    options.setdefault("user", exa["user"])
+    options.setdefault("password", exa["password"])
+    options.setdefault("socket_timeout", 120)
+    return pyexasol.connect(**options)
+
+
+def release(exa):
+    return tuple(int(p) for p in exa["version"].split("."))
+
+
+def rows(conn, query):
+    return conn.execute(query).fetchall()
+
+
+def fails(conn, query):
+    with pytest.raises(pyexasol.ExaQueryError) as info:
+        conn.execute(query)
+    return info.value
+
+
+# BucketFS and PostgreSQL set-up ------------------------------------------------------------
+def bucket_file(lab, path):
+    host_dir = lab["bucketfs"]["host_dir"]
+    if not os.path.isabs(host_dir):
+        host_dir = os.path.join(ROOT, host_dir)
+    return os.path.join(host_dir, lab["bucketfs"].get("service", "bfsdefault"), ".dest",
+                        lab["bucketfs"].get("bucket", "default"), path)
+
+
+def upload(lab, path, data):
+    """PUT into the lab BucketFS (as a user would), then wait until the file is published."""
+    bfs = lab["bucketfs"]
+    target = bucket_file(lab, path)
+    if bfs.get("http_url"):
+        url = "%s/%s/%s" % (bfs["http_url"].rstrip("/"), bfs.get("bucket", "default"), path)
+        request = urllib.request.Request(url, data=data, method="PUT")
+        token = ("w:%s" % bfs["write_password"]).encode()
+        import base64
+        request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            assert reply.status == 200
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if os.path.isfile(target) and os.path.getsize(target) == len(data):
+                return "/buckets/%s/%s/%s" % (bfs.get("service", "bfsdefault"),
+                                              bfs.get("bucket", "default"), path)
+            time.sleep(0.1)
+        pytest.fail("BucketFS did not publish %s within 30s" % path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)  # lab without the BucketFS service
+    with open(target, "wb") as handle:
+        handle.write(data)
+    return "/buckets/%s/%s/%s" % (bfs.get("service", "bfsdefault"), bfs.get("bucket", "default"),
+                                  path)
+
+
+@pytest.fixture(scope="module")
+def pg(lab):
+    import psycopg2
+    info = lab["postgres"]
+    host = info["host"] if info.get("hosts_file_mapped", True) else info.get("address", info["host"])
+    conn = psycopg2.connect(host=host, port=info["port"], dbname=info["database"],
+                            user=info["user"], password=info["password"], sslmode="verify-full",
+                            sslrootcert=info["ca_file"], connect_timeout=10)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP SCHEMA IF EXISTS %s CASCADE" % PG_SCHEMA)
+        cur.execute("CREATE SCHEMA %s" % PG_SCHEMA)
+        cur.execute("CREATE TABLE %s.items (id int4 PRIMARY KEY, name varchar(40), note text, "
+                    "ok bool, price float8, created timestamp, big int8, small int2)" % PG_SCHEMA)
+        cur.execute("INSERT INTO %s.items SELECT g, 'item ' || g, CASE WHEN g %% 3 = 0 THEN NULL "
+                    "ELSE 'it''s ' || g END, g %% 2 = 0, g * 1.5, TIMESTAMP '2024-05-01 12:00:00' "
+                    "+ g * INTERVAL '1 second', g * 10000000000, g %% 100 FROM "
+                    "generate_series(1, %d) g" % (PG_SCHEMA, ROWS))
+        cur.execute('CREATE TABLE %s."MixedCase" (a int4)' % PG_SCHEMA)
+        cur.execute("CREATE TABLE %s.other (x text)" % PG_SCHEMA)
+    conn.close()
+    return dict(info, jdbc_host=host)
+
+
+def keytool_store(pem_file, directory):
+    store = os.path.join(directory, "truststore.jks")
+    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "lab", "-file", pem_file,
+                    "-keystore", store, "-storetype", "JKS", "-storepass", "changeit"],
+                   check=True, capture_output=True)
+    with open(store, "rb") as handle:
+        return handle.read()
+
+
+@pytest.fixture(scope="module")
+def vs_setup(lab, exa, pg):
+    """Jars, truststores and a registered driver in BucketFS; connection + adapter scripts."""
+    if "bucketfs" not in lab:
+        pytest.skip("lab.json has no bucketfs section (BucketFS component not up)")
+    with open(JDBC_JAR, "rb") as handle:
+        driver = handle.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        trusted = keytool_store(pg["ca_file"], tmp)
+        other_ca = os.path.join(tmp, "other.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        os.path.join(tmp, "k"), "-out", other_ca, "-days", "2", "-subj",
+                        "/CN=unrelated CA"], check=True, capture_output=True)
+        os.unlink(os.path.join(tmp, "truststore.jks"))
+        untrusted = keytool_store(other_ca, tmp)
+    paths = {
+        "driver": upload(lab, BFS_DIR + "/postgresql.jar", driver),
+        "adapter": upload(lab, BFS_DIR + "/virtual-schema-dist-12.0.0-postgresql-3.1.1.jar",
+                          b"placeholder: the emulator runs the adapter's logic itself"),
+        "trusted": upload(lab, BFS_DIR + "/trusted.jks", trusted),
+        "untrusted": upload(lab, BFS_DIR + "/untrusted.jks", untrusted),
+    }
+    upload(lab, "drivers/jdbc/exasol-emulator-test/postgresql.jar", driver)
+    upload(lab, "drivers/jdbc/exasol-emulator-test/settings.cfg",
+           b"DRIVERNAME=POSTGRES_EMULATOR_TEST\nJAR=postgresql.jar\nDRIVERMAIN=org.postgresql.Driver\n"
+           b"PREFIX=jdbc:postgresql:\nFETCHSIZE=100000\nINSERTSIZE=-1\n")
+    url = ("jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
+           % (pg["jdbc_host"], pg["port"], pg["database"]))
+    script = ("CREATE OR REPLACE JAVA ADAPTER SCRIPT EMU_ADAPTER.%s AS\n"
+              "  %%scriptclass com.exasol.adapter.RequestDispatcher;\n"
+              "  %%jar %s;\n  %%jar %s;\n%s/\n")
+    with connect(exa) as conn:
+        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("CREATE SCHEMA IF NOT EXISTS EMU_ADAPTER")
+        conn.execute("CREATE OR REPLACE CONNECTION EMU_PG TO '%s' USER '%s' IDENTIFIED BY '%s'"
+                     % (url, pg["user"], pg["password"].replace("'", "''")))
+        conn.execute(script % ("TRUSTING", paths["adapter"], paths["driver"],
+                               "  %%jvmoption -Djavax.net.ssl.trustStore=%s "
+                               "-Djavax.net.ssl.trustStorePassword=changeit;\n" % paths["trusted"]))
+        conn.execute(script % ("UNTRUSTING", paths["adapter"], paths["driver"],
+                               "  %%jvmoption -Djavax.net.ssl.trustStore=%s "
+                               "-Djavax.net.ssl.trustStorePassword=changeit;\n" % paths["untrusted"]))
+        conn.execute(script % ("NODE_TRUST", paths["adapter"], paths["driver"], ""))
+        conn.execute(script % ("MISSING_JAR", paths["adapter"],
+                               paths["driver"].replace("postgresql.jar", "nope.jar"), ""))
+    return paths
+
+
+# connection and TLS --------------------------------------------------------------------------
+def test_fingerprint_login_reports_the_emulated_release(exa):
+    with connect(exa) as conn:
+        assert conn.login_info["releaseVersion"] == exa["version"]
+        assert conn.protocol_version() == min(3, 1 if release(exa) < (7, 0) else
+                                              2 if release(exa) < (7, 1) else 3)
+        assert rows(conn, "SELECT PARAM_VALUE FROM SYS.EXA_METADATA WHERE PARAM_NAME = "
+                          "'databaseProductVersion'") == [(exa["version"],)]
+        assert conn.attr["autocommit"] is True  # pyexasol asks for it at login
+
+
+def test_ca_file_verifies_the_server(exa):
+    with connect(exa, dsn=dsn(exa, fingerprint=False),
+                 websocket_sslopt={"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": exa["ca_file"]}) as conn:
+        assert rows(conn, "SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = "
+                          "'databaseMajorVersion'") == [(exa["version"].split(".")[0],)]
+
+
+def test_unverified_certificate_is_refused(exa):
+    with pytest.raises(pyexasol.ExaConnectionFailedError) as info:
+        connect(exa, dsn=dsn(exa, fingerprint=False),
+                websocket_sslopt={"cert_reqs": ssl.CERT_REQUIRED})
+    assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+
+
+def test_wrong_fingerprint_is_refused(exa):
+    wrong = "0" * 64
+    with pytest.raises(pyexasol.ExaConnectionFailedError) as info:
+        connect(exa, dsn=dsn(exa, fingerprint=wrong))
+    assert "did not match" in str(info.value)
+
+
+def test_wrong_password_is_08004(exa):
+    with pytest.raises(pyexasol.ExaAuthError) as info:
+        connect(exa, password=exa["password"] + "x")
+    assert info.value.code == "08004"
+    assert "authentication failed" in info.value.message
+
+
+@pytest.mark.parametrize("requested", [1, 2, 3])
+def test_protocol_versions(exa, requested):
+    highest = 1 if release(exa) < (7, 0) else 2 if release(exa) < (7, 1) else 3
+    downgrade = release(exa) >= (6, 2, 5) or (6, 1, 9) <= release(exa) < (6, 2)
+    if requested > highest and not downgrade:
+        with pytest.raises(pyexasol.ExaAuthError) as info:
+            connect(exa, protocol_version=requested)
+        assert info.value.code == "08004"
+        return
+    with connect(exa, protocol_version=requested) as conn:
+        assert conn.protocol_version() == min(requested, highest)
+        conn.set_autocommit(False)
+        assert conn.attr["autocommit"] is False
+
+
+# SQL surface ---------------------------------------------------------------------------------
+def test_connections_schemas_scripts(exa):
+    with connect(exa) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS EMU_S1 CASCADE")
+        conn.execute("DROP CONNECTION IF EXISTS emu_c1")
+        conn.execute("DROP CONNECTION IF EXISTS \"emu_quoted\"")
+        conn.execute("CREATE CONNECTION emu_c1 TO 'jdbc:postgresql://h:5432/d' USER 'master' "
+                     "IDENTIFIED BY 'it''s secret'")
+        conn.execute("CREATE CONNECTION \"emu_quoted\" TO 'ftp://x'")
+        assert rows(conn, "SELECT CONNECTION_NAME, CONNECTION_STRING, USER_NAME FROM "
+                          "EXA_DBA_CONNECTIONS WHERE CONNECTION_NAME IN ('EMU_C1', 'emu_quoted') "
+                          "ORDER BY CONNECTION_NAME") == [
+            ("EMU_C1", "jdbc:postgresql://h:5432/d", "master"), ("emu_quoted", "ftp://x", None)]
+        assert fails(conn, "CREATE CONNECTION emu_c1 TO 'y'").code == "42500"
+        conn.execute("CREATE OR REPLACE CONNECTION emu_c1 TO 'z'")
+        assert rows(conn, "SELECT CONNECTION_STRING FROM EXA_DBA_CONNECTIONS WHERE "
+                          "upper(CONNECTION_NAME) = 'EMU_C1'") == [("z",)]
+        conn.execute("DROP CONNECTION emu_c1")
+        conn.execute("DROP CONNECTION \"emu_quoted\"")
+        assert fails(conn, "DROP CONNECTION emu_c1").code == "42000"
+        conn.execute("DROP CONNECTION IF EXISTS emu_c1")
+
+        conn.execute("CREATE SCHEMA emu_s1")
+        assert conn.current_schema() == "EMU_S1"
+        body = ("\n  %scriptclass com.exasol.adapter.RequestDispatcher;\n"
+                "  %jar /buckets/bfsdefault/default/jars/a.jar;")
+        conn.execute("CREATE JAVA ADAPTER SCRIPT emu_s1.jdbc_adapter AS" + body + "\n/\n")
+        assert fails(conn, "CREATE JAVA ADAPTER SCRIPT emu_s1.jdbc_adapter AS" + body + "\n/").code == "42500"
+        conn.execute("CREATE OR REPLACE JAVA ADAPTER SCRIPT jdbc_adapter AS" + body + "\n/\n")
+        assert rows(conn, "SELECT SCRIPT_SCHEMA, SCRIPT_NAME, SCRIPT_TYPE, SCRIPT_LANGUAGE, "
+                          "SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE SCRIPT_SCHEMA = 'EMU_S1' AND "
+                          "SCRIPT_TYPE = 'ADAPTER'") == [
+            ("EMU_S1", "JDBC_ADAPTER", "ADAPTER", "JAVA",
+             'CREATE JAVA ADAPTER SCRIPT "JDBC_ADAPTER" AS' + body)]
+        assert rows(conn, "SELECT SCHEMA_NAME FROM EXA_ALL_SCHEMAS WHERE SCHEMA_NAME LIKE 'EMU\\_S%' "
+                          "ESCAPE '\\'") == [("EMU_S1",)]
+        conn.open_schema("emu_s1")
+        assert conn.current_schema() == "EMU_S1"
+        assert fails(conn, "DROP SCHEMA emu_s1").code == "42000"  # not empty, no CASCADE
+        conn.execute("DROP ADAPTER SCRIPT emu_s1.jdbc_adapter")
+        conn.execute("DROP ADAPTER SCRIPT IF EXISTS emu_s1.jdbc_adapter")
+        assert fails(conn, "DROP ADAPTER SCRIPT emu_s1.jdbc_adapter").code == "42000"
+        conn.execute("DROP SCHEMA emu_s1")
+        conn.execute("DROP SCHEMA IF EXISTS emu_s1")
+        assert rows(conn, "SELECT COUNT(*) FROM EXA_ALL_SCHEMAS WHERE SCHEMA_NAME = 'EMU_S1'") == [(0,)]
+
+
+@pytest.mark.parametrize("statement,code", [
+    ("SELEC * FROM EXA_METADATA", "42000"),
+    ("CREATE CONNECTION x TO", "42000"),
+    ("SELECT NOPE FROM EXA_METADATA", "42000"),
+    ("SELECT * FROM SYS.EXA_NO_SUCH_TABLE", "42000"),
+    ("OPEN SCHEMA emu_no_such_schema", "42000"),
+    ("DROP VIRTUAL SCHEMA emu_no_such_vs", "42000"),
+    ("CREATE TABLE t (a INT)", "0A000"),
+    ("INSERT INTO t VALUES (1)", "0A000"),
+    ("SELECT a FROM EXA_METADATA JOIN EXA_ALL_SCRIPTS ON 1 = 1", "0A000"),
+    ("CREATE PYTHON3 SCALAR SCRIPT s.f() RETURNS INT AS\nreturn 1\n/", "0A000"),
+])
+def test_errors_have_exasol_sql_codes(exa, statement, code):
+    with connect(exa) as conn:
+        assert fails(conn, statement).code == code
+
+
+# virtual schemas -----------------------------------------------------------------------------
+def create_vs(conn, adapter, extra=""):
+    conn.execute("CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.%s WITH CONNECTION_NAME = "
+                 "'EMU_PG' SCHEMA_NAME = '%s' %s" % (adapter, PG_SCHEMA, extra))
+
+
+def test_virtual_schema_end_to_end(exa, vs_setup):
+    with connect(exa) as conn:
+        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.TRUSTING WITH "
+                            "CONNECTION_NAME = 'EMU_PG' SCHEMA_NAME = '%s'" % PG_SCHEMA)
+        assert error.code == "22002" and "E-VSPG-6" in error.message  # "MixedCase" needs a switch
+        create_vs(conn, "TRUSTING", "IGNORE_ERRORS = 'POSTGRESQL_UPPERCASE_TABLES' "
+                                    "EXCLUDED_CAPABILITIES = 'LIMIT' LOG_LEVEL = 'INFO'")
+        conn.execute("CREATE VIRTUAL SCHEMA IF NOT EXISTS EMU_VS USING EMU_ADAPTER.TRUSTING")
+        assert rows(conn, "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = "
+                          "'EMU_VS' ORDER BY TABLE_NAME") == [("ITEMS",), ("OTHER",)]
+        assert rows(conn, "SELECT COLUMN_NAME, COLUMN_TYPE FROM EXA_ALL_COLUMNS WHERE "
+                          "COLUMN_SCHEMA = 'EMU_VS' AND COLUMN_TABLE = 'ITEMS' ORDER BY "
+                          "COLUMN_ORDINAL_POSITION") == [
+            ("ID", "DECIMAL(10,0)"), ("NAME", "VARCHAR(40) UTF8"), ("NOTE", "VARCHAR(2000000) UTF8"),
+            ("OK", "BOOLEAN"), ("PRICE", "DOUBLE"), ("CREATED", "TIMESTAMP"), ("BIG", "DECIMAL(19,0)"),
+            ("SMALL", "DECIMAL(5,0)")]
+        assert rows(conn, "SELECT COUNT(*) FROM EXA_ALL_VIRTUAL_COLUMNS WHERE COLUMN_SCHEMA = "
+                          "'EMU_VS'") == [(9,)]
+        props = dict(rows(conn, "SELECT PROPERTY_NAME, PROPERTY_VALUE FROM "
+                                "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES WHERE SCHEMA_NAME = 'EMU_VS'"))
+        assert props == {"CONNECTION_NAME": "EMU_PG", "SCHEMA_NAME": PG_SCHEMA,
+                         "IGNORE_ERRORS": "POSTGRESQL_UPPERCASE_TABLES",
+                         "EXCLUDED_CAPABILITIES": "LIMIT", "LOG_LEVEL": "INFO"}
+        vs = conn.execute("SELECT * FROM EXA_ALL_VIRTUAL_SCHEMAS WHERE SCHEMA_NAME = 'EMU_VS'")
+        record = dict(zip(vs.column_names(), vs.fetchone()))
+        if release(exa) >= (8,):
+            assert (record["ADAPTER_SCRIPT_SCHEMA"], record["ADAPTER_SCRIPT_NAME"]) == (
+                "EMU_ADAPTER", "TRUSTING")
+        else:
+            assert record["ADAPTER_SCRIPT"] == "EMU_ADAPTER.TRUSTING"
+
+        assert rows(conn, "SELECT id, name, note, ok, price, created, big FROM EMU_VS.items "
+                          "WHERE id IN (2, 3) ORDER BY id") == [
+            (2, "item 2", "it's 2", True, 3.0, "2024-05-01 12:00:02.000000", 20000000000),
+            (3, "item 3", None, False, 4.5, "2024-05-01 12:00:03.000000", 30000000000)]
+        assert rows(conn, "SELECT COUNT(*) FROM EMU_VS.ITEMS WHERE note IS NULL") == [(ROWS // 3,)]
+        assert len(rows(conn, "SELECT * FROM EMU_VS.items LIMIT 7")) == 7
+        assert fails(conn, "SELECT * FROM EMU_VS.\"MixedCase\"").code == "42000"
+
+        conn.execute("ALTER VIRTUAL SCHEMA EMU_VS SET TABLE_FILTER = 'other'")
+        assert rows(conn, "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = "
+                          "'EMU_VS'") == [("OTHER",)]
+        conn.execute("ALTER VIRTUAL SCHEMA EMU_VS SET TABLE_FILTER = NULL")
+        conn.execute("ALTER VIRTUAL SCHEMA EMU_VS REFRESH")
+        conn.execute("ALTER VIRTUAL SCHEMA EMU_VS REFRESH TABLES items")
+        assert rows(conn, "SELECT COUNT(*) FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = "
+                          "'EMU_VS'") == [(2,)]
+        error = fails(conn, "ALTER VIRTUAL SCHEMA EMU_VS SET NO_SUCH_PROPERTY = 'x'")
+        assert error.code == "22002" and "E-VSCJDBC-13" in error.message
+        error = fails(conn, "ALTER VIRTUAL SCHEMA EMU_VS SET MAX_TABLE_COUNT = '1'")
+        assert error.code == "22002" and "E-VSCJDBC-42" in error.message
+        conn.execute("DROP VIRTUAL SCHEMA EMU_VS CASCADE")
+        assert rows(conn, "SELECT COUNT(*) FROM EXA_ALL_VIRTUAL_SCHEMAS WHERE SCHEMA_NAME = "
+                          "'EMU_VS'") == [(0,)]
+        assert fails(conn, "SELECT * FROM EMU_VS.items").code == "42000"
+
+
+def test_more_than_1000_rows_are_fetched_in_chunks(exa, vs_setup):
+    with connect(exa, fetch_size_bytes=20000) as conn:
+        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        create_vs(conn, "TRUSTING", "TABLE_FILTER = 'items'")
+        statement = conn.execute("SELECT id FROM EMU_VS.items ORDER BY id")
+        assert statement.result_set_handle is not None  # >= 1000 rows: handle, no inline data
+        assert [r[0] for r in statement.fetchall()] == list(range(1, ROWS + 1))
+        assert statement.result_set_handle is None  # pyexasol closed it (closeResultSet)
+        small = conn.execute("SELECT id FROM EMU_VS.items LIMIT 999")
+        assert small.result_set_handle is None and len(small.fetchall()) == 999
+        conn.execute("DROP VIRTUAL SCHEMA EMU_VS")
+
+
+def test_untrusted_postgres_certificate_fails_with_pkix(exa, vs_setup):
+    with connect(exa) as conn:
+        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.UNTRUSTING WITH "
+                            "CONNECTION_NAME = 'EMU_PG' SCHEMA_NAME = '%s' TABLE_FILTER = 'items'"
+                      % PG_SCHEMA)
+        assert error.code == "22002"
+        assert "E-VSPG-3" in error.message and "PKIX path building failed" in error.message
+        assert rows(conn, "SELECT COUNT(*) FROM EXA_ALL_SCHEMAS WHERE SCHEMA_NAME = 'EMU_VS'") == [(0,)]
+
+
+def node1_trusts_lab_ca(lab):
+    node = lab["nodes"][0]
+    store = os.path.join(node["root"], node["central_truststore"].lstrip("/"))
+    listing = subprocess.run(["keytool", "-list", "-keystore", store, "-storepass",
+                              node["store_password"], "-storetype", node["truststore_type"]],
+                             capture_output=True, text=True, check=True).stdout
+    fingerprint = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
+                                  lab["postgres"]["ca_file"]], capture_output=True, text=True,
+                                 check=True).stdout.strip().split("=", 1)[1]
+    return fingerprint.upper() in listing.upper()
+
+
+def test_node1_central_truststore_decides(lab, exa, vs_setup):
+    """Without %jvmoption the adapter trusts exactly what node 1's central truststore holds."""
+    if not lab.get("nodes"):
+        pytest.skip("lab.json has no nodes")
+    with connect(exa) as conn:
+        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        statement = ("CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.NODE_TRUST WITH CONNECTION_NAME"
+                     " = 'EMU_PG' SCHEMA_NAME = '%s' TABLE_FILTER = 'items'" % PG_SCHEMA)
+        if node1_trusts_lab_ca(lab):
+            conn.execute(statement)
+            conn.execute("DROP VIRTUAL SCHEMA EMU_VS CASCADE")
+        else:
+            error = fails(conn, statement)
+            assert error.code == "22002" and "PKIX" in error.message
+
+
+def test_adapter_errors(exa, vs_setup):
+    with connect(exa) as conn:
+        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.MISSING_JAR WITH "
+                            "CONNECTION_NAME = 'EMU_PG' SCHEMA_NAME = 'public'")
+        assert error.code == "22002" and "Java VM cannot find '/buckets/" in error.message
+        error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.TRUSTING WITH "
+                            "CONNECTION_NAME = 'EMU_PG' SQL_DIALECT = 'POSTGRESQL'")
+        assert error.code == "22002" and "E-VSCJDBC-13" in error.message
+        error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.TRUSTING WITH "
+                            "SCHEMA_NAME = 'public'")
+        assert error.code == "22002" and "E-VSCJDBC-14" in error.message
+        error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.TRUSTING WITH "
+                            "CONNECTION_NAME = 'EMU_PG' POSTGRESQL_IDENTIFIER_MAPPING = 'LOWER'")
+        assert error.code == "22002" and "E-VSPG-4" in error.message
+        error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.NO_SUCH_SCRIPT WITH "
+                            "CONNECTION_NAME = 'EMU_PG'")
+        assert error.code == "42000" and "not found" in error.message
+        conn.execute("CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.TRUSTING WITH CONNECTION_NAME "
+                     "= 'EMU_PG' SCHEMA_NAME = '%s' POSTGRESQL_IDENTIFIER_MAPPING = "
+                     "'PRESERVE_ORIGINAL_CASE'" % PG_SCHEMA)
+        assert rows(conn, 'SELECT COUNT(*) FROM EMU_VS."MixedCase"') == [(0,)]
+        assert rows(conn, 'SELECT "id" FROM EMU_VS."items" WHERE "id" = 5') == [(5,)]
+        conn.execute("DROP VIRTUAL SCHEMA EMU_VS CASCADE")
+
+
+def test_catalog_survives_a_restart(lab, exa):
+    sys.path.insert(0, LAB_DIR)
+    try:
+        import lab as labmod
+        from components import exasol_db
+    finally:
+        sys.path.remove(LAB_DIR)
+    with connect(exa) as conn:
+        conn.execute("CREATE OR REPLACE CONNECTION EMU_RESTART TO 'kept'")
+    handle = labmod.Lab(os.environ.get("LAB_STATE_DIR", os.path.join(LAB_DIR, "state")))
+    exasol_db.down(handle)
+    exasol_db.up(handle)
+    with connect(exa) as conn:
+        assert rows(conn, "SELECT CONNECTION_STRING FROM EXA_DBA_CONNECTIONS WHERE "
+                          "CONNECTION_NAME = 'EMU_RESTART'") == [("kept",)]
+        conn.execute("DROP CONNECTION EMU_RESTART")
+
+
+# pyexasol 2.x --------------------------------------------------------------------------------
+PYEXASOL2_SCRIPT = r"""
+import json, ssl, sys
+import pyexasol
+assert pyexasol.__version__.startswith("2."), pyexasol.__version__
+exa = json.load(sys.stdin)
+out = {"version": pyexasol.__version__}
+fp = "%s/%s:%d" % (exa["host"], exa["fingerprint"], exa["port"])
+with pyexasol.connect(dsn=fp, user=exa["user"], password=exa["password"]) as c:
+    out["release"] = c.login_info["releaseVersion"]
+    c.execute("CREATE OR REPLACE CONNECTION EMU_PY2 TO 'x' USER 'u' IDENTIFIED BY 'p'")
+    out["conn"] = c.execute("SELECT CONNECTION_STRING FROM EXA_DBA_CONNECTIONS WHERE "
+                            "CONNECTION_NAME = 'EMU_PY2'").fetchall()
+    c.execute("DROP CONNECTION EMU_PY2")
+    try:
+        c.execute("SELEC 1")
+    except pyexasol.ExaQueryError as e:
+        out["syntax"] = e.code
+with pyexasol.connect(dsn="%s:%d" % (exa["host"], exa["port"]), user=exa["user"],
+                      password=exa["password"],
+                      websocket_sslopt={"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": exa["ca_file"]}) as c:
+    out["ca"] = c.execute("SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = "
+                          "'databaseProductVersion'").fetchall()
+try:
+    pyexasol.connect(dsn=fp, user=exa["user"], password="wrong")
+except pyexasol.ExaAuthError as e:
+    out["auth"] = e.code
+try:
+    pyexasol.connect(dsn="%s/%s:%d" % (exa["host"], "A" * 64, exa["port"]), user=exa["user"],
+                     password=exa["password"])
+except pyexasol.ExaConnectionFailedError as e:
+    out["fingerprint"] = "did not match" in str(e)
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def pyexasol2_python():
+    python = os.path.join(VENV2, "bin", "python")
+    probe = [python, "-c", "import pyexasol, sys; sys.exit(not pyexasol.__version__.startswith('2.'))"]
+    if not os.path.exists(python) or subprocess.run(probe, capture_output=True).returncode:
+        subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", VENV2], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        "pyexasol>=2.4,<3"], check=True, timeout=300)
+    return python
+
+
+def test_pyexasol_2x(exa, pyexasol2_python):
+    proc = subprocess.run([pyexasol2_python, "-c", PYEXASOL2_SCRIPT], input=json.dumps(exa),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["release"] == exa["version"]
+    assert out["conn"] == [["x"]]
+    assert out["syntax"] == "42000" and out["auth"] == "08004" and out["fingerprint"] is True
+    assert out["ca"] == [[exa["version"]]]
+
+
+# load ----------------------------------------------------------------------------------------
+CLIENTS, STATEMENTS = 8, 500
+
+
+def test_load_8_clients_500_statements(exa):
+    """8 sessions in parallel, 500 statements each, reads and writes: no error, no lost session."""
+    barrier = threading.Barrier(CLIENTS)
+
+    def client(number):
+        latencies = []
+        with connect(exa) as conn:
+            session = conn.session_id()
+            barrier.wait(timeout=60)
+            name = "EMU_LOAD_%d" % number
+            for i in range(STATEMENTS):
+                step = i % 5
+                started = time.perf_counter()
+                if step == 0:
+                    conn.execute("CREATE OR REPLACE CONNECTION %s TO 'v%d'" % (name, i))
+                elif step == 1:
+                    got = rows(conn, "SELECT CONNECTION_STRING FROM EXA_DBA_CONNECTIONS WHERE "
+                                     "CONNECTION_NAME = '%s'" % name)
+                    assert got == [("v%d" % (i - 1),)], got
+                elif step == 2:
+                    assert rows(conn, "SELECT PARAM_VALUE FROM SYS.EXA_METADATA WHERE PARAM_NAME "
+                                      "= 'databaseProductVersion'") == [(exa["version"],)]
+                elif step == 3:
+                    rows(conn, "SELECT SCRIPT_NAME FROM EXA_ALL_SCRIPTS ORDER BY SCRIPT_NAME")
+                else:
+                    rows(conn, "SELECT COUNT(*) FROM EXA_ALL_SCHEMAS")
+                latencies.append(time.perf_counter() - started)
+            assert conn.session_id() == session
+            conn.execute("DROP CONNECTION %s" % name)
+        return session, latencies
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(client, range(CLIENTS), timeout=600))
+    elapsed = time.perf_counter() - started
+    sessions = {r[0] for r in results}
+    latencies = sorted(x for r in results for x in r[1])
+    assert len(sessions) == CLIENTS and len(latencies) == CLIENTS * STATEMENTS
+    figures = {"clients": CLIENTS, "statements": len(latencies), "seconds": round(elapsed, 2),
+               "per_second": round(len(latencies) / elapsed, 1),
+               "p50_ms": round(statistics.median(latencies) * 1000, 2),
+               "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 2),
+               "max_ms": round(latencies[-1] * 1000, 2)}
+    print("exasol emulator load check: %s" % json.dumps(figures))
+    assert elapsed < 300
