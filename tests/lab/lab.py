@@ -211,10 +211,12 @@ def cmd_up(lab, only=None):
 
 def cmd_down(lab, only=None):
     for name, comp in reversed(components(only)):
+        begun = time.time()
         try:
             comp.down(lab)
         except Exception as exc:  # keep stopping the rest
             print("lab down: %s: %s" % (name, exc), file=sys.stderr)
+        print("  %-13s %5.1fs" % (name, time.time() - begun))
     if only:
         print("lab down (%s)" % ", ".join(sorted(only)))
         return

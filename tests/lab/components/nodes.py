@@ -288,10 +288,9 @@ def _part(lab, count):
 def _running(lab):
     """Names of nodes with a pidfile, split into alive and dead."""
     alive, dead = [], []
-    for entry in sorted(os.listdir(lab.pid_dir)):
-        if entry.startswith("node-") and entry.endswith(".pid"):
-            name = entry[5:-4]
-            (alive if lab.alive(_pidname(name)) else dead).append(name)
+    names = [e[5:-4] for e in os.listdir(lab.pid_dir) if e.startswith("node-") and e.endswith(".pid")]
+    for name in sorted(names, key=_node_key):
+        (alive if lab.alive(_pidname(name)) else dead).append(name)
     return alive, dead
 
 
@@ -336,12 +335,12 @@ def up(lab):
     return _part(lab, count)
 
 
-def _sweep_namespace(namespace):
-    """Stop what still runs in a node's mount namespace (ssh sessions outlive their sshd)."""
+def _sweep_namespaces(namespaces):
+    """Stop what still runs in the nodes' mount namespaces (ssh sessions outlive their sshd)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         found = False
         for entry in os.listdir("/proc"):
-            if entry.isdigit() and _mount_ns(int(entry)) == namespace:
+            if entry.isdigit() and _mount_ns(int(entry)) in namespaces:
                 found = True
                 try:
                     os.kill(int(entry), sig)
@@ -352,27 +351,41 @@ def _sweep_namespace(namespace):
         time.sleep(0.2)
 
 
-def down(lab):
-    host_ns = _mount_ns(os.getpid())
+def _node_names(lab):
+    """Every node this lab may have started: from its state dirs and its pidfiles."""
     base = _base(lab)
     names = set(n for n in (os.listdir(base) if os.path.isdir(base) else []) if n.startswith("node"))
     names.update(n[5:-4] for n in os.listdir(lab.pid_dir) if n.startswith("node-") and n.endswith(".pid"))
-    for name in sorted(names):
+    return sorted(names, key=_node_key)
+
+
+def _node_key(name):
+    digits = name[4:]
+    return (0, int(digits)) if digits.isdigit() else (1, name)
+
+
+def down(lab):
+    host_ns = _mount_ns(os.getpid())
+    namespaces = set()
+    for name in _node_names(lab):
         lab.stop(_pidname(name), timeout=5)
         try:
             with open(_base(lab, name, "mntns")) as handle:
-                namespace = handle.read().strip()
+                namespaces.add(handle.read().strip())
         except OSError:
-            continue
-        if namespace and namespace != host_ns:
-            _sweep_namespace(namespace)
+            pass
+    namespaces.discard(host_ns)  # never sweep the host's own namespace
+    namespaces.discard("")
+    if namespaces:
+        _sweep_namespaces(namespaces)
     _remove_host_dirs(lab)
-    shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(_base(lab), ignore_errors=True)
 
 
 def status(lab):
     alive, dead = _running(lab)
     if not alive and not dead:
         return "stopped"
-    text = "%d sshd running (%s)" % (len(alive), ", ".join(alive) or "none")
+    shown = alive if len(alive) <= 4 else alive[:2] + ["..."] + alive[-1:]
+    text = "%d sshd running (%s)" % (len(alive), ", ".join(shown) or "none")
     return text + ("; DEAD: %s (run `make lab-down`)" % ", ".join(dead) if dead else "")
