@@ -1,0 +1,244 @@
+"""galaxy.yml and meta/runtime.yml say what the code really does.
+
+- Every collection the roles, playbooks, plugins and meta/runtime.yml use by FQCN is a
+  dependency in galaxy.yml, and every dependency is used (ansible.builtin comes with ansible-core).
+- Every FQCN that names a module, role or plugin of this collection, or of an installed
+  dependency, exists there (catches typos such as `amazon.aws.ec2_vpc_nett`).
+- Every module listed in an action group of meta/runtime.yml exists, and a module is listed in a
+  group exactly when its documentation declares that membership (`attributes.action_group`);
+  groups extended through `metadata.extend_group` exist in the other collection.
+Reads files only; no Ansible run: well under a second.
+"""
+
+import ast
+import glob
+import importlib.util
+import os
+import re
+import sys
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SELF = "virtualis.aurora"
+BUILTIN = "ansible.builtin"
+YAML_SOURCES = ("roles/**/*.yml", "roles/**/*.yaml", "playbooks/**/*.yml", "playbooks/**/*.yaml", "meta/runtime.yml")
+FQCN = re.compile(r"(?<![\w.-])([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\.([a-z_][a-z0-9_]*)(?![\w-])")
+PY_IMPORT = re.compile(r"ansible_collections\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\.")
+
+
+def load_yaml(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def read(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+GALAXY = load_yaml(os.path.join(ROOT, "galaxy.yml"))
+RUNTIME = load_yaml(os.path.join(ROOT, "meta", "runtime.yml"))
+MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
+                 if not os.path.basename(p).startswith("_"))
+
+
+def installed_collection_dir(name):
+    """Directory of an installed collection (the `ansible` package in .venv, or ~/.ansible)."""
+    namespace, collection = name.split(".")
+    if name == SELF:
+        return ROOT
+    search = list(sys.path) + [os.path.expanduser("~/.ansible/collections"), "/usr/share/ansible/collections"]
+    for entry in search:
+        candidate = os.path.join(entry, "ansible_collections", namespace, collection)
+        if entry and os.path.isfile(os.path.join(candidate, "MANIFEST.json")):
+            return candidate
+    return None
+
+
+def ansible_core_dir():
+    spec = importlib.util.find_spec("ansible")
+    return os.path.dirname(spec.origin)
+
+
+def python_files():
+    return glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True)
+
+
+def module_documentation(path, strict=True):
+    """The DOCUMENTATION of a module as a dict (parsed from the source, not imported).
+
+    Not strict: a DOCUMENTATION that does not parse counts as empty (sanity reports it), so that
+    one broken module does not hide what the collection-wide tests find elsewhere.
+    """
+    for node in ast.parse(read(path)).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DOCUMENTATION" for t in node.targets):
+            try:
+                return yaml.safe_load(node.value.value) or {}
+            except yaml.YAMLError:
+                if strict:
+                    raise
+                return {}
+    return {}
+
+
+def fqcn_uses():
+    """{(namespace, collection, name): [file, ...]} for every FQCN the collection's content uses."""
+    uses = {}
+
+    def add(key, path):
+        uses.setdefault(key, []).append(os.path.relpath(path, ROOT))
+
+    for pattern in YAML_SOURCES:
+        for path in glob.glob(os.path.join(ROOT, pattern), recursive=True):
+            for match in FQCN.finditer(read(path)):
+                add(match.groups(), path)
+    for path in python_files():
+        for match in PY_IMPORT.finditer(read(path)):
+            add(match.groups() + ("",), path)
+        if "/plugins/modules/" in path:
+            for fragment in module_documentation(path, strict=False).get("extends_documentation_fragment") or []:
+                parts = fragment.split(".")
+                if len(parts) >= 3:
+                    add(tuple(parts[:3]), path)
+    return uses
+
+
+def is_collection(namespace, collection):
+    full = "%s.%s" % (namespace, collection)
+    return full in (SELF, BUILTIN) or full in (GALAXY.get("dependencies") or {}) or installed_collection_dir(full)
+
+
+def used_collections():
+    used = {}
+    for (namespace, collection, _name), files in fqcn_uses().items():
+        if is_collection(namespace, collection):
+            used.setdefault("%s.%s" % (namespace, collection), set()).update(files)
+    return used
+
+
+def plugin_names(base, plugin_dirs):
+    """Module, role and plugin names a collection (or ansible-core) provides."""
+    names = set()
+    for kind in plugin_dirs:
+        for path in glob.glob(os.path.join(base, kind, "*")):
+            stem = os.path.splitext(os.path.basename(path))[0]
+            names.add(stem)
+            if kind in ("plugins/filter", "plugins/test", "plugins/filter_plugins", "plugins/test_plugins") and path.endswith(".py"):
+                names.update(re.findall(r"""['"]([a-z_][a-z0-9_]*)['"]\s*:""", read(path)))
+    for path in glob.glob(os.path.join(base, "plugins", "doc_fragments", "*.py")):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        names.add(stem.lstrip("_"))
+    return names
+
+
+def collection_names(full):
+    if full == BUILTIN:
+        core = ansible_core_dir()
+        names = plugin_names(core, ["modules"])
+        names |= plugin_names(os.path.join(core, "plugins"), ["filter", "test", "lookup", "callback", "connection",
+                                                               "become", "inventory", "strategy", "action", "cache",
+                                                               "vars", "shell", "doc_fragments"])
+        return names
+    base = installed_collection_dir(full)
+    if base is None:
+        return None
+    names = plugin_names(base, ["roles"] + ["plugins/" + kind for kind in (
+        "modules", "action", "filter", "test", "lookup", "inventory", "callback", "connection", "module_utils",
+        "doc_fragments", "become", "cache", "vars", "plugin_utils")])
+    runtime_path = os.path.join(base, "meta", "runtime.yml")
+    runtime = load_yaml(runtime_path) if os.path.exists(runtime_path) else {}
+    for routes in (runtime.get("plugin_routing") or {}).values():
+        names.update(routes or {})
+    names.update(runtime.get("action_groups") or {})
+    return names
+
+
+def test_galaxy_dependencies_are_the_collections_used():
+    used = used_collections()
+    needed = sorted(set(used) - {SELF, BUILTIN})
+    declared = sorted(GALAXY.get("dependencies") or {})
+    missing = {name: sorted(used[name])[:3] for name in needed if name not in declared}
+    assert not missing, "collections used but not in galaxy.yml dependencies: %s" % missing
+    unused = [name for name in declared if name not in used]
+    assert not unused, "galaxy.yml dependencies that nothing uses: %s" % unused
+
+
+def test_fqcns_resolve():
+    unresolved = []
+    names_by_collection = {}
+    for (namespace, collection, name), files in sorted(fqcn_uses().items()):
+        full = "%s.%s" % (namespace, collection)
+        if not name or not is_collection(namespace, collection):
+            continue
+        if full not in names_by_collection:
+            names_by_collection[full] = collection_names(full)
+        names = names_by_collection[full]
+        if names is not None and name not in names:
+            unresolved.append("%s.%s (in %s)" % (full, name, ", ".join(sorted(set(files))[:3])))
+    assert not unresolved, "FQCNs that name nothing in their collection: %s" % unresolved
+
+
+def action_group_entries():
+    for group, entries in (RUNTIME.get("action_groups") or {}).items():
+        for entry in entries or []:
+            yield group, entry
+
+
+def test_action_group_modules_exist():
+    missing = sorted("%s: %s" % (group, entry) for group, entry in action_group_entries()
+                     if isinstance(entry, str) and entry.split(".")[-1] not in MODULES)
+    assert not missing, "meta/runtime.yml action_groups list modules that plugins/modules lacks: %s" % missing
+
+
+def test_extended_groups_exist():
+    unknown = []
+    for group, entry in action_group_entries():
+        if not isinstance(entry, dict):
+            continue
+        for extended in (entry.get("metadata") or {}).get("extend_group") or []:
+            namespace, collection, name = extended.split(".")
+            base = installed_collection_dir("%s.%s" % (namespace, collection))
+            groups = (load_yaml(os.path.join(base, "meta", "runtime.yml")).get("action_groups") or {}) if base else {}
+            if name not in groups:
+                unknown.append("%s extends %s" % (group, extended))
+    assert not unknown, "meta/runtime.yml extends action groups that do not exist: %s" % unknown
+
+
+def fragment_attributes():
+    """{fragment name: attributes dict} for this collection's doc fragments."""
+    result = {}
+    for path in glob.glob(os.path.join(ROOT, "plugins", "doc_fragments", "*.py")):
+        spec = importlib.util.spec_from_file_location("_fragment_" + os.path.basename(path)[:-3], path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        base = "%s.%s" % (SELF, os.path.basename(path)[:-3])
+        for attribute in dir(module.ModuleDocFragment):
+            if attribute.isupper():
+                doc = yaml.safe_load(getattr(module.ModuleDocFragment, attribute)) or {}
+                name = base if attribute == "DOCUMENTATION" else "%s.%s" % (base, attribute.lower())
+                result[name] = doc.get("attributes") or {}
+    return result
+
+
+def documented_memberships(module):
+    doc = module_documentation(os.path.join(ROOT, "plugins", "modules", module + ".py"))
+    fragments = fragment_attributes()
+    action_group = dict((doc.get("attributes") or {}).get("action_group") or {})
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        inherited = fragments.get(fragment, {}).get("action_group")
+        if inherited:
+            action_group = dict(inherited, **action_group)
+    return set(action_group.get("membership") or [])
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_action_group_membership_is_documented(module):
+    listed = {"%s.%s" % (SELF, group) for group, entry in action_group_entries()
+              if isinstance(entry, str) and entry.split(".")[-1] == module}
+    documented = documented_memberships(module)
+    assert listed == documented, (
+        "%s: meta/runtime.yml lists it in %s, its documentation declares membership of %s"
+        % (module, sorted(listed) or "no group", sorted(documented) or "no group")
+    )
