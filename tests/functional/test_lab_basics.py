@@ -2,7 +2,6 @@
 bundle over HTTP, and Exasol data nodes that are separate machines as far as files go."""
 import concurrent.futures
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -17,14 +16,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VENV_BIN = os.path.dirname(sys.executable)
 LAB_PY = os.path.join(ROOT, "tests", "lab", "lab.py")
 STATE = os.environ.get("LAB_STATE_DIR", os.path.join(ROOT, "tests", "lab", "state"))
-
-
-def inventory_script():
-    spec = importlib.util.spec_from_file_location(
-        "lab_inventory", os.path.join(ROOT, "inventory", "lab", "lab_inventory.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def ssh(node, command, known_hosts=None, timeout=60):
@@ -73,8 +64,14 @@ def test_every_node_answers_ansible_ping(lab):
 
 
 def test_inventory_checks_host_keys(lab):
-    args = inventory_script().host_vars(lab["nodes"][0])["ansible_ssh_common_args"]
-    assert "StrictHostKeyChecking=yes" in args and lab["nodes"][0]["known_hosts"] in args
+    env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+    done = subprocess.run([os.path.join(ROOT, "inventory", "lab", "lab_inventory.py"), "--list"],
+                          env=env, capture_output=True, text=True, timeout=30)
+    hostvars = json.loads(done.stdout)["_meta"]["hostvars"]
+    assert sorted(hostvars) == sorted(n["name"] for n in lab["nodes"])
+    for node in lab["nodes"]:
+        args = hostvars[node["name"]]["ansible_ssh_common_args"]
+        assert "StrictHostKeyChecking=yes" in args and "UserKnownHostsFile=%s" % node["known_hosts"] in args
 
 
 def test_unknown_host_key_is_refused(lab, tmp_path):
