@@ -30,7 +30,7 @@ description:
     input fails with a message naming the file and the certificate, and changes nothing.
   - Runs on the managed node with the Python standard library only (Python 3.6 and later).
 author:
-  - virtualis.aurora developers
+  - virtualis.aurora developers (@virtualis)
 extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.check_mode
@@ -239,7 +239,7 @@ discovered:
   type: list
   elements: str
   sample:
-    - /usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/ScriptLanguages-release-standard-exasol-7.1.0-1.0.0/usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts
+    - /usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/ScriptLanguages-release-standard-exasol-7.1.0-1.0.0/usr/lib/jvm/java-11/lib/security/cacerts
 certificates:
   description: Number of distinct certificates in the bundle, and how many are used.
   returned: always
@@ -264,7 +264,11 @@ weak_keys:
   type: list
   elements: dict
   sample:
-    - {certificate: "Old CA", key: "RSA 1024", rule: "RSA keySize < 1024", java_security: /etc/java-11-openjdk/security/java.security, store: /etc/pki/ca-trust/extracted/java/cacerts}
+    - certificate: Old CA
+      key: RSA 1024
+      rule: RSA keySize < 1024
+      java_security: /etc/java-11-openjdk/security/java.security
+      store: /etc/pki/ca-trust/extracted/java/cacerts
 seconds:
   description: Module run time, in seconds.
   returned: always

@@ -92,7 +92,7 @@ def make_jks(path, certificates=(), password="changeit", aliases=None):
 def keytool(*args, password="changeit"):
     """keytool with the password in the environment; returns CompletedProcess."""
     env = dict(os.environ, KS_PASS=password)
-    return subprocess.run(["keytool"] + list(args), capture_output=True, text=True, env=env)
+    return subprocess.run(["keytool"] + list(args), capture_output=True, text=True, env=env, check=False)
 
 
 def self_signed_pem(common_name, key="ec", days=365, not_after_days_ago=None, issuer=None):
