@@ -50,7 +50,17 @@ def connect(exa, **options):
     options.setdefault("user", exa["user"])
     options.setdefault("password", exa["password"])
     options.setdefault("socket_timeout", 120)
+    if not downgrades(exa):  # releases before 6.1.9 refuse a too-high protocol version
+        options.setdefault("protocol_version", highest_protocol(exa))
     return pyexasol.connect(**options)
+
+
+def highest_protocol(exa):
+    return 1 if release(exa) < (7, 0) else 2 if release(exa) < (7, 1) else 3
+
+
+def downgrades(exa):
+    return release(exa) >= (6, 2, 5) or (6, 1, 9) <= release(exa) < (6, 2)
 
 
 def release(exa):
@@ -187,8 +197,7 @@ def vs_setup(lab, exa, pg):
 def test_fingerprint_login_reports_the_emulated_release(exa):
     with connect(exa) as conn:
         assert conn.login_info["releaseVersion"] == exa["version"]
-        assert conn.protocol_version() == min(3, 1 if release(exa) < (7, 0) else
-                                              2 if release(exa) < (7, 1) else 3)
+        assert conn.protocol_version() == highest_protocol(exa)
         assert rows(conn, "SELECT PARAM_VALUE FROM SYS.EXA_METADATA WHERE PARAM_NAME = "
                           "'databaseProductVersion'") == [(exa["version"],)]
         assert conn.attr["autocommit"] is True  # pyexasol asks for it at login
@@ -224,10 +233,9 @@ def test_wrong_password_is_08004(exa):
 
 @pytest.mark.parametrize("requested", [1, 2, 3])
 def test_protocol_versions(exa, requested):
-    highest = 1 if release(exa) < (7, 0) else 2 if release(exa) < (7, 1) else 3
-    downgrade = release(exa) >= (6, 2, 5) or (6, 1, 9) <= release(exa) < (6, 2)
-    if requested > highest and not downgrade:
-        with pytest.raises(pyexasol.ExaAuthError) as info:
+    highest = highest_protocol(exa)
+    if requested > highest and not downgrades(exa):
+        with pytest.raises(pyexasol.ExaRequestError) as info:
             connect(exa, protocol_version=requested)
         assert info.value.code == "08004"
         return
@@ -235,6 +243,13 @@ def test_protocol_versions(exa, requested):
         assert conn.protocol_version() == min(requested, highest)
         conn.set_autocommit(False)
         assert conn.attr["autocommit"] is False
+
+
+def test_compression(exa):
+    with connect(exa, compression=True) as conn:
+        assert conn.attr["compressionEnabled"] is True
+        assert rows(conn, "SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = "
+                          "'databaseProductVersion'") == [(exa["version"],)]
 
 
 # SQL surface ---------------------------------------------------------------------------------
@@ -468,8 +483,9 @@ import pyexasol
 assert pyexasol.__version__.startswith("2."), pyexasol.__version__
 exa = json.load(sys.stdin)
 out = {"version": pyexasol.__version__}
+pv = exa["protocol_version"]
 fp = "%s/%s:%d" % (exa["host"], exa["fingerprint"], exa["port"])
-with pyexasol.connect(dsn=fp, user=exa["user"], password=exa["password"]) as c:
+with pyexasol.connect(dsn=fp, user=exa["user"], password=exa["password"], protocol_version=pv) as c:
     out["release"] = c.login_info["releaseVersion"]
     c.execute("CREATE OR REPLACE CONNECTION EMU_PY2 TO 'x' USER 'u' IDENTIFIED BY 'p'")
     out["conn"] = c.execute("SELECT CONNECTION_STRING FROM EXA_DBA_CONNECTIONS WHERE "
@@ -480,17 +496,17 @@ with pyexasol.connect(dsn=fp, user=exa["user"], password=exa["password"]) as c:
     except pyexasol.ExaQueryError as e:
         out["syntax"] = e.code
 with pyexasol.connect(dsn="%s:%d" % (exa["host"], exa["port"]), user=exa["user"],
-                      password=exa["password"],
+                      password=exa["password"], protocol_version=pv,
                       websocket_sslopt={"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": exa["ca_file"]}) as c:
     out["ca"] = c.execute("SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = "
                           "'databaseProductVersion'").fetchall()
 try:
-    pyexasol.connect(dsn=fp, user=exa["user"], password="wrong")
+    pyexasol.connect(dsn=fp, user=exa["user"], password="wrong", protocol_version=pv)
 except pyexasol.ExaAuthError as e:
     out["auth"] = e.code
 try:
     pyexasol.connect(dsn="%s/%s:%d" % (exa["host"], "A" * 64, exa["port"]), user=exa["user"],
-                     password=exa["password"])
+                     password=exa["password"], protocol_version=pv)
 except pyexasol.ExaConnectionFailedError as e:
     out["fingerprint"] = "did not match" in str(e)
 print(json.dumps(out))
@@ -509,7 +525,8 @@ def pyexasol2_python():
 
 
 def test_pyexasol_2x(exa, pyexasol2_python):
-    proc = subprocess.run([pyexasol2_python, "-c", PYEXASOL2_SCRIPT], input=json.dumps(exa),
+    request = dict(exa, protocol_version=3 if downgrades(exa) else highest_protocol(exa))
+    proc = subprocess.run([pyexasol2_python, "-c", PYEXASOL2_SCRIPT], input=json.dumps(request),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
