@@ -6,6 +6,7 @@ pg_hba: `local` (peer) for the lab's own admin work, `hostssl ... scram-sha-256`
 else, no plain `host` line. The endpoint name is mapped to the address in /etc/hosts by a
 marked block (added on up, removed on down).
 """
+import hashlib
 import os
 import secrets
 import shutil
@@ -110,8 +111,24 @@ def address(lab):
     return lab.setting("LAB_POSTGRES_ADDRESS", "127.0.0.10"), int(lab.setting("LAB_POSTGRES_PORT", "5432"))
 
 
+def _fallback_base(lab):
+    digest = hashlib.sha256(os.path.abspath(lab.state_dir).encode()).hexdigest()[:10]
+    return "/var/tmp/virtualis-aurora-lab-%s-postgres" % digest
+
+
+def _base_dir(lab):
+    """state/postgres, unless the `postgres` user cannot reach the state dir (a checkout under a
+    0700 directory): then a directory of its own under /var/tmp, removed by lab-down all the same."""
+    fallback = _fallback_base(lab)
+    if os.path.isdir(fallback):
+        return fallback
+    if _as_postgres(["test", "-x", lab.state_dir]).returncode == 0:
+        return lab.path("postgres")
+    return fallback
+
+
 def _dirs(lab):
-    base = lab.path("postgres")
+    base = _base_dir(lab)
     return {"base": base, "data": os.path.join(base, "data"), "run": os.path.join(base, "run"),
             "tls": os.path.join(base, "tls"), "marker": os.path.join(base, "initialized"),
             "password": os.path.join(base, "master-password")}
@@ -274,6 +291,8 @@ def _part(lab, password, hosts_mapped):
 
 def up(lab):
     host, port = address(lab)
+    lab.require_program(os.path.join(PG_BIN, "postgres"), "postgresql-15")
+    lab.require_program(os.path.join(PG_BIN, "psql"), "postgresql-client-15")
     dirs = _dirs(lab)
     mapped = _update_hosts([(host, ca.endpoint_name(lab))])
     if not mapped:
@@ -284,8 +303,6 @@ def up(lab):
     if lab.stale(NAME):
         raise LabError("PostgreSQL (pid %d) died; the lab is half-started: run `make lab-down`, "
                        "then `make lab-up`" % lab.pid(NAME))
-    lab.require_program(os.path.join(PG_BIN, "postgres"), "postgresql-15")
-    lab.require_program(os.path.join(PG_BIN, "psql"), "postgresql-client-15")
     if os.path.exists(dirs["data"]) and not os.path.exists(dirs["marker"]):
         raise LabError("%s exists but was never fully set up (half-started lab): run `make lab-down`, "
                        "then `make lab-up`" % dirs["data"])
@@ -315,7 +332,8 @@ def down(lab):
             time.sleep(0.05)
     lab.stop(NAME)
     _update_hosts([])
-    shutil.rmtree(_dirs(lab)["base"], ignore_errors=True)
+    for base in (lab.path("postgres"), _fallback_base(lab)):
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def status(lab):
