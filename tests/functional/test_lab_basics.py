@@ -149,6 +149,50 @@ def test_psql_with_wrong_ca_fails(lab):
     assert "certificate verify failed" in done.stderr
 
 
+def test_first_certificate_of_the_bundle_alone_does_not_verify(lab, tmp_path):
+    """What a tool that imports only the first certificate of the bundle ends up trusting."""
+    with open(lab["ca"]["bundle_file"]) as handle:
+        first = handle.read().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    (tmp_path / "first.pem").write_text(first)
+    done = psql(lab, str(tmp_path / "first.pem"))
+    assert done.returncode != 0
+    assert "certificate verify failed" in done.stderr
+
+
+JDBC_CHECK = """
+import java.sql.*;
+public class LabCheck {
+  public static void main(String[] args) throws Exception {
+    try (Connection c = DriverManager.getConnection(args[0], args[1], System.getenv("LAB_PGPASSWORD"));
+         ResultSet r = c.createStatement().executeQuery("SELECT count(*) FROM public.customers")) {
+      r.next();
+      System.out.println("rows=" + r.getLong(1));
+    }
+  }
+}
+"""
+
+
+def test_java_truststore_with_lab_root_verifies_the_server_chain(lab, tmp_path):
+    """pgjdbc's DefaultJavaSSLFactory (the tutorial's CONNECTION) accepts the lab chain (PKIX +
+    hostname) once the lab root is in the truststore."""
+    jar = "/usr/share/java/postgresql.jar"
+    if not os.path.exists(jar):
+        pytest.skip("%s missing: install libpostgresql-jdbc-java" % jar)
+    store = str(tmp_path / "truststore.jks")
+    env = dict(os.environ, LAB_STOREPASS="changeit", LAB_PGPASSWORD=lab["postgres"]["password"])
+    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "lab-root", "-file", lab["postgres"]["ca_file"],
+                    "-keystore", store, "-storepass:env", "LAB_STOREPASS"], check=True, capture_output=True, env=env)
+    (tmp_path / "LabCheck.java").write_text(JDBC_CHECK)
+    pg = lab["postgres"]
+    url = "jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory" % (
+        pg["host"], pg["port"], pg["database"])
+    done = subprocess.run(["java", "-Djavax.net.ssl.trustStore=" + store, "-Djavax.net.ssl.trustStorePassword=changeit",
+                           "-cp", jar, str(tmp_path / "LabCheck.java"), url, pg["user"]],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "rows=5", done.stderr
+
+
 def test_psql_by_address_fails_hostname_check(lab):
     done = psql(lab, lab["postgres"]["ca_file"], host=lab["postgres"]["address"])
     assert done.returncode != 0
