@@ -2,9 +2,10 @@
 
 For each role in roles/: the variables of defaults/main.yml are exactly the options of the
 `main` entry point in meta/argument_specs.yml (options without a default must be `required`),
-every default has a comment line right above it (or on its line), every option at any depth has
-a description, a default written in the spec equals the one in defaults/main.yml, and every
-variable carries the role's name as prefix. Reading YAML only: runs in well under a second.
+every default has a comment line right above it (or on its line), the entry point has a
+short_description and version_added, every option at any depth has a description, a default
+written in the spec equals the one in defaults/main.yml, and every variable carries the role's
+name as prefix. Reading YAML only: runs in well under a second.
 """
 
 import os
@@ -109,6 +110,7 @@ def test_every_default_has_a_comment(role):
 def test_every_option_has_a_description(role):
     spec = main_spec(role)
     assert spec.get("short_description"), "%s: argument_specs main has no short_description" % role
+    assert spec.get("version_added"), "%s: argument_specs main has no version_added (the changelog needs it)" % role
     missing = [name for name, option in walk_options(spec.get("options")) if not option.get("description")]
     assert not missing, "%s: options without a description: %s" % (role, missing)
 

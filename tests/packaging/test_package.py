@@ -1,0 +1,144 @@
+"""The collection as users get it: built, installed into a clean Python, documented from there.
+
+`make package` runs this file. It builds the tarball into .build/ with `ansible-galaxy collection
+build` (what a release publishes), creates a fresh virtual environment with nothing but
+ansible-core from the range in requirements-dev.txt, installs the tarball and its dependencies
+there with `ansible-galaxy collection install --offline` (the dependencies come from the
+`ansible` package in .venv, since no Galaxy server is reachable; their versions must satisfy
+galaxy.yml), and runs `ansible-doc` for every module, role and filter from that environment,
+outside this checkout and without its ansible.cfg. About half a minute, most of it pip.
+"""
+
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD_DIR = os.path.join(ROOT, ".build")
+BIN = os.path.dirname(sys.executable)
+GALAXY = yaml.safe_load(open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8"))
+FQCN = "%s.%s" % (GALAXY["namespace"], GALAXY["name"])
+MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
+                 if not os.path.basename(p).startswith("_"))
+ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
+               for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
+# What must never ship: developer state, caches, lab secrets, build output.
+FORBIDDEN = re.compile(
+    r"(^|/)(\.venv[^/]*|\.build|\.collections|\.git|\.cache|\.pytest_cache|\.ansible|__pycache__)(/|$)"
+    r"|^tests/lab/state(/|$)|^tests/output(/|$)|\.pyc$|\.retry$|\.tar\.gz$|^changelogs/\.plugin-cache\.yaml$"
+)
+REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "changelogs/changelog.yaml"]
+
+
+def run(command, **kwargs):
+    """Run a command; on failure the assertion shows its output."""
+    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
+    assert result.returncode == 0, "%s failed (%d):\n%s\n%s" % (
+        " ".join(command), result.returncode, result.stdout[-4000:], result.stderr[-4000:])
+    return result.stdout
+
+
+def ansible_core_requirement():
+    """The ansible-core line of requirements-dev.txt: the range this collection is tested with."""
+    with open(os.path.join(ROOT, "requirements-dev.txt"), encoding="utf-8") as handle:
+        for line in handle:
+            line = line.split("#")[0].strip()
+            if re.match(r"ansible-core\b", line):
+                return line
+    return "ansible-core"
+
+
+def dependency_sources():
+    """Directories of the installed dependencies (from the `ansible` package in .venv)."""
+    sources = []
+    for name in GALAXY.get("dependencies") or {}:
+        namespace, collection = name.split(".")
+        found = [os.path.join(entry, "ansible_collections", namespace, collection) for entry in sys.path if entry]
+        found = [path for path in found if os.path.isfile(os.path.join(path, "MANIFEST.json"))]
+        assert found, "dependency %s is not installed in %s: run `make venv`" % (name, sys.prefix)
+        sources.append(found[0])
+    return sources
+
+
+@pytest.fixture(scope="module")
+def tarball():
+    os.makedirs(BUILD_DIR, exist_ok=True)
+    expected = os.path.join(BUILD_DIR, "%s-%s-%s.tar.gz" % (GALAXY["namespace"], GALAXY["name"], GALAXY["version"]))
+    run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force", "--output-path", BUILD_DIR, ROOT],
+        cwd=ROOT)
+    assert os.path.isfile(expected)
+    return expected
+
+
+@pytest.fixture(scope="module")
+def clean_env(tarball, tmp_path_factory):
+    """A venv with only ansible-core and the installed tarball; environment to run its tools."""
+    base = tmp_path_factory.mktemp("package")
+    venv = str(base / "venv")
+    collections = str(base / "collections")
+    home = str(base / "home")
+    os.makedirs(home)
+    run([sys.executable, "-m", "venv", venv])
+    run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         ansible_core_requirement()])
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env.update(HOME=home, PATH=os.path.join(venv, "bin") + os.pathsep + "/usr/bin:/bin",
+               ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1")
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)
+    run([os.path.join(venv, "bin", "ansible-galaxy"), "collection", "install", "--offline", "-p", collections,
+         tarball] + dependency_sources(), env=env, cwd=str(base))
+    return {"env": env, "cwd": str(base), "bin": os.path.join(venv, "bin"), "collections": collections}
+
+
+def tool(clean_env, name, *args):
+    return run([os.path.join(clean_env["bin"], name)] + list(args), env=clean_env["env"], cwd=clean_env["cwd"])
+
+
+def test_tarball_holds_what_users_need_and_nothing_else(tarball):
+    with tarfile.open(tarball) as archive:
+        names = [member.name.lstrip("./") for member in archive.getmembers()]
+    forbidden = sorted(name for name in names if FORBIDDEN.search(name))
+    assert not forbidden, "the tarball ships files it must not (add them to build_ignore): %s" % forbidden[:20]
+    missing = [name for name in REQUIRED + ["plugins/modules/%s.py" % m for m in MODULES] if name not in names]
+    assert not missing, "the tarball lacks %s" % missing
+    assert os.path.getsize(tarball) < 5 * 1024 * 1024, "the tarball is larger than 5 MiB"
+
+
+def test_installed_collection_matches_its_manifest(clean_env):
+    tool(clean_env, "ansible-galaxy", "collection", "verify", "--offline", "-p", clean_env["collections"], FQCN)
+
+
+def test_every_module_is_listed(clean_env):
+    listed = json.loads(tool(clean_env, "ansible-doc", "--json", "-t", "module", "-l", FQCN))
+    assert sorted(name.split(".")[-1] for name in listed) == MODULES
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_documentation_renders(clean_env, module):
+    docs = json.loads(tool(clean_env, "ansible-doc", "--json", "-t", "module", "%s.%s" % (FQCN, module)))
+    entry = docs["%s.%s" % (FQCN, module)]
+    assert entry["doc"].get("version_added"), "%s: no version_added" % module
+    assert entry.get("examples"), "%s: no EXAMPLES" % module
+    assert entry.get("return") is not None, "%s: no RETURN" % module
+    tool(clean_env, "ansible-doc", "-t", "module", "%s.%s" % (FQCN, module))  # the text rendering too
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_documentation_renders(clean_env, role):
+    docs = json.loads(tool(clean_env, "ansible-doc", "--json", "-t", "role", "%s.%s" % (FQCN, role)))
+    assert docs["%s.%s" % (FQCN, role)]["entry_points"]["main"].get("options"), "%s: no options documented" % role
+
+
+def test_filters_are_documented(clean_env):
+    filters = json.loads(tool(clean_env, "ansible-doc", "--json", "-t", "filter", "-l", FQCN))
+    for name in filters:
+        docs = json.loads(tool(clean_env, "ansible-doc", "--json", "-t", "filter", name))
+        assert docs[name]["doc"].get("description"), "%s: no description" % name
