@@ -1,0 +1,1 @@
+"""BucketFS emulator for the lab (test equipment; see tests/lab/README_exasol.md)."""

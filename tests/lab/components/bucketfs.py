@@ -1,0 +1,117 @@
+"""Lab component `bucketfs`: the BucketFS emulator (tests/lab/bucketfs/).
+
+Settings (environment):
+  LAB_BUCKETFS_ADDRESS (127.0.0.20), LAB_BUCKETFS_HTTP_PORT (2580), LAB_BUCKETFS_HTTPS_PORT (2581),
+  LAB_BUCKETFS_SERVICE (bfsdefault), LAB_BUCKETFS_SYNC_DELAY (0.5 seconds),
+  LAB_BUCKETFS_PUBLIC_BUCKETS (comma list of buckets readable without password; default: second),
+  LAB_EXASOL_VERSION (7.1; decides which settings.cfg keys are required),
+  LAB_BUCKETFS_FAIL_REQUESTS / LAB_BUCKETFS_FAIL_STATUS (test equipment, off by default).
+Passwords are generated once and kept in state/bucketfs/config.json (mode 0600); they never
+appear on a command line.
+"""
+import json
+import os
+import secrets
+import sys
+
+NAME = "bucketfs"
+BUCKETS = ("default", "second")
+
+
+def _settings(lab):
+    return {
+        "address": lab.setting("LAB_BUCKETFS_ADDRESS", "127.0.0.20"),
+        "http_port": int(lab.setting("LAB_BUCKETFS_HTTP_PORT", "2580")),
+        "https_port": int(lab.setting("LAB_BUCKETFS_HTTPS_PORT", "2581")),
+        "service": lab.setting("LAB_BUCKETFS_SERVICE", "bfsdefault"),
+        "sync_delay": float(lab.setting("LAB_BUCKETFS_SYNC_DELAY", "0.5")),
+        "public": [b for b in lab.setting("LAB_BUCKETFS_PUBLIC_BUCKETS", "second").split(",") if b],
+        "exasol_version": lab.setting("LAB_EXASOL_VERSION", "7.1"),
+    }
+
+
+def _paths(lab):
+    # host_dir (state/bucketfs) holds nothing but <service>/.dest/... as on a node; the emulator's
+    # own files (config with passwords, TLS, index, staging, jdbc-drivers.json) live next to it.
+    state = lab.path("bucketfs-emulator")
+    return {
+        "state_dir": state,
+        "config": os.path.join(state, "config.json"),
+        "host_dir": os.path.join(os.path.abspath(lab.state_dir), "bucketfs"),
+        "tls_dir": os.path.join(state, "tls"),
+    }
+
+
+def _load(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def up(lab):
+    sys.path.insert(0, lab.here)
+    from bucketfs import tls  # noqa: E402 (tests/lab is the package root)
+
+    cfg, paths = _settings(lab), _paths(lab)
+    os.makedirs(paths["state_dir"], mode=0o700, exist_ok=True)
+    os.makedirs(paths["host_dir"], exist_ok=True)
+    old = _load(paths["config"]).get("buckets", {})
+    buckets = {}
+    for name in BUCKETS:
+        previous = old.get(name, {})
+        buckets[name] = {
+            "read_password": previous.get("read_password") or secrets.token_urlsafe(18),
+            "write_password": previous.get("write_password") or secrets.token_urlsafe(18),
+            "public": name in cfg["public"],
+        }
+    cert = tls.server_cert(lab, paths["tls_dir"], "BucketFS", cfg["address"])
+    config = {
+        "service": cfg["service"], "buckets": buckets, "sync_delay": cfg["sync_delay"],
+        "exasol_version": cfg["exasol_version"], "jdbc_bucket": "default", "jdbc_dir": "drivers/jdbc",
+        "host_dir": paths["host_dir"], "state_dir": paths["state_dir"], "address": cfg["address"],
+        "http_port": cfg["http_port"], "https_port": cfg["https_port"],
+        "cert_file": cert["cert_file"], "key_file": cert["key_file"],
+    }
+    fd = os.open(paths["config"] + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(config, handle, indent=2, sort_keys=True)
+    os.replace(paths["config"] + ".tmp", paths["config"])
+
+    if lab.alive(NAME):
+        lab.stop(NAME)  # a restart picks up the new config (passwords are kept)
+    for port in (cfg["http_port"], cfg["https_port"]):
+        lab.require_free(cfg["address"], port, "BucketFS emulator")
+    env = dict(os.environ, PYTHONPATH=lab.here, PYTHONUNBUFFERED="1")
+    lab.spawn(NAME, [lab.python or sys.executable, "-m", "bucketfs", paths["config"]], env=env, cwd=lab.here)
+    for port in (cfg["http_port"], cfg["https_port"]):
+        lab.wait_port(cfg["address"], port, "BucketFS emulator", timeout=20, name=NAME)
+    default = buckets["default"]
+    return {"bucketfs": {
+        "http_url": "http://%s:%d" % (cfg["address"], cfg["http_port"]),
+        "https_url": "https://%s:%d" % (cfg["address"], cfg["https_port"]),
+        "service": cfg["service"],
+        "bucket": "default",
+        "write_password": default["write_password"],
+        "read_password": default["read_password"],
+        "ca_file": cert["ca_file"],
+        "host_dir": paths["host_dir"],
+        "buckets": {name: dict(b) for name, b in buckets.items()},
+        "sync_delay": cfg["sync_delay"],
+        "jdbc_drivers_file": os.path.join(paths["state_dir"], "jdbc-drivers.json"),
+        "lab_endpoint": "http://%s:%d/.lab/" % (cfg["address"], cfg["http_port"]),
+        "cert_signer": cert["signer"],
+    }}
+
+
+def down(lab):
+    lab.stop(NAME)
+
+
+def status(lab):
+    cfg = _settings(lab)
+    if not lab.alive(NAME):
+        return "stopped"
+    return "running (pid %s) http://%s:%d https://%s:%d" % (
+        lab.pid(NAME), cfg["address"], cfg["http_port"], cfg["address"], cfg["https_port"])
