@@ -177,7 +177,7 @@ def vs_setup(lab, exa, pg):
               "  %%scriptclass com.exasol.adapter.RequestDispatcher;\n"
               "  %%jar %s;\n  %%jar %s;\n%s/\n")
     with connect(exa) as conn:
-        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
         conn.execute("CREATE SCHEMA IF NOT EXISTS EMU_ADAPTER")
         conn.execute("CREATE OR REPLACE CONNECTION EMU_PG TO '%s' USER '%s' IDENTIFIED BY '%s'"
                      % (url, pg["user"], pg["password"].replace("'", "''")))
@@ -324,7 +324,7 @@ def create_vs(conn, adapter, extra=""):
 
 def test_virtual_schema_end_to_end(exa, vs_setup):
     with connect(exa) as conn:
-        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
         error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.TRUSTING WITH "
                             "CONNECTION_NAME = 'EMU_PG' SCHEMA_NAME = '%s'" % PG_SCHEMA)
         assert error.code == "22002" and "E-VSPG-6" in error.message  # "MixedCase" needs a switch
@@ -382,7 +382,7 @@ def test_virtual_schema_end_to_end(exa, vs_setup):
 
 def test_more_than_1000_rows_are_fetched_in_chunks(exa, vs_setup):
     with connect(exa, fetch_size_bytes=20000) as conn:
-        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
         create_vs(conn, "TRUSTING", "TABLE_FILTER = 'items'")
         statement = conn.execute("SELECT id FROM EMU_VS.items ORDER BY id")
         assert statement.result_set_handle is not None  # >= 1000 rows: handle, no inline data
@@ -390,12 +390,13 @@ def test_more_than_1000_rows_are_fetched_in_chunks(exa, vs_setup):
         assert statement.result_set_handle is None  # pyexasol closed it (closeResultSet)
         small = conn.execute("SELECT id FROM EMU_VS.items LIMIT 999")
         assert small.result_set_handle is None and len(small.fetchall()) == 999
-        conn.execute("DROP VIRTUAL SCHEMA EMU_VS")
+        assert fails(conn, "DROP VIRTUAL SCHEMA EMU_VS").code == "42000"  # RESTRICT: not empty
+        conn.execute("DROP VIRTUAL SCHEMA EMU_VS CASCADE")
 
 
 def test_untrusted_postgres_certificate_fails_with_pkix(exa, vs_setup):
     with connect(exa) as conn:
-        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
         error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.UNTRUSTING WITH "
                             "CONNECTION_NAME = 'EMU_PG' SCHEMA_NAME = '%s' TABLE_FILTER = 'items'"
                       % PG_SCHEMA)
@@ -421,7 +422,7 @@ def test_node1_central_truststore_decides(lab, exa, vs_setup):
     if not lab.get("nodes"):
         pytest.skip("lab.json has no nodes")
     with connect(exa) as conn:
-        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
         statement = ("CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.NODE_TRUST WITH CONNECTION_NAME"
                      " = 'EMU_PG' SCHEMA_NAME = '%s' TABLE_FILTER = 'items'" % PG_SCHEMA)
         if node1_trusts_lab_ca(lab):
@@ -434,7 +435,7 @@ def test_node1_central_truststore_decides(lab, exa, vs_setup):
 
 def test_adapter_errors(exa, vs_setup):
     with connect(exa) as conn:
-        conn.execute("DROP VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
         error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.MISSING_JAR WITH "
                             "CONNECTION_NAME = 'EMU_PG' SCHEMA_NAME = 'public'")
         assert error.code == "22002" and "Java VM cannot find '/buckets/" in error.message
@@ -456,6 +457,21 @@ def test_adapter_errors(exa, vs_setup):
         assert rows(conn, 'SELECT COUNT(*) FROM EMU_VS."MixedCase"') == [(0,)]
         assert rows(conn, 'SELECT "id" FROM EMU_VS."items" WHERE "id" = 5') == [(5,)]
         conn.execute("DROP VIRTUAL SCHEMA EMU_VS CASCADE")
+        # without FORCE the adapter is called on DROP: its jars must still be there
+        conn.execute("CREATE OR REPLACE JAVA ADAPTER SCRIPT EMU_ADAPTER.SHORT_LIVED AS\n"
+                     "  %%scriptclass com.exasol.adapter.RequestDispatcher;\n  %%jar %s;\n"
+                     "  %%jar %s;\n  %%jvmoption -Djavax.net.ssl.trustStore=%s;\n/\n"
+                     % (vs_setup["adapter"], vs_setup["driver"], vs_setup["trusted"]))
+        conn.execute("CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.SHORT_LIVED WITH "
+                     "CONNECTION_NAME = 'EMU_PG' SCHEMA_NAME = '%s' TABLE_FILTER = 'other'"
+                     % PG_SCHEMA)
+        conn.execute("CREATE OR REPLACE JAVA ADAPTER SCRIPT EMU_ADAPTER.SHORT_LIVED AS\n"
+                     "  %%scriptclass com.exasol.adapter.RequestDispatcher;\n"
+                     "  %%jar /buckets/bfsdefault/default/%s/gone.jar;\n/\n" % BFS_DIR)
+        error = fails(conn, "DROP VIRTUAL SCHEMA EMU_VS CASCADE")
+        assert error.code == "22002" and "Java VM cannot find" in error.message
+        conn.execute("DROP FORCE VIRTUAL SCHEMA EMU_VS CASCADE")
+        conn.execute("DROP ADAPTER SCRIPT EMU_ADAPTER.SHORT_LIVED")
 
 
 def test_catalog_survives_a_restart(lab, exa):

@@ -155,6 +155,16 @@ class Database:
             return result[0], {"currentSchema": stmt["name"]}
 
     def do_drop_schema(self, session, stmt):
+        """DROP [FORCE] [VIRTUAL] SCHEMA: RESTRICT (default) only drops an empty schema; without
+        FORCE the adapter of a virtual schema is called (docs.exasol.com DROP SCHEMA)."""
+        with self.lock:
+            obj = self.state["schemas"].get(stmt["name"])
+            adapter = obj.get("adapter") if obj and obj.get("virtual") and stmt["virtual"] else None
+            script = None
+            if adapter and not stmt["force"] and (stmt["cascade"] or not obj.get("tables")):
+                script = self.adapter_parts(session, adapter)[1]
+        if script is not None:
+            self.adapter.prepare(script, session.session_id)  # the UDF VM must start
         with self.lock:
             obj = self.state["schemas"].get(stmt["name"])
             if obj is None:
@@ -168,7 +178,7 @@ class Database:
             if not stmt["virtual"] and obj.get("virtual"):
                 raise SqlError(sqlmod.SYNTAX, "schema %s is a virtual schema; use DROP VIRTUAL "
                                "SCHEMA (Session: %d)" % (stmt["name"], session.session_id))
-            if not obj.get("virtual") and obj.get("scripts") and not stmt["cascade"]:
+            if (obj.get("scripts") or obj.get("tables")) and not stmt["cascade"]:
                 raise SqlError(sqlmod.SYNTAX, "schema %s is not empty - use DROP SCHEMA %s "
                                "CASCADE to delete it (Session: %d)"
                                % (stmt["name"], stmt["name"], session.session_id))

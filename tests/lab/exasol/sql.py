@@ -321,14 +321,14 @@ class Parser:
             schema, name = self.qualified()
             self.expect_end()
             return {"kind": "drop_script", "schema": schema, "name": name, "if_exists": if_exists}
-        self.accept_kw("FORCE")
+        force = bool(self.accept_kw("FORCE"))
         virtual = bool(self.accept_kw("VIRTUAL"))
         if self.accept_kw("SCHEMA"):
             if_exists = self.if_exists()
             name = self.identifier()
             mode = self.accept_kw("CASCADE", "RESTRICT")
             self.expect_end()
-            return {"kind": "drop_schema", "name": name, "if_exists": if_exists,
+            return {"kind": "drop_schema", "name": name, "if_exists": if_exists, "force": force,
                     "virtual": virtual, "cascade": mode == "CASCADE"}
         tok = self.peek()
         if tok is not None and tok.is_kw("TABLE", "VIEW", "USER", "ROLE", "FUNCTION"):

@@ -44,7 +44,8 @@ def test_virtual_schema_statements():
     assert parse("ALTER VIRTUAL SCHEMA vs SET LOG_LEVEL = NULL")["properties"] == [("LOG_LEVEL", None)]
     assert parse("ALTER VIRTUAL SCHEMA vs REFRESH TABLES t1 t2")["tables"] == ["T1", "T2"]
     drop = parse("DROP VIRTUAL SCHEMA IF EXISTS vs CASCADE")
-    assert drop["virtual"] and drop["if_exists"] and drop["cascade"]
+    assert drop["virtual"] and drop["if_exists"] and drop["cascade"] and not drop["force"]
+    assert parse("DROP FORCE VIRTUAL SCHEMA vs")["force"]
 
 
 def test_select_grammar():
