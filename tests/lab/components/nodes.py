@@ -132,7 +132,8 @@ def _keytool_convert(keytool, source, source_type, target, target_type):
     done = subprocess.run([keytool, "-importkeystore", "-noprompt", "-srckeystore", source,
                            "-srcstoretype", source_type, "-srcstorepass:env", "LAB_STOREPASS",
                            "-destkeystore", target, "-deststoretype", target_type,
-                           "-deststorepass:env", "LAB_STOREPASS"], env=env, capture_output=True, text=True)
+                           "-deststorepass:env", "LAB_STOREPASS"], env=env, capture_output=True, text=True,
+                          check=False)
     if done.returncode != 0:
         raise LabError("keytool could not convert %s to %s: %s" % (source, target_type, done.stderr.strip()))
 
@@ -300,8 +301,8 @@ def up(lab):
     alive, dead = _running(lab)
     if dead or (alive and sorted(alive) != sorted(wanted)):
         raise LabError("the lab's nodes are half-started (running: %s; dead: %s; LAB_NODES=%d): run "
-                       "`make lab-down`, then `make lab-up`" % (", ".join(alive) or "none",
-                                                                 ", ".join(dead) or "none", count))
+                       "`make lab-down`, then `make lab-up`"
+                       % (", ".join(alive) or "none", ", ".join(dead) or "none", count))
     if alive:
         return _part(lab, count)
     if os.path.isdir(_base(lab)) and any(os.path.isdir(_base(lab, n)) for n in os.listdir(_base(lab))

@@ -139,7 +139,7 @@ def _as_postgres(argv, **kwargs):
     entry = pwd.getpwnam(OS_USER)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": entry.pw_dir}
     return subprocess.run(argv, user=entry.pw_uid, group=entry.pw_gid, extra_groups=[], env=env,
-                          cwd="/", capture_output=True, text=True, **kwargs)
+                          cwd="/", capture_output=True, text=True, check=False, **kwargs)
 
 
 def _owned_dir(path, uid, gid, mode=0o700):
@@ -157,7 +157,7 @@ def _password(path):
         return handle.read().strip()
 
 
-def _config(lab, dirs, host, port):
+def _config(dirs, host, port):
     return "\n".join([
         "# written by tests/lab/components/postgres.py",
         "listen_addresses = '%s'" % host,
@@ -197,7 +197,7 @@ def _initdb(lab, dirs, host, port):
     if done.returncode != 0:
         raise LabError("initdb failed: %s" % (done.stderr or done.stdout).strip())
     with open(os.path.join(dirs["data"], "postgresql.conf"), "a") as handle:
-        handle.write("\n" + _config(lab, dirs, host, port))
+        handle.write("\n" + _config(dirs, host, port))
     with open(os.path.join(dirs["data"], "pg_hba.conf"), "w") as handle:
         handle.write(HBA)
 
