@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 
 from components import nodes, postgres  # noqa: E402  pylint: disable=wrong-import-position
-from lab import LabError  # noqa: E402  pylint: disable=wrong-import-position
+from lab import Lab, LabError  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def load_inventory():
@@ -72,3 +72,9 @@ def test_inventory_host_vars_check_host_keys():
     assert hostvars["ansible_host"] == "127.0.1.1" and hostvars["ansible_port"] == 2222
     assert "-o UserKnownHostsFile=/k/known_hosts -o StrictHostKeyChecking=yes" in hostvars["ansible_ssh_common_args"]
     assert result["all"]["vars"]["lab"]["nodes"][0] is node
+
+
+def test_missing_program_names_its_debian_package():
+    with pytest.raises(LabError, match=r"install the Debian package openssh-server \(`make apt`"):
+        Lab.require_program("/nonexistent/sbin/sshd", "openssh-server")
+    assert Lab.require_program("sh", "dash").endswith("/sh")
