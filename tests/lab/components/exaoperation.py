@@ -1,0 +1,67 @@
+"""Lab component `exaoperation`: the EXAoperation XML-RPC emulator (tests/lab/exaoperation/).
+
+Settings (environment): LAB_EXAOPERATION_ADDRESS (127.0.0.20), LAB_EXAOPERATION_PORT (4443).
+The admin password is generated once and kept in state/exaoperation/config.json (mode 0600);
+it never appears on a command line. The TLS certificate is signed by the lab CA when the `ca`
+component provides one, else by the emulator's own CA (lab.json exaoperation.ca_file either way).
+"""
+import json
+import os
+import secrets
+import sys
+
+NAME = "exaoperation"
+
+
+def _settings(lab):
+    return (lab.setting("LAB_EXAOPERATION_ADDRESS", "127.0.0.20"),
+            int(lab.setting("LAB_EXAOPERATION_PORT", "4443")))
+
+
+def up(lab):
+    sys.path.insert(0, lab.here)
+    from bucketfs import tls  # noqa: E402 (shared with the BucketFS emulator)
+
+    address, port = _settings(lab)
+    state_dir = lab.path(NAME)
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    config_file = os.path.join(state_dir, "config.json")
+    try:
+        with open(config_file) as handle:
+            password = json.load(handle).get("password")
+    except (FileNotFoundError, ValueError):
+        password = None
+    password = password or secrets.token_urlsafe(18)
+    cert = tls.server_cert(lab, os.path.join(state_dir, "tls"), "EXAoperation", address)
+    config = {"address": address, "port": port, "user": "admin", "password": password,
+              "state_dir": state_dir, "cert_file": cert["cert_file"], "key_file": cert["key_file"]}
+    fd = os.open(config_file + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(config, handle, indent=2, sort_keys=True)
+    os.replace(config_file + ".tmp", config_file)
+    if lab.alive(NAME):
+        lab.stop(NAME)
+    lab.require_free(address, port, "EXAoperation emulator")
+    env = dict(os.environ, PYTHONPATH=lab.here, PYTHONUNBUFFERED="1")
+    lab.spawn(NAME, [lab.python or sys.executable, "-m", "exaoperation", config_file], env=env, cwd=lab.here)
+    lab.wait_port(address, port, "EXAoperation emulator", timeout=20, name=NAME)
+    return {"exaoperation": {
+        "url": "https://%s:%d/cluster1" % (address, port),
+        "user": "admin",
+        "password": password,
+        "ca_file": cert["ca_file"],
+        "jdbc_drivers_file": os.path.join(state_dir, "jdbc-drivers.json"),
+        "lab_endpoint": "https://%s:%d/.lab/jdbc-drivers" % (address, port),
+        "cert_signer": cert["signer"],
+    }}
+
+
+def down(lab):
+    lab.stop(NAME)
+
+
+def status(lab):
+    address, port = _settings(lab)
+    if not lab.alive(NAME):
+        return "stopped"
+    return "running (pid %s) https://%s:%d/cluster1" % (lab.pid(NAME), address, port)
