@@ -15,9 +15,9 @@ short_description: Upload a file to (or delete it from) an Exasol BucketFS bucke
 version_added: 0.1.0
 description:
   - Puts a local file into a bucket of an Exasol BucketFS service over HTTP(S), or removes it.
-  - B(Where it runs.) The module talks to BucketFS over the network from the machine the task runs
+  - 'B(Where it runs.) The module talks to BucketFS over the network from the machine the task runs
     on; O(src) is read there. Usually that is the controller (C(delegate_to: localhost)); it needs
-    only the Python standard library.
+    only the Python standard library.'
   - B(Idempotence.) BucketFS has no checksum or ETag API, so the module compares content. It GETs
     the existing file and compares it with O(src) chunk by chunk while streaming; a different
     C(Content-Length) or the first differing chunk ends the check early. When the file is the same,
@@ -33,7 +33,7 @@ description:
     the module polls the bucket listing until the file is listed (or no longer listed for
     O(state=absent)).
 author:
-  - virtualis.aurora developers
+  - virtualis.aurora developers (@virtualis)
 attributes:
   check_mode:
     support: full

@@ -29,7 +29,7 @@ description:
     A jar is sent base64-encoded inside one XML-RPC request, so it is held in memory (drivers are
     a few MB).
 author:
-  - virtualis.aurora developers
+  - virtualis.aurora developers (@virtualis)
 extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.check_mode

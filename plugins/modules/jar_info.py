@@ -22,7 +22,7 @@ description:
     older than 42.2.6.
   - Uses only the Python standard library (C(zipfile)).
 author:
-  - virtualis.aurora developers
+  - virtualis.aurora developers (@virtualis)
 extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.info_module

@@ -47,7 +47,7 @@ class FakeBucketFS(LoopbackServer):
                 header = self.headers.get("Authorization", "")
                 if not header.startswith("Basic "):
                     return None
-                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+                user, dummy, password = base64.b64decode(header[6:]).decode().partition(":")
                 return user if fake.passwords.get(user) == password else None
 
             def _answer(self, status, body=b""):

@@ -15,7 +15,7 @@ def run_module(module_name, tmp_path, check=False, diff=True, **args):
         json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
     module = os.path.join(ROOT, "plugins", "modules", module_name + ".py")
-    proc = subprocess.run([sys.executable, module, path], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, module, path], capture_output=True, text=True, env=env, check=False)
     try:
         return json.loads(proc.stdout)
     except ValueError:
