@@ -1,0 +1,465 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) virtualis.aurora contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: exasol_virtual_schema
+short_description: Manage an Exasol virtual schema on the PostgreSQL (Aurora) dialect
+version_added: 0.1.0
+description:
+  - Creates, changes, refreshes or drops a C(VIRTUAL SCHEMA) that reads a PostgreSQL database
+    (Amazon Aurora PostgreSQL, RDS) through a JAVA adapter script and a named connection.
+  - Properties are compared with C(EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES) and changed with
+    C(ALTER VIRTUAL SCHEMA ... SET K = 'v'); a property that is no longer wanted is removed with
+    C(K = NULL) (see O(purge_properties)).
+  - Exasol has no statement that changes the adapter script of a virtual schema; when
+    O(adapter_schema)/O(adapter_script) differ from the current ones, the module drops the virtual
+    schema (C(DROP VIRTUAL SCHEMA ... CASCADE)) and creates it again, in one transaction, and
+    warns (privileges granted on the virtual schema are lost).
+  - Property names are checked against the properties the PostgreSQL dialect documents before any
+    SQL runs, so a typo never reaches the adapter.
+  - Returns the virtual tables (C(EXA_ALL_VIRTUAL_TABLES)) and, with O(probe_rows), a few rows of
+    one of them, which proves the whole path (adapter JVM, JDBC driver, TLS trust, credentials).
+author:
+  - virtualis.aurora contributors
+extends_documentation_fragment:
+  - virtualis.aurora.exasol
+  - virtualis.aurora.attributes
+  - virtualis.aurora.attributes.check_mode
+  - virtualis.aurora.attributes.diff_mode
+  - virtualis.aurora.attributes.action_group_exasol
+attributes:
+  idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: partial
+    details:
+      - O(refresh=true) refreshes the metadata on every run and reports a change.
+options:
+  name:
+    description: Name of the virtual schema.
+    type: str
+    required: true
+  state:
+    description: V(present) creates or updates the virtual schema, V(absent) drops it with C(CASCADE).
+    type: str
+    choices: [present, absent]
+    default: present
+  adapter_schema:
+    description: Schema of the adapter script.
+    type: str
+    default: ADAPTER
+  adapter_script:
+    description: Name of the adapter script (see M(virtualis.aurora.exasol_adapter_script)).
+    type: str
+    default: JDBC_ADAPTER
+  properties:
+    description:
+      - Adapter properties, by name (case-insensitive). At least C(CONNECTION_NAME) is needed;
+        C(SCHEMA_NAME) selects the PostgreSQL schema (usually V(public)).
+      - "Known properties: C(CONNECTION_NAME), C(SCHEMA_NAME), C(CATALOG_NAME), C(TABLE_FILTER),
+        C(EXCLUDED_CAPABILITIES), C(POSTGRESQL_IDENTIFIER_MAPPING) (V(CONVERT_TO_UPPER) or
+        V(PRESERVE_ORIGINAL_CASE)), C(IGNORE_ERRORS) (V(POSTGRESQL_UPPERCASE_TABLES)),
+        C(LOG_LEVEL) (a java.util.logging level), C(DEBUG_ADDRESS) (C(host:port)),
+        C(MAX_TABLE_COUNT) (positive integer), C(IMPORT_DATA_TYPES) (deprecated) and
+        C(SQL_DIALECT) (only for the old virtualschema-jdbc-adapter-dist jars)."
+      - Any other name is refused before any SQL runs. C(CONNECTION_STRING), C(USERNAME) and
+        C(PASSWORD) are refused too; they would show credentials in
+        C(EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES); use a connection (M(virtualis.aurora.exasol_connection)).
+      - Values are strings; numbers and booleans are converted, a list (for C(TABLE_FILTER) or
+        C(EXCLUDED_CAPABILITIES)) is joined with commas, V(null) removes the property.
+    type: dict
+    default: {}
+  purge_properties:
+    description:
+      - Remove properties the virtual schema has but O(properties) does not name (C(K = NULL)).
+      - Properties added by O(version_defaults) count as named.
+    type: bool
+    default: true
+  version_defaults:
+    description:
+      - Add what the Exasol version and the adapter jar need when O(properties) does not set it.
+      - On Exasol up to 6.1.4, C(EXCLUDED_CAPABILITIES) with the join capabilities that these
+        releases cannot push down (the list the virtual-schemas release notes give for Exasol
+        before 6.1.2/6.0.15, and join push-down needs 6.2).
+      - For an adapter script whose C(%jar) is an old all-dialect jar
+        (C(virtualschema-jdbc-adapter-dist-*) or C(virtual-schema-dist-*-bundle-*)), C(SQL_DIALECT=POSTGRESQL).
+    type: bool
+    default: true
+  refresh:
+    description:
+      - Run C(ALTER VIRTUAL SCHEMA ... REFRESH) so that tables added or changed in PostgreSQL show
+        up. Reports a change. Not needed after a create or a property change (both read the metadata).
+    type: bool
+    default: false
+  probe_rows:
+    description:
+      - After the change, read up to this many rows of one virtual table (O(probe_table), or the
+        first table) and return them in RV(probe). V(0) reads nothing.
+      - A trust failure (PKIX) is reported with the fix.
+    type: int
+    default: 0
+  probe_table:
+    description: Virtual table for O(probe_rows); default the first one by name.
+    type: str
+notes:
+  - O(login_user) needs C(CREATE VIRTUAL SCHEMA), C(ALTER ANY VIRTUAL SCHEMA) (or ownership),
+    C(DROP ANY VIRTUAL SCHEMA), C(EXECUTE) on the adapter script and C(ACCESS) on the connection.
+  - An error from the adapter that shows the JVM does not trust the PostgreSQL certificate
+    (C(PKIX), C(SSLHandshake)) is reported with the fix: the RDS CA is missing from the node
+    truststores.
+seealso:
+  - module: virtualis.aurora.exasol_connection
+  - module: virtualis.aurora.exasol_adapter_script
+  - name: PostgreSQL dialect user guide
+    description: Properties of the PostgreSQL dialect.
+    link: https://github.com/exasol/postgresql-virtual-schema/blob/main/doc/user_guide/postgresql_user_guide.md
+  - name: ALTER SCHEMA (Exasol SQL reference)
+    description: SET and REFRESH of virtual schemas.
+    link: https://docs.exasol.com/db/latest/sql/alter_schema.htm
+"""
+
+EXAMPLES = r"""
+- name: Virtual schema on the public schema of Aurora, proven by reading three rows
+  virtualis.aurora.exasol_virtual_schema:
+    login_host: exasol.example.com
+    login_user: sys
+    login_password: "{{ vault_exasol_password }}"
+    name: AURORA
+    adapter_schema: ADAPTER
+    adapter_script: JDBC_ADAPTER
+    properties:
+      CONNECTION_NAME: AURORA_CONNECTION
+      SCHEMA_NAME: public
+    probe_rows: 3
+  register: aurora_vs
+
+- name: Only two tables, with remote logging
+  virtualis.aurora.exasol_virtual_schema:
+    login_host: exasol.example.com
+    login_user: sys
+    login_password: "{{ vault_exasol_password }}"
+    name: AURORA
+    properties:
+      CONNECTION_NAME: AURORA_CONNECTION
+      SCHEMA_NAME: public
+      TABLE_FILTER: [customers, orders]
+      DEBUG_ADDRESS: 10.0.0.5:3000
+      LOG_LEVEL: ALL
+
+- name: Drop it
+  virtualis.aurora.exasol_virtual_schema:
+    login_host: exasol.example.com
+    login_user: sys
+    login_password: "{{ vault_exasol_password }}"
+    name: AURORA
+    state: absent
+"""
+
+RETURN = r"""
+name:
+  description: The virtual schema name as Exasol stores it.
+  returned: always
+  type: str
+  sample: AURORA
+properties:
+  description: The properties the module wants (after version defaults).
+  returned: always
+  type: dict
+  sample: {CONNECTION_NAME: AURORA_CONNECTION, SCHEMA_NAME: public}
+applied_defaults:
+  description: Properties added by O(version_defaults).
+  returned: always
+  type: dict
+  sample: {EXCLUDED_CAPABILITIES: "JOIN,JOIN_TYPE_INNER,JOIN_TYPE_LEFT_OUTER,JOIN_TYPE_RIGHT_OUTER,JOIN_TYPE_FULL_OUTER,JOIN_CONDITION_EQUI"}
+exasol_version:
+  description: Exasol version from C(EXA_METADATA).
+  returned: always
+  type: str
+  sample: "7.1.26"
+tables:
+  description: Virtual tables after the run (C(EXA_ALL_VIRTUAL_TABLES)), sorted; empty in check mode for a new schema.
+  returned: always
+  type: list
+  elements: str
+  sample: [CUSTOMERS, ORDERS]
+probe:
+  description: Rows read with O(probe_rows), as a list of dicts keyed by column name.
+  returned: when O(probe_rows) > 0 and the virtual schema has a table
+  type: dict
+  sample: {table: CUSTOMERS, rows: [{ID: 1, NAME: Alice}]}
+queries:
+  description: The statements run (or, in check mode, that would run).
+  returned: always
+  type: list
+  elements: str
+  sample: ["ALTER VIRTUAL SCHEMA \"AURORA\" SET LOG_LEVEL = 'INFO'"]
+diff:
+  description: Adapter and properties before and after.
+  returned: when diff mode is on
+  type: dict
+  sample: {before: {adapter: ADAPTER.JDBC_ADAPTER, properties: {}}, after: {adapter: ADAPTER.JDBC_ADAPTER, properties: {LOG_LEVEL: INFO}}}
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
+    ExasolInputError, Session, exasol_argument_spec, object_name, quote_ident, quote_literal,
+)
+
+# virtual-schema-common-jdbc (common JDBC properties) + postgresql-virtual-schema (dialect)
+KNOWN_PROPERTIES = frozenset([
+    "CONNECTION_NAME", "SCHEMA_NAME", "CATALOG_NAME", "TABLE_FILTER", "EXCLUDED_CAPABILITIES",
+    "DEBUG_ADDRESS", "LOG_LEVEL", "MAX_TABLE_COUNT", "IMPORT_DATA_TYPES", "IGNORE_ERRORS",
+    "POSTGRESQL_IDENTIFIER_MAPPING", "SQL_DIALECT",
+])
+CREDENTIAL_PROPERTIES = frozenset(["CONNECTION_STRING", "USERNAME", "PASSWORD"])
+CHOICES = {
+    "POSTGRESQL_IDENTIFIER_MAPPING": ("CONVERT_TO_UPPER", "PRESERVE_ORIGINAL_CASE"),
+    "LOG_LEVEL": ("OFF", "SEVERE", "WARNING", "INFO", "CONFIG", "FINE", "FINER", "FINEST", "ALL"),
+    "IMPORT_DATA_TYPES": ("EXASOL_CALCULATED", "FROM_RESULT_SET"),
+    "SQL_DIALECT": ("POSTGRESQL",),
+}
+# Join push-down arrived with Exasol 6.2; adapters with join support need Exasol 6.1.2/6.0.15 or
+# these capabilities excluded (exasol/virtual-schemas release notes, PostgreSQL join push-down).
+OLD_EXASOL_EXCLUDED_CAPABILITIES = ("JOIN,JOIN_TYPE_INNER,JOIN_TYPE_LEFT_OUTER,JOIN_TYPE_RIGHT_OUTER,"
+                                    "JOIN_TYPE_FULL_OUTER,JOIN_CONDITION_EQUI")
+LAST_EXASOL_NEEDING_EXCLUSION = (6, 1, 4)
+_LEGACY_JAR = re.compile(r"%jar\s+[^;]*(virtualschema-jdbc-adapter-dist-|virtual-schema-dist-[^/;]*-bundle-)",
+                         re.IGNORECASE)
+
+
+def property_value(key, value):
+    """A property value as Exasol stores it (a string), or None to remove the property."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item).strip() for item in value)
+    return str(value)
+
+
+def validate_property(key, value):
+    if key in CREDENTIAL_PROPERTIES:
+        raise ExasolInputError("property %s would store credentials in the virtual schema; put them in "
+                               "a connection and set CONNECTION_NAME" % key)
+    if key not in KNOWN_PROPERTIES:
+        raise ExasolInputError("unknown property %s; the PostgreSQL dialect knows %s"
+                               % (key, ", ".join(sorted(KNOWN_PROPERTIES))))
+    if value is None:
+        return
+    if key in CHOICES and value.upper() not in CHOICES[key]:
+        raise ExasolInputError("property %s must be one of %s, got %r" % (key, ", ".join(CHOICES[key]), value))
+    if key == "MAX_TABLE_COUNT" and not (value.isdigit() and int(value) > 0):
+        raise ExasolInputError("property MAX_TABLE_COUNT must be a positive integer, got %r" % value)
+    if key == "DEBUG_ADDRESS" and not re.match(r"^[^\s:]+:\d{1,5}$", value):
+        raise ExasolInputError("property DEBUG_ADDRESS must be host:port, got %r" % value)
+    if key == "IGNORE_ERRORS" and any(item.strip().upper() != "POSTGRESQL_UPPERCASE_TABLES"
+                                      for item in value.split(",") if item.strip()):
+        raise ExasolInputError("property IGNORE_ERRORS only knows POSTGRESQL_UPPERCASE_TABLES, got %r" % value)
+    quote_literal(value)
+
+
+def desired_properties(raw):
+    """Upper-case names, string values; ExasolInputError before any SQL for anything unknown."""
+    wanted = {}
+    for key, value in (raw or {}).items():
+        name = str(key).strip().upper()
+        if name in wanted:
+            raise ExasolInputError("property %s is given twice" % name)
+        wanted[name] = property_value(name, value)
+        validate_property(name, wanted[name])
+    if not wanted.get("CONNECTION_NAME"):
+        raise ExasolInputError("properties must set CONNECTION_NAME (the connection to PostgreSQL)")
+    return wanted
+
+
+def version_defaults(wanted, version, script_text):
+    """Properties the Exasol version and the adapter jar need that `wanted` does not set."""
+    added = {}
+    if version and version <= LAST_EXASOL_NEEDING_EXCLUSION and "EXCLUDED_CAPABILITIES" not in wanted:
+        added["EXCLUDED_CAPABILITIES"] = OLD_EXASOL_EXCLUDED_CAPABILITIES
+    if script_text and _LEGACY_JAR.search(script_text) and "SQL_DIALECT" not in wanted:
+        added["SQL_DIALECT"] = "POSTGRESQL"
+    return added
+
+
+def property_changes(current, wanted, purge):
+    """{name: value or None}: what ALTER ... SET must change, in name order."""
+    changes = {}
+    for key in sorted(wanted):
+        if wanted[key] is None:
+            if key in current:
+                changes[key] = None
+        elif current.get(key) != wanted[key]:
+            changes[key] = wanted[key]
+    if purge:
+        for key in sorted(current):
+            if key not in wanted:
+                changes[key] = None
+    return changes
+
+
+def assignments(properties):
+    return " ".join("%s = %s" % (key, "NULL" if value is None else quote_literal(value))
+                    for key, value in sorted(properties.items()))
+
+
+def create_sql(name, adapter, properties):
+    sql = "CREATE VIRTUAL SCHEMA %s USING %s.%s" % (quote_ident(name), quote_ident(adapter[0]),
+                                                     quote_ident(adapter[1]))
+    present = dict((k, v) for k, v in properties.items() if v is not None)
+    return sql + (" WITH " + assignments(present) if present else "")
+
+
+def current_adapter(row):
+    """(schema, script) from an EXA_ALL_VIRTUAL_SCHEMAS row (split columns on 8, one before)."""
+    if row.get("ADAPTER_SCRIPT_NAME"):
+        return (row.get("ADAPTER_SCRIPT_SCHEMA"), row["ADAPTER_SCRIPT_NAME"])
+    text = row.get("ADAPTER_SCRIPT") or ""
+    match = re.match(r'^(?:"((?:[^"]|"")*)"|([^.]*))\.(?:"((?:[^"]|"")*)"|(.*))$', text)
+    if not match:
+        return (None, text)
+    schema = match.group(1).replace('""', '"') if match.group(1) is not None else match.group(2)
+    script = match.group(3).replace('""', '"') if match.group(3) is not None else match.group(4)
+    return (schema, script)
+
+
+def read_state(session, name):
+    """(schema row, virtual schema row or None, {property: value})."""
+    literal = quote_literal(name)
+    schemas = session.query("SELECT SCHEMA_NAME, SCHEMA_IS_VIRTUAL FROM EXA_SCHEMAS WHERE SCHEMA_NAME = %s"
+                            % literal, "EXA_SCHEMAS")
+    if not schemas:
+        return None, None, {}
+    if not schemas[0]["SCHEMA_IS_VIRTUAL"]:
+        session.fail("schema %s exists and is not a virtual schema; it is left alone" % name)
+    rows = session.query("SELECT * FROM EXA_ALL_VIRTUAL_SCHEMAS WHERE SCHEMA_NAME = %s" % literal,
+                         "EXA_ALL_VIRTUAL_SCHEMAS")
+    props = session.query("SELECT PROPERTY_NAME, PROPERTY_VALUE FROM EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES "
+                          "WHERE SCHEMA_NAME = %s" % literal, "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES")
+    return schemas[0], (rows[0] if rows else None), dict((p["PROPERTY_NAME"], p["PROPERTY_VALUE"]) for p in props)
+
+
+def plan_present(module, session, name, adapter, wanted, current_row, current_props):
+    """Statements (sql, display) for create / recreate / set, plus a refresh if asked."""
+    target = quote_ident(name)
+    if current_row is None:
+        sql = create_sql(name, adapter, wanted)
+        return [(sql, sql)]
+    if tuple(current_adapter(current_row)) != tuple(adapter):
+        module.warn("virtual schema %s uses adapter %s.%s, not %s.%s; Exasol cannot change the adapter of "
+                    "a virtual schema, so it is dropped and created again (grants on it are lost)"
+                    % ((name,) + tuple(current_adapter(current_row)) + tuple(adapter)))
+        drop = "DROP VIRTUAL SCHEMA %s CASCADE" % target
+        sql = create_sql(name, adapter, wanted)
+        return [(drop, drop), (sql, sql)]
+    statements = []
+    changes = property_changes(current_props, wanted, module.params["purge_properties"])
+    if changes:
+        sql = "ALTER VIRTUAL SCHEMA %s SET %s" % (target, assignments(changes))
+        statements.append((sql, sql))
+    if module.params["refresh"]:
+        sql = "ALTER VIRTUAL SCHEMA %s REFRESH" % target
+        statements.append((sql, sql))
+    return statements
+
+
+def adapter_text(session, adapter):
+    rows = session.query("SELECT SCRIPT_TYPE, SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE SCRIPT_SCHEMA = %s AND "
+                         "SCRIPT_NAME = %s" % (quote_literal(adapter[0]), quote_literal(adapter[1])),
+                         "EXA_ALL_SCRIPTS")
+    if not rows:
+        session.fail("adapter script %s.%s does not exist; create it first (virtualis.aurora.exasol_adapter_script)"
+                     % adapter)
+    if str(rows[0]["SCRIPT_TYPE"]).upper() != "ADAPTER":
+        session.fail("script %s.%s is not an adapter script" % adapter)
+    return rows[0]["SCRIPT_TEXT"]
+
+
+def probe(session, name, tables, table, limit):
+    """{table, rows} read through the virtual schema (a trust failure fails with the fix)."""
+    table = table or (tables[0] if tables else None)
+    if table is None:
+        return None
+    rows = session.query("SELECT * FROM %s.%s LIMIT %d" % (quote_ident(name), quote_ident(table), limit),
+                         "%s.%s through the virtual schema" % (name, table))
+    return {"table": table, "rows": rows}
+
+
+def main():
+    argument_spec = exasol_argument_spec()
+    argument_spec.update(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        adapter_schema=dict(type="str", default="ADAPTER"),
+        adapter_script=dict(type="str", default="JDBC_ADAPTER"),
+        properties=dict(type="dict", default={}),
+        purge_properties=dict(type="bool", default=True),
+        version_defaults=dict(type="bool", default=True),
+        refresh=dict(type="bool", default=False),
+        probe_rows=dict(type="int", default=0),
+        probe_table=dict(type="str"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    try:
+        name = object_name(params["name"], "virtual schema")
+        adapter = (object_name(params["adapter_schema"], "adapter schema"),
+                   object_name(params["adapter_script"], "adapter script"))
+        wanted = desired_properties(params["properties"]) if params["state"] == "present" else {}
+        probe_table = object_name(params["probe_table"], "probe table") if params["probe_table"] else None
+    except ExasolInputError as exc:
+        module.fail_json(msg=str(exc))
+    if params["probe_rows"] < 0:
+        module.fail_json(msg="probe_rows must be 0 or more")
+
+    session = Session(module, secrets=[params["login_password"]])
+    version = session.version()
+    schema_row, current_row, current_props = read_state(session, name)
+    applied = {}
+    if params["state"] == "present":
+        applied = version_defaults(wanted, version, adapter_text(session, adapter)) if params["version_defaults"] else {}
+        wanted.update(applied)
+        statements = plan_present(module, session, name, adapter, wanted, current_row, current_props)
+    else:
+        drop = "DROP VIRTUAL SCHEMA %s CASCADE" % quote_ident(name)
+        statements = [(drop, drop)] if schema_row is not None else []
+    if statements and not module.check_mode:
+        session.apply(statements)
+
+    result = dict(changed=bool(statements), name=name, exasol_version=".".join(str(v) for v in version),
+                  properties=dict((k, v) for k, v in wanted.items() if v is not None),
+                  applied_defaults=applied, queries=[s[1] for s in statements], tables=[])
+    exists_now = params["state"] == "present" and (current_row is not None or not module.check_mode)
+    if exists_now:
+        result["tables"] = [r["TABLE_NAME"] for r in session.query(
+            "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME"
+            % quote_literal(name), "EXA_ALL_VIRTUAL_TABLES")]
+        if params["probe_rows"]:
+            found = probe(session, name, result["tables"], probe_table, params["probe_rows"])
+            if found is not None:
+                result["probe"] = found
+    session.close()
+    if module._diff:
+        before = {} if current_row is None else {"adapter": "%s.%s" % current_adapter(current_row),
+                                                 "properties": current_props}
+        after = {} if params["state"] == "absent" else {"adapter": "%s.%s" % adapter,
+                                                        "properties": result["properties"]}
+        result["diff"] = dict(before=before, after=after)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
