@@ -12,7 +12,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export LAB_REQUIRED ?= 1
 
-.PHONY: help apt venv collection-link lab-up lab-down lab-status unit sanity lint functional test demo clean
+.PHONY: help apt venv collection-link lab-up lab-down lab-status unit sanity lint package changelog changelog-release docs-check docs functional test demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -51,8 +51,25 @@ unit: venv  ## unit tests (no lab)
 sanity: venv  ## ansible-test sanity --venv (its own pinned tools) on a copy of the tree, no ignore file
 	$(PY) tests/sanity/run.py $(SANITY_ARGS)
 
-lint: venv  ## ansible-lint, production profile
-	ansible-lint --profile production --offline
+lint: venv  ## ansible-lint, production profile, offline (config: .ansible-lint)
+	@start=$$(date +%s); ansible-lint --profile production --offline --nocolor; rc=$$?; \
+	  echo "lint: $$([ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - start )) s"; exit $$rc
+
+package: venv  ## build the collection tarball into .build/, install it in a clean venv, ansible-doc everything
+	$(PY) -m pytest -q -p no:cacheprovider tests/packaging
+
+changelog: venv  ## lint the changelog fragments (the release rendering is checked by `make package`)
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+changelog-release: venv  ## cut the release of galaxy.yml's version: CHANGELOG.rst, changelog.yaml (consumes fragments)
+	antsibull-changelog release --version $$($(PY) -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
+
+docs-check: venv  ## README variables tables in step with meta/argument_specs.yml (docs/gen_role_vars.py --check)
+	$(PY) docs/gen_role_vars.py --check
+
+docs: venv  ## regenerate the README variables tables from meta/argument_specs.yml
+	$(PY) docs/gen_role_vars.py --write
 
 functional: lab-up  ## tests against the running lab
 	$(PY) -m pytest -q tests/functional
