@@ -299,6 +299,24 @@ def test_connections_schemas_scripts(exa):
         assert rows(conn, "SELECT COUNT(*) FROM EXA_ALL_SCHEMAS WHERE SCHEMA_NAME = 'EMU_S1'") == [(0,)]
 
 
+def test_transactions(exa):
+    count = ("SELECT COUNT(*) FROM EXA_DBA_CONNECTIONS WHERE CONNECTION_NAME = 'EMU_TX'")
+    with connect(exa) as observer, connect(exa, autocommit=False) as conn:
+        observer.execute("DROP CONNECTION IF EXISTS EMU_TX")
+        conn.execute("CREATE CONNECTION EMU_TX TO 'one'")
+        assert rows(conn, count) == [(1,)] and rows(observer, count) == [(0,)]
+        conn.rollback()
+        assert rows(conn, count) == [(0,)]
+        conn.execute("CREATE CONNECTION EMU_TX TO 'one'")
+        conn.execute("ALTER CONNECTION EMU_TX TO 'two' USER 'u' IDENTIFIED BY 'p'")
+        conn.commit()
+        assert rows(observer, "SELECT CONNECTION_STRING, USER_NAME FROM EXA_DBA_CONNECTIONS WHERE "
+                              "CONNECTION_NAME = 'EMU_TX'") == [("two", "u")]
+        conn.execute("DROP CONNECTION EMU_TX")
+        conn.commit()
+        assert rows(observer, count) == [(0,)]
+
+
 @pytest.mark.parametrize("statement,code", [
     ("SELEC * FROM EXA_METADATA", "42000"),
     ("CREATE CONNECTION x TO", "42000"),

@@ -43,32 +43,58 @@ class Session:
         self.user = user
         self.current_schema = None
         self.autocommit = autocommit
-        self.dirty = False  # changes since the last COMMIT while autocommit is off
+        self.transaction = None  # (snapshot at start, working copy) while autocommit is off
+
+
+READS = ("select", "open_schema", "commit", "rollback")
+COLLECTIONS = ("schemas", "connections")
+
+
+class TransactionConflict(SqlError):
+    def __init__(self, session_id):
+        super().__init__("40001", "GlobalTransactionRollback due to transaction conflict - "
+                         "another session changed the same object (Session: %d)" % session_id)
 
 
 class Database:
+    """Committed catalog + per-session transactions (DDL is transactional in Exasol).
+
+    With autocommit off, a session's first change works on a private copy; COMMIT merges the
+    objects it changed into the committed catalog (conflict 40001 if another session committed
+    a change of the same object meanwhile), ROLLBACK or a disconnect drops the copy.
+    """
+
     def __init__(self, state_file, release, adapter_config):
         self.state_file = state_file
         self.release = release
         self.version = version_tuple(release)
         self.adapter = Adapter(adapter_config)
         self.lock = threading.RLock()
-        self.state = {"schemas": {}, "connections": {}, "next_id": 1000}
+        self.local = threading.local()
+        self.committed = {"schemas": {}, "connections": {}, "next_id": 1000}
         if os.path.exists(state_file):
             with open(state_file) as handle:
-                self.state = json.load(handle)
+                self.committed = json.load(handle)
+
+    @property
+    def state(self):
+        """The catalog as the statement running in this thread sees it."""
+        view = getattr(self.local, "view", None)
+        return view if view is not None else self.committed
 
     # persistence ------------------------------------------------------------------------
     def save(self):
         tmp = self.state_file + ".tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump(self.state, handle, indent=1, sort_keys=True)
+            json.dump(self.committed, handle, indent=1, sort_keys=True)
         os.replace(tmp, self.state_file)
 
     def new_id(self):
-        self.state["next_id"] += 1
-        return self.state["next_id"]
+        with self.lock:  # ids stay unique across transactions
+            self.committed["next_id"] += 1
+            self.state["next_id"] = self.committed["next_id"]
+            return self.committed["next_id"]
 
     # name resolution --------------------------------------------------------------------
     def schema_of(self, session, schema):
@@ -90,23 +116,52 @@ class Database:
         """Run one statement: returns (result, changed_attributes)."""
         stmt = sqlmod.parse(text)
         handler = getattr(self, "do_" + stmt["kind"])
-        return handler(session, stmt)
+        if stmt["kind"] not in READS and not session.autocommit and session.transaction is None:
+            with self.lock:
+                snapshot = copy.deepcopy(self.committed)
+            session.transaction = (snapshot, copy.deepcopy(snapshot))
+        self.local.view = session.transaction[1] if session.transaction else None
+        try:
+            return handler(session, stmt)
+        finally:
+            self.local.view = None
 
     def changed(self, session):
-        self.save()
-        if not session.autocommit:
-            session.dirty = True
+        if session.transaction is None:
+            self.save()
         return ({"resultType": "rowCount", "rowCount": 0}, {})
 
+    def commit(self, session):
+        """Merge the objects this session changed into the committed catalog."""
+        if session.transaction is None:
+            return
+        base, work = session.transaction
+        session.transaction = None
+        with self.lock:
+            changes = []
+            for coll in COLLECTIONS:
+                for key in set(base[coll]) | set(work[coll]):
+                    if base[coll].get(key) != work[coll].get(key):
+                        if self.committed[coll].get(key) != base[coll].get(key):
+                            raise TransactionConflict(session.session_id)
+                        changes.append((coll, key, work[coll].get(key)))
+            for coll, key, value in changes:
+                if value is None:
+                    self.committed[coll].pop(key, None)
+                else:
+                    self.committed[coll][key] = value
+            if changes:
+                self.save()
+
+    def rollback(self, session):
+        session.transaction = None
+
     def do_commit(self, session, stmt):
-        session.dirty = False
+        self.commit(session)
         return ({"resultType": "rowCount", "rowCount": 0}, {})
 
     def do_rollback(self, session, stmt):
-        if session.dirty:
-            raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol "
-                           "emulator: ROLLBACK of DDL (changes are applied immediately; use "
-                           "autocommit) (Session: %d)" % session.session_id)
+        self.rollback(session)
         return ({"resultType": "rowCount", "rowCount": 0}, {})
 
     def do_open_schema(self, session, stmt):
@@ -126,6 +181,15 @@ class Database:
             conns[stmt["name"]] = {"address": stmt["address"], "user": stmt["user"],
                                    "password": stmt["password"], "created": now(),
                                    "object_id": self.new_id()}
+            return self.changed(session)
+
+    def do_alter_connection(self, session, stmt):
+        with self.lock:
+            conn = self.state["connections"].get(stmt["name"])
+            if conn is None:
+                raise SqlError(sqlmod.SYNTAX, "connection %s not found (Session: %d)"
+                               % (stmt["name"], session.session_id))
+            conn.update(address=stmt["address"], user=stmt["user"], password=stmt["password"])
             return self.changed(session)
 
     def do_drop_connection(self, session, stmt):

@@ -179,6 +179,11 @@ class ProtocolSession:
                 else:
                     self.session.current_schema = None
             if name == "autocommit":
+                if value and self.session.transaction is not None:
+                    try:  # switching autocommit on commits the open transaction (as JDBC does)
+                        self.server.database.commit(self.session)
+                    except SqlError as exc:
+                        return error(exc.code, exc.text)
                 self.session.autocommit = value
             self.attributes[name] = value
         return None
@@ -275,6 +280,7 @@ class ProtocolSession:
 
     def disconnect(self, request):
         self.closed = True
+        self.server.database.rollback(self.session)  # an open transaction ends with the session
         self.result_sets.clear()
         self.server.count("disconnects")
         return {"status": "ok"}

@@ -338,10 +338,14 @@ class Parser:
 
     def alter(self):
         self.expect_kw("ALTER")
+        tok = self.peek()
+        if tok is not None and tok.is_kw("CONNECTION"):
+            stmt = self.create_connection(False)  # same shape: ALTER CONNECTION c TO ... [USER ...]
+            return dict(stmt, kind="alter_connection")
         if not self.accept_kw("VIRTUAL"):
             tok = self.peek()
             if tok is not None and tok.is_kw("SCHEMA", "TABLE", "USER", "SESSION", "SYSTEM",
-                                            "CONNECTION", "ROLE"):
+                                            "ROLE"):
                 raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
                                "ALTER %s" % tok.value)
             self.error("VIRTUAL")

@@ -169,3 +169,30 @@ def test_wrong_password_is_08004():
     assert reply == {"status": "error", "exception": {
         "text": "Connection exception - authentication failed.", "sqlCode": "08004"}}
     assert proto.closed
+
+
+def test_transactions_commit_rollback_and_conflict(tmp_path):
+    db = make_db(tmp_path, "7.1.26")
+    one = catalog.Session(1, "SYS", False)
+    two = catalog.Session(2, "SYS", False)
+    observer = catalog.Session(3, "SYS", True)
+    names = "SELECT CONNECTION_NAME, CONNECTION_STRING FROM EXA_DBA_CONNECTIONS ORDER BY CONNECTION_NAME"
+    run(db, one, "CREATE CONNECTION c1 TO 'a'")
+    assert run(db, one, names)["rows"] == [["C1", "a"]]  # own change visible
+    assert run(db, observer, names)["rows"] == []  # not committed yet
+    run(db, one, "ROLLBACK")
+    assert run(db, one, names)["rows"] == []
+    run(db, one, "CREATE CONNECTION c1 TO 'a'")
+    run(db, one, "COMMIT")
+    assert run(db, observer, names)["rows"] == [["C1", "a"]]
+    run(db, one, "ALTER CONNECTION c1 TO 'b' USER 'u' IDENTIFIED BY 'p'")
+    run(db, two, "ALTER CONNECTION c1 TO 'c'")
+    run(db, two, "CREATE CONNECTION c2 TO 'x'")
+    run(db, two, "COMMIT")
+    with pytest.raises(SqlError) as info:
+        run(db, one, "COMMIT")  # c1 was changed by session two meanwhile
+    assert info.value.code == "40001"
+    assert run(db, observer, names)["rows"] == [["C1", "c"], ["C2", "x"]]
+    with pytest.raises(SqlError) as info:
+        run(db, observer, "ALTER CONNECTION nope TO 'x'")
+    assert info.value.code == "42000"
