@@ -37,6 +37,8 @@ def psql(lab, sslrootcert, sql="SELECT 1", sslmode="verify-full", host=None):
     pg = lab["postgres"]
     dsn = "host=%s port=%d dbname=%s user=%s sslmode=%s sslrootcert=%s connect_timeout=10" % (
         host or pg["host"], pg["port"], pg["database"], pg["user"], sslmode, sslrootcert)
+    if not pg.get("hosts_file_mapped", True):  # /etc/hosts was read-only: resolve the name ourselves
+        dsn += " hostaddr=%s" % pg["address"]
     env = dict(os.environ, PGPASSWORD=pg["password"])  # never on the command line
     return subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", dsn, "-c", sql],
                           capture_output=True, text=True, env=env, timeout=30)
