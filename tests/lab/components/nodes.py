@@ -299,10 +299,12 @@ def up(lab):
     count = node_count(lab)
     wanted = [layout(i)["name"] for i in range(1, count + 1)]
     alive, dead = _running(lab)
-    if dead or (alive and sorted(alive) != sorted(wanted)):
-        raise LabError("the lab's nodes are half-started (running: %s; dead: %s; LAB_NODES=%d): run "
-                       "`make lab-down`, then `make lab-up`"
-                       % (", ".join(alive) or "none", ", ".join(dead) or "none", count))
+    if dead:
+        raise LabError("the lab's nodes are half-started (running: %s; dead: %s): run `make lab-down`, "
+                       "then `make lab-up`" % (", ".join(alive) or "none", ", ".join(dead)))
+    if alive and sorted(alive) != sorted(wanted):
+        raise LabError("the running lab has %d nodes, LAB_NODES asks for %d: run `make lab-down`, then "
+                       "`make lab-up` with the LAB_NODES you want" % (len(alive), count))
     if alive:
         return _part(lab, count)
     if os.path.isdir(_base(lab)) and any(os.path.isdir(_base(lab, n)) for n in os.listdir(_base(lab))
