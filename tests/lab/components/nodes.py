@@ -188,10 +188,34 @@ def _read_json(path, default):
         return default
 
 
+def _mount_points_elsewhere():
+    """Mount points used in other mount namespaces (another lab's nodes, say).
+
+    rmdir of a directory that is a mount point in another namespace silently detaches that mount
+    there, so such directories must stay.
+    """
+    host_ns, seen, points = _mount_ns(os.getpid()), set(), set()
+    for entry in os.listdir("/proc"):
+        namespace = _mount_ns(int(entry)) if entry.isdigit() else None
+        if namespace is None or namespace == host_ns or namespace in seen:
+            continue
+        seen.add(namespace)
+        try:
+            with open("/proc/%s/mountinfo" % entry) as handle:
+                points.update(line.split()[4] for line in handle)
+        except OSError:
+            continue
+    return points
+
+
 def _remove_host_dirs(lab):
-    """rmdir what _ensure_host_dirs created, children first, only while empty."""
+    """rmdir what _ensure_host_dirs created, children first, only while empty and unused."""
     left = []
+    in_use = _mount_points_elsewhere()
     for path in reversed(_read_json(_created_record(lab), [])):
+        if any(point == path or point.startswith(path + "/") for point in in_use):
+            left.append(path)
+            continue
         try:
             os.rmdir(path)
         except FileNotFoundError:
@@ -199,7 +223,8 @@ def _remove_host_dirs(lab):
         except OSError:
             left.append(path)
     if left:
-        print("lab down: nodes: left %s on the host (not empty)" % ", ".join(left))
+        print("lab down: nodes: left %s on the host (not empty, or a mount point of another "
+              "namespace)" % ", ".join(left))
 
 
 # --- per node ---------------------------------------------------------------------------------
