@@ -331,7 +331,9 @@ def down(lab):
         while time.time() < deadline and lab.alive(NAME):
             time.sleep(0.05)
     lab.stop(NAME)
-    _update_hosts([])
+    host, port = address(lab)
+    if not lab.port_open(host, port):  # else another lab's PostgreSQL still answers to the name
+        _update_hosts([])
     for base in (lab.path("postgres"), _fallback_base(lab)):
         shutil.rmtree(base, ignore_errors=True)
 
