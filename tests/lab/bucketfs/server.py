@@ -504,9 +504,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if verdict:
             return self.refuse_upload(*verdict)
         bucket, path = self.split_path()
-        # Deleting a path that does not exist is not an error (exasol-bucketfs documents it).
-        if self.server.store.published_file(bucket, path) is not None:
-            self.server.store.schedule("delete", bucket, path)
+        # Deleting a path that does not exist is not an error (exasol-bucketfs documents it). The
+        # delete is queued after any upload of the same path still waiting for its sync.
+        self.server.store.schedule("delete", bucket, path)
         return self.reply(200)
 
     def do_POST(self):

@@ -77,8 +77,24 @@ def _own_ca(tls_dir, name):
     return cert, key, cert_path
 
 
+def _from_ca_component(lab, name, address, dns_names):
+    """A leaf (with the intermediate in its chain) from components/ca.py once the lab CA is up."""
+    if not ((lab.state or {}).get("ca") or {}).get("root_pem"):
+        return None
+    try:
+        from components import ca
+    except ImportError:
+        return None
+    paths = ca.issue(lab, name.lower() + "-" + address, dns_names=list(dns_names), ip_addresses=[address])
+    return {"cert_file": paths["chain"], "key_file": paths["key"], "ca_file": paths["ca_file"],
+            "signer": "lab-ca"}
+
+
 def server_cert(lab, tls_dir, name, address, dns_names=()):
     """Issue (or reuse) the server certificate; returns dict cert_file, key_file, ca_file, signer."""
+    issued = _from_ca_component(lab, name, address, dns_names)
+    if issued:
+        return issued
     os.makedirs(tls_dir, mode=0o700, exist_ok=True)
     signer = lab_ca(lab)
     source = "lab-ca" if signer else "own-ca"

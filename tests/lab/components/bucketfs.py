@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sys
+import time
 
 NAME = "bucketfs"
 BUCKETS = ("default", "second")
@@ -50,6 +51,13 @@ def _load(path):
         return {}
 
 
+def wait_closed(lab, address, ports, timeout=5):
+    """After a stop: a thread of the old server can hold its sockets a moment after the main one."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and any(lab.port_open(address, port) for port in ports):
+        time.sleep(0.05)
+
+
 def up(lab):
     sys.path.insert(0, lab.here)
     from bucketfs import tls  # noqa: E402 (tests/lab is the package root)
@@ -79,9 +87,11 @@ def up(lab):
         json.dump(config, handle, indent=2, sort_keys=True)
     os.replace(paths["config"] + ".tmp", paths["config"])
 
+    ports = (cfg["http_port"], cfg["https_port"])
     if lab.alive(NAME):
         lab.stop(NAME)  # a restart picks up the new config (passwords are kept)
-    for port in (cfg["http_port"], cfg["https_port"]):
+        wait_closed(lab, cfg["address"], ports)
+    for port in ports:
         lab.require_free(cfg["address"], port, "BucketFS emulator")
     env = dict(os.environ, PYTHONPATH=lab.here, PYTHONUNBUFFERED="1")
     lab.spawn(NAME, [lab.python or sys.executable, "-m", "bucketfs", paths["config"]], env=env, cwd=lab.here)

@@ -10,6 +10,8 @@ import os
 import secrets
 import sys
 
+from components.bucketfs import wait_closed
+
 NAME = "exaoperation"
 
 
@@ -41,6 +43,7 @@ def up(lab):
     os.replace(config_file + ".tmp", config_file)
     if lab.alive(NAME):
         lab.stop(NAME)
+        wait_closed(lab, address, (port,))
     lab.require_free(address, port, "EXAoperation emulator")
     env = dict(os.environ, PYTHONPATH=lab.here, PYTHONUNBUFFERED="1")
     lab.spawn(NAME, [lab.python or sys.executable, "-m", "exaoperation", config_file], env=env, cwd=lab.here)

@@ -1,0 +1,266 @@
+"""The lab's BucketFS emulator, proven with clients nobody here wrote: exasol-bucketfs and curl."""
+import hashlib
+import io
+import json
+import os
+import subprocess
+import tarfile
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+bucketfs = pytest.importorskip("exasol.bucketfs")
+
+
+@pytest.fixture(scope="module")
+def bfs(lab):
+    if "bucketfs" not in lab:
+        pytest.skip("the lab has no bucketfs component")
+    return lab["bucketfs"]
+
+
+@pytest.fixture()
+def prefix():
+    """A fresh directory in the bucket per test, so tests never see each other's files."""
+    return "pytest-%s" % uuid.uuid4().hex[:10]
+
+
+def bucket(bfs, name="default", tls=True, user="w", password=None):
+    conf = bfs["buckets"][name]
+    password = password if password is not None else conf["write_password" if user == "w" else "read_password"]
+    url = bfs["https_url"] if tls else bfs["http_url"]
+    return bucketfs.Bucket(name=name, service=url, username=user, password=password,
+                           verify=bfs["ca_file"] if tls else True, service_name=bfs["service"])
+
+
+def wait_until(predicate, bfs, what):
+    deadline = time.time() + float(bfs.get("sync_delay", 0.5)) * 10 + 5
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    pytest.fail("timed out waiting until %s" % what)
+
+
+def dest(bfs, name, path):
+    return os.path.join(bfs["host_dir"], bfs["service"], ".dest", name, path)
+
+
+def curl(*args, data=None):
+    """curl's HTTP status code (a string) for a request; -sS: errors are visible, not fatal."""
+    cmd = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"] + list(args)
+    done = subprocess.run(cmd, input=data, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+def creds(user, password):
+    """curl reads the credentials from stdin (-K -), never from its command line."""
+    return ("user = \"%s:%s\"\n" % (user, password)).encode()
+
+
+def test_service_lists_its_buckets(bfs):
+    service = bucketfs.Service(bfs["https_url"], verify=bfs["ca_file"], service_name=bfs["service"])
+    assert {"default", "second"} <= set(service.buckets)
+
+
+def test_upload_list_download_delete_with_exasol_bucketfs(bfs, prefix):
+    bkt = bucket(bfs)
+    path = prefix + "/jars/hello.jar"
+    content = os.urandom(300_000)
+    bkt.upload(path, content)
+    wait_until(lambda: path in set(bkt.files), bfs, "the upload is listed")
+    assert bucketfs.as_bytes(bkt.download(path)) == content
+    with open(dest(bfs, "default", path), "rb") as handle:
+        assert handle.read() == content
+    assert bkt.udf_path == "/buckets/%s/default" % bfs["service"]
+    bkt.delete(path)
+    wait_until(lambda: path not in set(bkt.files), bfs, "the delete is synced")
+    assert not os.path.exists(dest(bfs, "default", path))
+
+
+def test_read_user_reads_write_user_reads(bfs, prefix):
+    path = prefix + "/r.txt"
+    bucket(bfs).upload(path, b"read me")
+    reader = bucket(bfs, user="r")
+    wait_until(lambda: path in set(reader.files), bfs, "the upload is listed for r")
+    assert bucketfs.as_bytes(reader.download(path)) == b"read me"
+    with pytest.raises(bucketfs.BucketFsError):
+        reader.upload(prefix + "/not-allowed.txt", b"x")
+    bucket(bfs).delete(path)
+
+
+def test_upload_is_visible_only_after_the_sync_delay(bfs, prefix):
+    if float(bfs.get("sync_delay", 0)) < 0.2:
+        pytest.skip("sync delay too short to observe")
+    bkt = bucket(bfs, tls=False)
+    path = prefix + "/late.txt"
+    bkt.upload(path, b"not yet")
+    assert path not in set(bkt.files)
+    assert not os.path.exists(dest(bfs, "default", path))
+    with pytest.raises(bucketfs.BucketFsError):
+        bucketfs.as_bytes(bkt.download(path))
+    wait_until(lambda: path in set(bkt.files), bfs, "the upload is listed")
+    assert os.path.exists(dest(bfs, "default", path))
+    bkt.delete(path)
+
+
+def test_status_codes_with_curl(bfs, prefix, tmp_path):
+    conf = bfs["buckets"]["default"]
+    http = bfs["http_url"]
+    https = ["--cacert", bfs["ca_file"], bfs["https_url"]]
+    payload = tmp_path / "payload.txt"
+    payload.write_bytes(b"payload\n")
+    url = "%s/default/%s/p.txt" % (http, prefix)
+    # writes: wrong, missing, or read-only credentials are refused with 401
+    assert curl("-K", "-", "-T", str(payload), url, data=creds("w", "wrong")) == "401"
+    assert curl("-T", str(payload), url) == "401"
+    assert curl("-K", "-", "-T", str(payload), url, data=creds("r", conf["read_password"])) == "401"
+    assert curl("-K", "-", "-X", "DELETE", url, data=creds("w", "wrong")) == "401"
+    assert curl("-K", "-", "-T", str(payload), url, data=creds("w", conf["write_password"])) == "200"
+    # reads of a private bucket: no credentials 401, wrong password 403 (as bucketfs-java's ITs see)
+    assert curl(http + "/default") == "401"
+    assert curl("-K", "-", http + "/default", data=creds("r", "wrong")) == "403"
+    assert curl("-K", "-", https[0], https[1], https[2] + "/default", data=creds("r", conf["read_password"])) == "200"
+    # missing things
+    assert curl("-K", "-", "%s/default/%s/missing.txt" % (http, prefix), data=creds("r", conf["read_password"])) == "404"
+    assert curl(http + "/no-such-bucket") == "404"
+    # deleting what does not exist is not an error
+    assert curl("-K", "-", "-X", "DELETE", "%s/default/%s/missing.txt" % (http, prefix),
+                data=creds("w", conf["write_password"])) == "200"
+    # the public bucket reads without a password, but never writes without one
+    assert curl(http + "/second") == "200"
+    assert curl("-T", str(payload), "%s/second/%s/p.txt" % (http, prefix)) == "401"
+    bucket(bfs).delete(prefix + "/p.txt")
+
+
+def test_large_streamed_upload_chunked_and_content_length(bfs, prefix, tmp_path):
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as handle:
+        for _ in range(32):
+            handle.write(os.urandom(1 << 20))
+    digest = hashlib.sha256(big.read_bytes()).hexdigest()
+    conf = bfs["buckets"]["default"]
+    base = "%s/default/%s/" % (bfs["https_url"], prefix)
+    auth = creds("w", conf["write_password"])
+    started = time.time()
+    assert curl("--cacert", bfs["ca_file"], "-K", "-", "-T", str(big), base + "length.bin", data=auth) == "200"
+    # `-T -` streams stdin with Transfer-Encoding: chunked; credentials then come from a file
+    netrc = tmp_path / "curl.cfg"
+    netrc.write_bytes(auth)
+    netrc.chmod(0o600)
+    with open(big, "rb") as stdin:
+        done = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", bfs["ca_file"],
+                               "-K", str(netrc), "-T", "-", base + "chunked.bin"],
+                              stdin=stdin, capture_output=True, timeout=60)
+    assert done.stdout.decode() == "200", done.stderr
+    print("2 x 32 MiB over HTTPS in %.2fs" % (time.time() - started))
+    bkt = bucket(bfs)
+    wait_until(lambda: {prefix + "/length.bin", prefix + "/chunked.bin"} <= set(bkt.files), bfs, "both are listed")
+    for name in ("length.bin", "chunked.bin"):
+        got = hashlib.sha256()
+        for chunk in bkt.download(prefix + "/" + name, chunk_size=1 << 20):
+            got.update(chunk)
+        assert got.hexdigest() == digest
+        bkt.delete(prefix + "/" + name)
+
+
+def make_tgz(members):
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def test_archives_are_extracted_next_to_themselves(bfs, prefix):
+    bkt = bucket(bfs)
+    path = prefix + "/slc/ScriptLanguages-test.tar.gz"
+    bkt.upload(path, make_tgz({"usr/lib/marker.txt": b"inside\n", "bin/tool": b"#!/bin/sh\n"}))
+    extracted = dest(bfs, "default", prefix + "/slc/ScriptLanguages-test/usr/lib/marker.txt")
+    wait_until(lambda: os.path.exists(extracted), bfs, "the archive is extracted")
+    with open(extracted, "rb") as handle:
+        assert handle.read() == b"inside\n"
+    assert path in set(bkt.files)  # the HTTP listing shows the archive, not its members
+    assert not any(name.startswith(prefix + "/slc/ScriptLanguages-test/") for name in bkt.files)
+    bkt.delete(path)
+    wait_until(lambda: not os.path.exists(os.path.dirname(extracted)), bfs, "the extracted tree is removed")
+
+
+def lab_drivers(bfs):
+    with urllib.request.urlopen(bfs["lab_endpoint"] + "jdbc-drivers", timeout=10) as response:
+        return json.load(response)
+
+
+def settings(version_is_8, prefix="jdbc:postgresql:", trailing_lf=True, jar="postgresql-42.7.4.jar"):
+    lines = ["DRIVERNAME=POSTGRESQL"]
+    if not version_is_8:
+        lines += ["JAR=%s" % jar, "DRIVERMAIN=org.postgresql.Driver"]
+    lines += ["PREFIX=%s" % prefix, "NOSECURITY=YES", "FETCHSIZE=100000", "INSERTSIZE=-1"]
+    return ("\n".join(lines) + ("\n" if trailing_lf else "")).encode()
+
+
+def test_settings_cfg_is_checked_and_drivers_are_inspectable(bfs, prefix):
+    bkt = bucket(bfs)
+    doc = lab_drivers(bfs)
+    modern = "JAR" not in doc["required_keys"]
+    good, bad = "drivers/jdbc/%s-good" % prefix, "drivers/jdbc/%s-bad" % prefix
+    for directory, trailing in ((good, True), (bad, False)):
+        bkt.upload(directory + "/postgresql-42.7.4.jar", b"PK\x03\x04 not really a jar")
+        bkt.upload(directory + "/settings.cfg", settings(modern, trailing_lf=trailing))
+    wait_until(lambda: {good, bad} <= {d["dir"] for d in lab_drivers(bfs)["drivers"]}, bfs, "both drivers are seen")
+    by_dir = {d["dir"]: d for d in lab_drivers(bfs)["drivers"]}
+    assert by_dir[good]["registered"] and by_dir[good]["settings"]["DRIVERNAME"] == "POSTGRESQL"
+    assert by_dir[good]["jars"] == ["postgresql-42.7.4.jar"]
+    assert not by_dir[bad]["registered"]
+    assert any("line feed" in error for error in by_dir[bad]["errors"])
+    # the invalid file is kept, exactly as uploaded
+    with open(dest(bfs, "default", bad + "/settings.cfg"), "rb") as handle:
+        assert not handle.read().endswith(b"\n")
+    with open(bfs["jdbc_drivers_file"]) as handle:
+        assert {good, bad} <= {d["dir"] for d in json.load(handle)["drivers"]}
+    for directory in (good, bad):
+        bkt.delete(directory + "/settings.cfg")
+        bkt.delete(directory + "/postgresql-42.7.4.jar")
+    wait_until(lambda: not {good, bad} & {d["dir"] for d in lab_drivers(bfs)["drivers"]}, bfs, "drivers are gone")
+
+
+def test_settings_cfg_missing_required_key_or_crlf_is_not_registered(bfs, prefix):
+    bkt = bucket(bfs)
+    cases = {
+        "nofetch": b"DRIVERNAME=X\nJAR=x.jar\nDRIVERMAIN=a.B\nPREFIX=jdbc:x:\nINSERTSIZE=-1\n",
+        "crlf": b"DRIVERNAME=X\r\nJAR=x.jar\r\nDRIVERMAIN=a.B\r\nPREFIX=jdbc:x:\r\nFETCHSIZE=100000\r\nINSERTSIZE=-1\r\n",
+    }
+    dirs = {}
+    for case, content in cases.items():
+        dirs[case] = "drivers/jdbc/%s-%s" % (prefix, case)
+        bkt.upload(dirs[case] + "/x.jar", b"PK")
+        bkt.upload(dirs[case] + "/settings.cfg", content)
+    wait_until(lambda: set(dirs.values()) <= {d["dir"] for d in lab_drivers(bfs)["drivers"]}, bfs, "drivers seen")
+    by_dir = {d["dir"]: d for d in lab_drivers(bfs)["drivers"]}
+    assert not by_dir[dirs["nofetch"]]["registered"]
+    assert any("FETCHSIZE" in e for e in by_dir[dirs["nofetch"]]["errors"])
+    assert not by_dir[dirs["crlf"]]["registered"]
+    assert any("CR LF" in e for e in by_dir[dirs["crlf"]]["errors"])
+    for directory in dirs.values():
+        bkt.delete(directory + "/settings.cfg")
+        bkt.delete(directory + "/x.jar")
+
+
+def test_fault_injection_is_off_by_default_and_can_be_armed(bfs, prefix):
+    endpoint = bfs["lab_endpoint"] + "faults"
+    with urllib.request.urlopen(endpoint, timeout=10) as response:
+        assert json.load(response)["count"] == 0
+    request = urllib.request.Request(endpoint, data=json.dumps({"count": 1, "status": 503, "methods": ["PUT"]}).encode(),
+                                     method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+    bkt = bucket(bfs, tls=False)
+    with pytest.raises(bucketfs.BucketFsError):
+        bkt.upload(prefix + "/flaky.txt", b"first try fails")
+    bkt.upload(prefix + "/flaky.txt", b"second try works")
+    wait_until(lambda: prefix + "/flaky.txt" in set(bkt.files), bfs, "the retry is listed")
+    bkt.delete(prefix + "/flaky.txt")
