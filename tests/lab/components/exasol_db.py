@@ -9,17 +9,19 @@ persisted database objects) and the compiled adapter helper (java/VsHelper.class
 """
 import datetime
 import hashlib
+import importlib.util
 import ipaddress
 import json
 import os
 import secrets
-import shutil
 import subprocess
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from lab import LabError
 
 NAME = "exasol_db"
 USER = "sys"
@@ -96,17 +98,16 @@ def _password(directory):
 
 
 def _compile_helper(lab, directory):
+    """javac the adapter helper into the state dir (again when the source is newer)."""
     source = os.path.join(lab.here, "exasol", "java", "VsHelper.java")
     out = os.path.join(directory, "java")
     target = os.path.join(out, "VsHelper.class")
     if not os.path.exists(target) or os.path.getmtime(target) < os.path.getmtime(source):
-        javac = shutil.which("javac")
-        if javac is None:
-            from lab import LabError  # noqa: PLC0415 - orchestrator module
-            raise LabError("exasol_db: javac not found; install openjdk-17-jdk-headless "
-                           "(tests/lab/apt-packages.txt)")
+        javac = lab.require_program("javac", "openjdk-17-jdk-headless")
         os.makedirs(out, exist_ok=True)
-        subprocess.run([javac, "-nowarn", "-d", out, source], check=True, capture_output=True)
+        proc = subprocess.run([javac, "-nowarn", "-d", out, source], capture_output=True, text=True)
+        if proc.returncode:
+            raise LabError("exasol_db: javac %s failed: %s" % (source, proc.stderr.strip()))
     return out
 
 
@@ -125,9 +126,17 @@ def up(lab):
         "catalog_file": os.path.join(directory, "catalog.json"),
         "adapter": {"helper_dir": helper_dir, "lab_json": lab.state_file,
                     "bucketfs_host_dir": lab.path("bucketfs"), "repo_root": lab.root,
-                    "java": shutil.which("java") or "java", "timeout": 60}}
+                    "java": lab.require_program("java", "openjdk-17-jdk-headless"),
+                    "timeout": 60}}
     config_file = os.path.join(directory, "config.json")
+    try:
+        with open(config_file) as handle:
+            previous = json.load(handle)
+    except (OSError, ValueError):
+        previous = None
     _write_private(config_file, json.dumps(config, indent=1).encode())
+    if lab.alive(NAME) and previous != config:  # e.g. another LAB_EXASOL_VERSION: restart
+        lab.stop(NAME)
     if not lab.alive(NAME):
         lab.require_free(cfg["host"], cfg["port"], "Exasol emulator")
         lab.spawn(NAME, [lab.python, os.path.join(sys_path_pkg, "server.py"), "--config",
@@ -140,14 +149,12 @@ def up(lab):
 
 
 def _release(setting, versions_path):
-    import importlib.util  # noqa: PLC0415
     spec = importlib.util.spec_from_file_location("_lab_exasol_versions", versions_path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     try:
         return module.release_of(setting)
     except ValueError as exc:
-        from lab import LabError  # noqa: PLC0415 - the orchestrator module
         raise LabError("LAB_EXASOL_VERSION: %s" % exc)
 
 

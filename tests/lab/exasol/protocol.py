@@ -10,6 +10,7 @@ base64. Results follow commands/executeV1.md: < 1000 rows inline (column-major `
 import base64
 import json
 import logging
+import re
 import secrets
 
 from cryptography.hazmat.primitives import serialization
@@ -210,7 +211,8 @@ class ProtocolSession:
             self.server.count("sql_errors")
             return error(exc.code, exc.text)
         except Exception as exc:  # an emulator bug must not look like success or kill the session
-            LOG.exception("internal error executing %r", text[:200])
+            LOG.exception("internal error executing %r",  # literals may hold passwords
+                          re.sub(r"'(?:[^']|'')*'", "'***'", text)[:200])
             self.server.count("internal_errors")
             return error("00000", "internal error of the lab Exasol emulator: %s: %s"
                          % (type(exc).__name__, exc))
