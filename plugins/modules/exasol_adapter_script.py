@@ -23,6 +23,8 @@ description:
     only the directives (C(%scriptclass), C(%jvmoption), C(%jar)), in order, with runs of
     whitespace collapsed; blank lines and comments do not count. C(CREATE OR REPLACE) runs only
     when the directives differ.
+  - The statement ends with a line C(/) like in EXAplus; Exasol does not store it. It keeps the
+    last directive's C(;), which pyexasol would otherwise trim from the end of the statement.
   - Optionally creates the schema that holds the script (O(create_schema)).
 author:
   - virtualis.aurora contributors
@@ -224,7 +226,9 @@ def plan_present(session, params, schema, name, body):
                      % (target, script["SCRIPT_LANGUAGE"], script["SCRIPT_TYPE"]))
     before = render(directives(script["SCRIPT_TEXT"])) if script else ""
     if before != render(directives(body)):
-        sql = "CREATE OR REPLACE JAVA ADAPTER SCRIPT %s AS%s" % (target, body)
+        # "/" ends the script as in EXAplus; Exasol drops it. Without it pyexasol would strip the
+        # body's last ";" (it trims trailing semicolons) and the last %jar would be unterminated.
+        sql = "CREATE OR REPLACE JAVA ADAPTER SCRIPT %s AS%s/" % (target, body)
         statements.append((sql, sql))
     return statements, before
 
