@@ -61,9 +61,13 @@ def rendered(tmp_path_factory):
         return handle.read()
 
 
-def test_release_has_summary_modules_and_roles(rendered):
+def test_release_announces_summary_modules_and_roles(rendered):
     assert "v%s" % GALAXY["version"] in rendered
     assert "Release Summary" in rendered
     modules = [os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))]
     missing = [m for m in modules if "%s.%s.%s" % (GALAXY["namespace"], GALAXY["name"], m) not in rendered]
     assert not missing, "modules not announced as new in CHANGELOG.rst: %s" % missing
+    roles = [os.path.basename(os.path.dirname(os.path.dirname(p)))
+             for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))]
+    missing = [r for r in roles if "%s.%s.%s" % (GALAXY["namespace"], GALAXY["name"], r) not in rendered]
+    assert not missing, "roles not announced as new in CHANGELOG.rst (version_added in argument_specs?): %s" % missing

@@ -142,3 +142,33 @@ def test_filters_are_documented(clean_env):
     for name in filters:
         docs = json.loads(tool(clean_env, "ansible-doc", "--json", "-t", "filter", name))
         assert docs[name]["doc"].get("description"), "%s: no description" % name
+
+
+def test_execution_environment_dependencies_are_introspected(clean_env):
+    """ansible-builder finds meta/execution-environment.yml in the installed collection."""
+    found = run([os.path.join(BIN, "ansible-builder"), "introspect", "--sanitize", clean_env["collections"]],
+                cwd=clean_env["cwd"])
+    ours = [line for line in found.splitlines() if "from collection %s" % FQCN in line]
+    with open(os.path.join(ROOT, "meta", "ee-requirements.txt"), encoding="utf-8") as handle:
+        wanted = [line.split("#")[0].strip() for line in handle if line.split("#")[0].strip()]
+    missing = [requirement for requirement in wanted if not any(requirement in line for line in ours)]
+    assert not missing, "ansible-builder introspect does not see %s:\n%s" % (missing, found)
+    assert any("openssh" in line for line in ours), "system dependencies (meta/ee-bindep.txt) not found:\n" + found
+
+
+def test_execution_environment_definition_creates_a_build_context(tarball, tmp_path):
+    """docs/ee/execution-environment.yml names the tarball of this version and ansible-builder accepts it."""
+    definition = os.path.join(ROOT, "docs", "ee", "execution-environment.yml")
+    with open(definition, encoding="utf-8") as handle:
+        sources = [entry["src"] for entry in yaml.safe_load(handle).get("additional_build_files") or []]
+    assert any(os.path.basename(src) == os.path.basename(tarball) for src in sources), (
+        "docs/ee/execution-environment.yml does not copy %s (galaxy.yml version changed?)" % os.path.basename(tarball))
+    context = str(tmp_path / "context")
+    run([os.path.join(BIN, "ansible-builder"), "create", "-f", definition, "-c", context], cwd=ROOT)
+    assert os.path.isfile(os.path.join(context, "_build", "collections", os.path.basename(tarball)))
+    with open(os.path.join(ROOT, "docs", "ee", "requirements.yml"), encoding="utf-8") as handle:
+        names = [c["name"] for c in yaml.safe_load(handle)["collections"]]
+    assert "/build/collections/" + os.path.basename(tarball) in names
+    assert set(GALAXY.get("dependencies") or {}) <= set(names), "docs/ee/requirements.yml lacks a dependency"
+    containerfile = [name for name in ("Containerfile", "Dockerfile") if os.path.exists(os.path.join(context, name))]
+    assert containerfile, "ansible-builder wrote no Containerfile"
