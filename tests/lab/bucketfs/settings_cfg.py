@@ -16,12 +16,17 @@ REQUIRED_CLASSIC = ("DRIVERNAME", "JAR", "DRIVERMAIN", "PREFIX", "FETCHSIZE", "I
 
 def simplified(version):
     """True when the emulated version has the 8.0.3 simplified format (JAR/DRIVERMAIN optional)."""
-    text = str(version).strip()
-    try:
-        major = int(text.split(".")[0])
-    except ValueError:
+    numbers = []
+    for part in str(version).strip().split("."):
+        try:
+            numbers.append(int(part))
+        except ValueError:
+            break
+    if not numbers:
         return True
-    return major >= 8
+    if len(numbers) == 1:  # "8", "2025": the lab's current release of that line
+        return numbers[0] >= 8
+    return tuple(numbers + [0, 0])[:3] >= (8, 0, 3)
 
 
 def required_keys(version):
