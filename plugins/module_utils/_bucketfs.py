@@ -36,8 +36,8 @@ CHUNK_SIZE = 1024 * 1024
 TRANSIENT_STATUS = frozenset((500, 502, 503, 504))
 STATUS_HINTS = {
     401: "wrong user or password for bucket {bucket} (BucketFS answered 401 Unauthorized)",
-    403: "user {user} may not do this in bucket {bucket} (BucketFS answered 403 Forbidden); "
-         "writing needs the bucket's write password and user w",
+    403: "BucketFS refused user {user} in bucket {bucket} (403 Forbidden): wrong password, "
+         "or a read-only user where writing needs user w and the write password",
     404: "bucket {bucket} does not exist on {url} (BucketFS answered 404 Not Found)",
 }
 
@@ -137,9 +137,12 @@ class BucketFSClient(object):
             return True
         if status in TRANSIENT_STATUS:
             raise _Transient("BucketFS answered %d %s" % (status, response.reason))
-        hint = STATUS_HINTS.get(status, "BucketFS answered %d %s" % (status, response.reason))
-        raise BucketFSError("%s %s: %s" % (self.file_url(path), "failed", hint.format(
-            bucket=self.bucket, user=self.user, url=self.base_url)), status=status)
+        hint = STATUS_HINTS.get(status)
+        if hint is None:
+            detail = response.read(300).decode("utf-8", "replace").strip()
+            hint = "BucketFS answered %d %s%s" % (status, response.reason, ": " + detail if detail else "")
+        hint = hint.replace("{user}", self.user).replace("{bucket}", self.bucket).replace("{url}", self.base_url)
+        raise BucketFSError("%s failed: %s" % (self.file_url(path), hint), status=status)
 
     def _retry(self, what, action):
         """Run action() until it does not raise _Transient/connection errors, with backoff."""
