@@ -302,6 +302,7 @@ class Faults:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 120  # seconds a silent client may hold a connection
     server_version = "BucketFS-lab-emulator"
     sys_version = ""
 
@@ -544,6 +545,15 @@ class Server(http.server.ThreadingHTTPServer):
     def __init__(self, address, store, faults, context=None):
         self.store, self.faults, self.context = store, faults, context
         super().__init__(address, Handler)
+
+    def handle_error(self, request, client_address):
+        # A client that gives up the TLS handshake (e.g. it does not trust the lab CA) or drops the
+        # connection is worth one log line, not a traceback.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ssl.SSLError, ConnectionError, TimeoutError)):
+            log("%s: connection ended: %s" % (client_address[0], exc))
+            return
+        super().handle_error(request, client_address)
 
     def get_request(self):
         sock, addr = super().get_request()

@@ -275,6 +275,7 @@ class Api:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 120  # seconds a silent client may hold a connection
     server_version = "EXAoperation-lab-emulator"
     sys_version = ""
 
@@ -350,6 +351,15 @@ class Server(http.server.ThreadingHTTPServer):
     def __init__(self, address, api, user, password, context):
         self.api, self.user, self.password, self.context = api, user, password, context
         super().__init__(address, Handler)
+
+    def handle_error(self, request, client_address):
+        # A client that gives up the TLS handshake (e.g. it does not trust the lab CA) or drops the
+        # connection is worth one log line, not a traceback.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ssl.SSLError, ConnectionError, TimeoutError)):
+            log("%s: connection ended: %s" % (client_address[0], exc))
+            return
+        super().handle_error(request, client_address)
 
     def get_request(self):
         sock, addr = super().get_request()
