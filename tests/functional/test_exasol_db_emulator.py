@@ -145,6 +145,28 @@ def keytool_store(pem_file, directory):
         return handle.read()
 
 
+def register_in_exaoperation(lab, jar):
+    import urllib.parse
+    import xmlrpc.client
+    if "exaoperation" not in lab:
+        pytest.skip("Exasol %s needs EXAoperation for the JDBC driver; lab.json has no "
+                    "exaoperation section" % lab["exasol"]["version"])
+    exo = lab["exaoperation"]
+    url = exo["url"].replace("https://", "https://%s:%s@" % (
+        urllib.parse.quote(exo["user"], safe=""), urllib.parse.quote(exo["password"], safe="")))
+    context = ssl.create_default_context(cafile=exo["ca_file"])
+    cluster = xmlrpc.client.ServerProxy(url, context=context)
+    for name in cluster.getAllJDBCDrivers():
+        name = name[0] if isinstance(name, (list, tuple)) else name
+        props = xmlrpc.client.ServerProxy("%s/%s" % (url, name), context=context).getProperties()
+        if props.get("jdbc_name") == "EMU_PG_TEST":
+            cluster.deleteSubObject(name)
+    name = cluster.addJDBCDriver({"jdbc_main": "org.postgresql.Driver", "jdbc_name": "EMU_PG_TEST",
+                                  "jdbc_prefix": "jdbc:postgresql:"})
+    xmlrpc.client.ServerProxy("%s/%s" % (url, name), context=context).uploadFile(
+        xmlrpc.client.Binary(jar), "postgresql.jar")
+
+
 @pytest.fixture(scope="module")
 def vs_setup(lab, exa, pg):
     """Jars, truststores and a registered driver in BucketFS; connection + adapter scripts."""
@@ -167,10 +189,13 @@ def vs_setup(lab, exa, pg):
         "trusted": upload(lab, BFS_DIR + "/trusted.jks", trusted),
         "untrusted": upload(lab, BFS_DIR + "/untrusted.jks", untrusted),
     }
-    upload(lab, "drivers/jdbc/exasol-emulator-test/postgresql.jar", driver)
-    upload(lab, "drivers/jdbc/exasol-emulator-test/settings.cfg",
-           b"DRIVERNAME=POSTGRES_EMULATOR_TEST\nJAR=postgresql.jar\nDRIVERMAIN=org.postgresql.Driver\n"
-           b"PREFIX=jdbc:postgresql:\nFETCHSIZE=100000\nINSERTSIZE=-1\n")
+    if release(exa) >= (7, 1):  # ExaLoader's driver: BucketFS drivers/jdbc + settings.cfg
+        upload(lab, "drivers/jdbc/exasol-emulator-test/postgresql.jar", driver)
+        upload(lab, "drivers/jdbc/exasol-emulator-test/settings.cfg",
+               b"DRIVERNAME=POSTGRES_EMULATOR_TEST\nJAR=postgresql.jar\nDRIVERMAIN=org.postgresql.Driver\n"
+               b"PREFIX=jdbc:postgresql:\nFETCHSIZE=100000\nINSERTSIZE=-1\n")
+    else:  # up to 7.0: registered in EXAoperation
+        register_in_exaoperation(lab, driver)
     url = ("jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
            % (pg["jdbc_host"], pg["port"], pg["database"]))
     script = ("CREATE OR REPLACE JAVA ADAPTER SCRIPT EMU_ADAPTER.%s AS\n"
@@ -492,7 +517,7 @@ def test_adapter_errors(exa, vs_setup):
         conn.execute("DROP ADAPTER SCRIPT EMU_ADAPTER.SHORT_LIVED")
 
 
-def test_catalog_survives_a_restart(lab, exa):
+def test_catalog_survives_a_restart(lab, exa, monkeypatch):
     sys.path.insert(0, LAB_DIR)
     try:
         import lab as labmod
@@ -501,6 +526,9 @@ def test_catalog_survives_a_restart(lab, exa):
         sys.path.remove(LAB_DIR)
     with connect(exa) as conn:
         conn.execute("CREATE OR REPLACE CONNECTION EMU_RESTART TO 'kept'")
+    for name, value in (("LAB_EXASOL_VERSION", exa["version"]), ("LAB_EXASOL_HOST", exa["host"]),
+                        ("LAB_EXASOL_PORT", str(exa["port"]))):
+        monkeypatch.setenv(name, value)  # restart with the settings it runs with
     handle = labmod.Lab(os.environ.get("LAB_STATE_DIR", os.path.join(LAB_DIR, "state")))
     exasol_db.down(handle)
     exasol_db.up(handle)

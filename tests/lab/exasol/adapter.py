@@ -288,13 +288,17 @@ class Adapter:
             tables = [t for t in tables if t["name"] in only_tables]
         return tables
 
-    def loader_driver_jars(self, url):
+    def loader_driver_jars(self, url, version=(7, 1)):
         """JDBC driver jars ExaLoader uses for IMPORT FROM JDBC (pushdown of a virtual table).
 
         Exasol 7.1+/8 registers drivers in BucketFS `drivers/jdbc/<dir>/settings.cfg` (bfsdefault,
         bucket default; keys DRIVERNAME, JAR, DRIVERMAIN, PREFIX): the first settings.cfg whose
-        PREFIX starts the URL names the jar(s). Returns None when no driver is registered.
+        PREFIX starts the URL names the jar(s). Up to 7.0 drivers are registered in EXAoperation:
+        the lab EXAoperation emulator publishes them in lab.json `exaoperation.jdbc_drivers_file`.
+        Returns None when no driver is registered.
         """
+        if version < (7, 1):
+            return self.exaoperation_driver_jars(url)
         base = os.path.join(self.host_dir(), "bfsdefault", ".dest", "default", "drivers", "jdbc")
         if not os.path.isdir(base):
             return None
@@ -316,19 +320,33 @@ class Adapter:
                     return jars
         return None
 
-    def fetch_rows(self, script, props, connection, table, session_id, registered_drivers=True):
+    def exaoperation_driver_jars(self, url):
+        path = (self.lab_state().get("exaoperation") or {}).get("jdbc_drivers_file")
+        try:
+            with open(path) as handle:
+                drivers = json.load(handle).get("drivers", [])
+        except (OSError, TypeError, ValueError):
+            return None
+        for driver in drivers:
+            prefix = driver.get("jdbc_prefix")
+            jars = driver.get("jar_files") or []
+            if prefix and url.startswith(prefix) and jars and all(os.path.isfile(j) for j in jars):
+                return jars
+        return None
+
+    def fetch_rows(self, script, props, connection, table, session_id, version=(7, 1)):
         """SELECT on a virtual table: the pushdown IMPORT FROM JDBC AT <connection>."""
         options = self.prepare(script, session_id)
         if connection is None:
             raise AdapterError("F-UDF-CL-SL-JAVA-1000: com.exasol.ExaConnectionAccessException: "
                                "connection '%s' does not exist" % props.get("CONNECTION_NAME"))
-        if registered_drivers:
-            jars = self.loader_driver_jars(connection["address"])
-            if jars is None:
-                raise SqlError("42636", "ETL-5402: JDBC-Client-Error: No suitable driver found "
-                               "for %s (no JDBC driver registered in BucketFS drivers/jdbc with a "
-                               "matching PREFIX) (Session: %d)" % (connection["address"], session_id))
-            options = dict(options, local_jars=jars)
+        jars = self.loader_driver_jars(connection["address"], version)
+        if jars is None:
+            raise SqlError("42636", "ETL-5402: JDBC-Client-Error: No suitable driver found for %s "
+                           "(no JDBC driver with a matching prefix is registered %s) (Session: %d)"
+                           % (connection["address"], "in BucketFS drivers/jdbc" if version >= (7, 1)
+                              else "in EXAoperation", session_id))
+        options = dict(options, local_jars=jars)
         result = self.run_helper(options, {
             "mode": "rows", "url": connection["address"], "user": connection.get("user"),
             "password": connection.get("password"), "schema": table["remote_schema"],

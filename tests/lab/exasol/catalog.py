@@ -502,7 +502,7 @@ class Database:
         self.lock.release()  # the JVM runs outside the catalog lock
         try:
             raw = self.adapter.fetch_rows(script, props, connection, found, session.session_id,
-                                          registered_drivers=self.version >= (7, 1))
+                                          version=self.version)
         finally:
             self.lock.acquire()
         columns = [(c["name"], c["dataType"]) for c in found["columns"]]
