@@ -1,4 +1,5 @@
 """The lab's BucketFS emulator, proven with clients nobody here wrote: exasol-bucketfs and curl."""
+import concurrent.futures
 import hashlib
 import io
 import json
@@ -264,3 +265,30 @@ def test_fault_injection_is_off_by_default_and_can_be_armed(bfs, prefix):
     bkt.upload(prefix + "/flaky.txt", b"second try works")
     wait_until(lambda: prefix + "/flaky.txt" in set(bkt.files), bfs, "the retry is listed")
     bkt.delete(prefix + "/flaky.txt")
+
+
+def test_bucket_path_api(bfs, prefix):
+    conf = bfs["buckets"]["default"]
+    root = bucketfs.path.build_path(backend="onprem", url=bfs["https_url"], bucket_name="default",
+                                    service_name=bfs["service"], username="w",
+                                    password=conf["write_password"], verify=bfs["ca_file"])
+    target = root / prefix / "jars" / "adapter.jar"
+    target.write(b"adapter bytes")
+    wait_until(target.exists, bfs, "the BucketPath write is visible")
+    assert target.is_file() and (root / prefix / "jars").is_dir()
+    assert b"".join(target.read()) == b"adapter bytes"
+    assert [p.name for p in (root / prefix / "jars").iterdir()] == ["adapter.jar"]
+    assert str(target.as_udf_path()) == "/buckets/%s/default/%s/jars/adapter.jar" % (bfs["service"], prefix)
+    target.rm()
+    wait_until(lambda: not target.exists(), bfs, "the BucketPath delete is visible")
+
+
+def test_parallel_uploads(bfs, prefix):
+    bkt = bucket(bfs)
+    blobs = {"%s/par/%d.bin" % (prefix, i): os.urandom(4 << 20) for i in range(8)}
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda item: bucket(bfs).upload(*item), blobs.items()))
+    wait_until(lambda: set(blobs) <= set(bkt.files), bfs, "all parallel uploads are listed")
+    for path, blob in blobs.items():
+        assert bucketfs.as_bytes(bkt.download(path)) == blob
+        bkt.delete(path)
