@@ -46,7 +46,7 @@ class Session:
         self.transaction = None  # (snapshot at start, working copy) while autocommit is off
 
 
-READS = ("select", "open_schema", "commit", "rollback")
+READS = ("select", "open_schema", "close_schema", "commit", "rollback")
 COLLECTIONS = ("schemas", "connections")
 
 
@@ -172,6 +172,10 @@ class Database:
         session.current_schema = stmt["name"]
         return ({"resultType": "rowCount", "rowCount": 0}, {"currentSchema": stmt["name"]})
 
+    def do_close_schema(self, session, stmt):
+        session.current_schema = None
+        return ({"resultType": "rowCount", "rowCount": 0}, {"currentSchema": ""})
+
     def do_create_connection(self, session, stmt):
         with self.lock:
             conns = self.state["connections"]
@@ -208,10 +212,14 @@ class Database:
             existing = schemas.get(stmt["name"])
             if existing is not None:
                 if stmt["if_not_exists"] and not existing.get("virtual"):
-                    return ({"resultType": "rowCount", "rowCount": 0}, {})
+                    session.current_schema = stmt["name"]  # opened even if it already exists
+                    return ({"resultType": "rowCount", "rowCount": 0},
+                            {"currentSchema": stmt["name"]})
                 if not stmt["replace"] or existing.get("virtual"):
                     raise SqlError("42500", "schema %s already exists (Session: %d)"
                                    % (stmt["name"], session.session_id))
+                if existing.get("scripts"):
+                    raise not_empty(stmt["name"], session)
             schemas[stmt["name"]] = {"virtual": False, "object_id": self.new_id(),
                                      "created": now(), "scripts": {}}
             session.current_schema = stmt["name"]  # Exasol opens a schema it creates
@@ -243,9 +251,7 @@ class Database:
                 raise SqlError(sqlmod.SYNTAX, "schema %s is a virtual schema; use DROP VIRTUAL "
                                "SCHEMA (Session: %d)" % (stmt["name"], session.session_id))
             if (obj.get("scripts") or obj.get("tables")) and not stmt["cascade"]:
-                raise SqlError(sqlmod.SYNTAX, "schema %s is not empty - use DROP SCHEMA %s "
-                               "CASCADE to delete it (Session: %d)"
-                               % (stmt["name"], stmt["name"], session.session_id))
+                raise not_empty(stmt["name"], session)
             del self.state["schemas"][stmt["name"]]
             if session.current_schema == stmt["name"]:
                 session.current_schema = None
@@ -302,7 +308,9 @@ class Database:
         with self.lock:
             if stmt["name"] in self.state["schemas"]:
                 if stmt["if_not_exists"]:
-                    return ({"resultType": "rowCount", "rowCount": 0}, {})
+                    session.current_schema = stmt["name"]  # opened even if it already exists
+                    return ({"resultType": "rowCount", "rowCount": 0},
+                            {"currentSchema": stmt["name"]})
                 raise SqlError("42500", "schema %s already exists (Session: %d)"
                                % (stmt["name"], session.session_id))
             script_schema, script = self.adapter_parts(session, stmt["adapter"])
@@ -324,7 +332,8 @@ class Database:
                 "adapter": [script_schema, stmt["adapter"][1]], "properties": props,
                 "tables": self.with_ids(tables, stamp), "last_refresh": stamp,
                 "last_refresh_by": session.user}
-            return self.changed(session)
+            session.current_schema = stmt["name"]  # CREATE SCHEMA opens the new schema
+            return self.changed(session)[0], {"currentSchema": stmt["name"]}
 
     def with_ids(self, tables, stamp):
         for table in tables:
@@ -608,6 +617,11 @@ class Database:
         return ([("COLUMN_SCHEMA", NAME), ("COLUMN_TABLE", NAME), ("COLUMN_OBJECT_TYPE", NAME),
                  ("COLUMN_NAME", NAME), ("COLUMN_TYPE", NAME), ("COLUMN_ORDINAL_POSITION", DEC),
                  ("COLUMN_IS_VIRTUAL", BOOL), ("COLUMN_IS_NULLABLE", BOOL)], rows)
+
+
+def not_empty(name, session):
+    return SqlError(sqlmod.SYNTAX, "schema %s is not empty - use DROP SCHEMA %s CASCADE to delete "
+                    "it (Session: %d)" % (name, name, session.session_id))
 
 
 def coerce(a, b):

@@ -185,6 +185,11 @@ class Parser:
             name = self.identifier()
             self.expect_end()
             return {"kind": "open_schema", "name": name}
+        if first.is_kw("CLOSE"):
+            self.i += 1
+            self.expect_kw("SCHEMA")
+            self.expect_end()
+            return {"kind": "close_schema"}
         if first.is_kw("COMMIT", "ROLLBACK"):
             self.i += 1
             self.accept_kw("WORK")
