@@ -1,0 +1,187 @@
+"""Role exasol_jdbc_driver (playbooks/drivers.yml) against the lab's BucketFS and EXAoperation emulators.
+
+The driver is Debian's real PostgreSQL JDBC jar (libpostgresql-jdbc-java). The adapter is the lab's
+STAND-IN jar (tests/support/standin_jars.py): a valid jar named like the real
+virtual-schema-dist-*-postgresql-*.jar, which is not available offline; it is not the Exasol adapter.
+Every test uses its own jar directory, driver directory and driver name, and cleans up after itself.
+"""
+import json
+import os
+import re
+import ssl
+import sys
+import urllib.request
+import uuid
+import xmlrpc.client
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_playbook
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+
+from standin_jars import adapter_standin, old_postgresql_driver  # noqa: E402
+
+from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient  # noqa: E402
+
+DRIVER = "/usr/share/java/postgresql-42.5.5.jar"
+PLAYBOOK = os.path.join(ROOT, "playbooks", "drivers.yml")
+
+
+@pytest.fixture
+def driver_jar():
+    found = DRIVER if os.path.exists(DRIVER) else "/usr/share/java/postgresql.jar"
+    if not os.path.exists(found):
+        pytest.skip("Debian's PostgreSQL JDBC driver is missing: apt-get install libpostgresql-jdbc-java")
+    return found
+
+
+@pytest.fixture
+def tag():
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def bucket(lab, tag):
+    """A BucketFS client for the lab; removes what the test left under its own directories."""
+    bfs = lab["bucketfs"]
+    client = BucketFSClient(bfs["https_url"], bfs["bucket"], "w", bfs["write_password"], ca_cert=bfs["ca_file"],
+                            service=bfs["service"])
+    yield client
+    for path in sorted(client.list()):
+        if tag in path:
+            client.delete(path)
+
+
+def role_vars(lab, tag, driver_jar, tmp_path, **extra):
+    bfs = lab["bucketfs"]
+    variables = {
+        "exasol_version": "7.1",
+        "exasol_jdbc_driver_driver_src": driver_jar,
+        "exasol_jdbc_driver_adapter_src": adapter_standin(str(tmp_path)),
+        "exasol_jdbc_driver_bucketfs_url": bfs["https_url"],
+        "exasol_jdbc_driver_bucketfs_password": bfs["write_password"],
+        "exasol_jdbc_driver_bucketfs_ca_cert": bfs["ca_file"],
+        "exasol_jdbc_driver_bucketfs_service": bfs["service"],
+        "exasol_jdbc_driver_jar_dir": "functional/%s/jars" % tag,
+        "exasol_jdbc_driver_dir": "postgresql-%s" % tag,
+        "exasol_jdbc_driver_name": "POSTGRESQL_%s" % tag.upper(),
+        "exasol_jdbc_driver_bucketfs_retries": 1,
+    }
+    variables.update(extra)
+    return variables
+
+
+def run_role(tmp_path, variables, check=False):
+    """ansible-playbook playbooks/drivers.yml with a 0600 vars file; returns (proc, changed count)."""
+    path = tmp_path / ("vars-%s.yml" % uuid.uuid4().hex[:6])
+    fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        yaml.safe_dump(variables, handle)
+    proc = run_playbook(PLAYBOOK, "-e", "@" + str(path), check=check)
+    match = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", proc.stdout)
+    return proc, int(match.group(1)) if match else None
+
+
+def lab_json(url, ca_file=None):
+    context = ssl.create_default_context(cafile=ca_file) if url.startswith("https") else None
+    with urllib.request.urlopen(url, context=context, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def host_file(lab, path):
+    bfs = lab["bucketfs"]
+    return os.path.join(bfs["host_dir"], bfs["service"], ".dest", bfs["bucket"], path)
+
+
+def test_bucketfs_registration_check_real_check_real(lab, tag, driver_jar, bucket, tmp_path):
+    variables = role_vars(lab, tag, driver_jar, tmp_path)
+    jar_name, reg_dir = os.path.basename(driver_jar), "drivers/jdbc/postgresql-%s" % tag
+    proc, changed = run_role(tmp_path, variables, check=True)
+    assert proc.returncode == 0 and changed == 3, proc.stdout + proc.stderr  # jars (1 loop), driver jar, settings.cfg
+    assert not [p for p in bucket.list() if tag in p]
+    for check, expected in ((False, 3), (True, 0), (False, 0)):
+        proc, changed = run_role(tmp_path, variables, check=check)
+        assert proc.returncode == 0 and changed == expected, proc.stdout + proc.stderr
+    assert variables["exasol_jdbc_driver_bucketfs_password"] not in proc.stdout
+    with open(host_file(lab, "%s/settings.cfg" % reg_dir), "rb") as handle:
+        assert handle.read() == (
+            "DRIVERNAME=POSTGRESQL_%s\nJAR=%s\nDRIVERMAIN=org.postgresql.Driver\nPREFIX=jdbc:postgresql:\n"
+            "NOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n" % (tag.upper(), jar_name)).encode()
+    for path in ("functional/%s/jars/%s" % (tag, jar_name), "%s/%s" % (reg_dir, jar_name),
+                 "functional/%s/jars/virtual-schema-dist-12.0.0-postgresql-3.0.0.jar" % tag):
+        assert os.path.isfile(host_file(lab, path)), path
+    bucket.wait_visible(reg_dir + "/settings.cfg")
+    drivers = lab_json(lab["bucketfs"]["lab_endpoint"] + "jdbc-drivers")["drivers"]
+    ours = [d for d in drivers if d["dir"] == reg_dir]
+    assert ours and ours[0]["registered"] and ours[0]["jars"] == [jar_name], ours
+
+
+def test_exaoperation_registration(lab, tag, driver_jar, bucket, tmp_path):
+    exa = lab["exaoperation"]
+    variables = role_vars(lab, tag, driver_jar, tmp_path, exasol_version="7.0",
+                          exasol_jdbc_driver_exaoperation_url=exa["url"],
+                          exasol_jdbc_driver_exaoperation_user=exa["user"],
+                          exasol_jdbc_driver_exaoperation_password=exa["password"],
+                          exasol_jdbc_driver_exaoperation_ca_cert=exa["ca_file"])
+    name = variables["exasol_jdbc_driver_name"]
+    try:
+        for expected in (2, 0):  # the jars into BucketFS (1 loop) + the EXAoperation driver, then nothing
+            proc, changed = run_role(tmp_path, variables)
+            assert proc.returncode == 0 and changed == expected, proc.stdout + proc.stderr
+        drivers = [d for d in lab_json(exa["lab_endpoint"], exa["ca_file"])["drivers"] if d["jdbc_name"] == name]
+        assert len(drivers) == 1 and drivers[0]["jars"] == [os.path.basename(driver_jar)]
+        assert drivers[0]["jdbc_prefix"] == "jdbc:postgresql:" and drivers[0]["disable_security_manager"] is True
+        assert not [p for p in bucket.list() if p.startswith("drivers/jdbc/postgresql-%s" % tag)]
+    finally:
+        delete_exaoperation_driver(exa, name)
+
+
+def delete_exaoperation_driver(exa, name):
+    """Remove the test's driver from the EXAoperation emulator (XML-RPC deleteSubObject)."""
+    for driver in lab_json(exa["lab_endpoint"], exa["ca_file"])["drivers"]:
+        if driver["jdbc_name"] == name:
+            transport = xmlrpc.client.SafeTransport(context=ssl.create_default_context(cafile=exa["ca_file"]))
+            host = exa["url"].split("://", 1)[1]
+            proxy = xmlrpc.client.ServerProxy("https://%s:%s@%s" % (exa["user"], exa["password"], host),
+                                              transport=transport)
+            proxy.deleteSubObject(driver["id"])
+
+
+@pytest.mark.parametrize("case", ["old_driver", "not_a_jar", "missing_file"])
+def test_bad_jars_are_refused(lab, tag, driver_jar, bucket, tmp_path, case):
+    if case == "old_driver":
+        jar, expected = old_postgresql_driver(str(tmp_path), "42.2.5"), "is version 42.2.5, older than the 42.2.6 required"
+    elif case == "not_a_jar":
+        jar = str(tmp_path / "postgresql-42.7.4.jar")
+        with open(jar, "w") as handle:
+            handle.write("<html>404 Not Found</html>\n")
+        expected = "is not a jar: it does not start with the zip signature"
+    else:
+        jar, expected = str(tmp_path / "nope.jar"), "nope.jar does not exist"
+    proc, _ = run_role(tmp_path, role_vars(lab, tag, jar, tmp_path))
+    assert proc.returncode != 0 and expected in proc.stdout, proc.stdout
+    assert not [p for p in bucket.list() if tag in p]
+
+
+def test_wrong_password_changes_nothing(lab, tag, driver_jar, bucket, tmp_path):
+    variables = role_vars(lab, tag, driver_jar, tmp_path, exasol_jdbc_driver_bucketfs_password="not-the-password")
+    proc, _ = run_role(tmp_path, variables)
+    assert proc.returncode != 0 and "wrong password" in proc.stdout, proc.stdout
+    assert "not-the-password" not in proc.stdout
+    assert not [p for p in bucket.list() if tag in p]
+
+
+def test_failed_settings_cfg_rolls_back(lab, tag, driver_jar, bucket, tmp_path):
+    """settings.cfg cannot be written (a directory of that name blocks it): the jar this run put into
+    drivers/jdbc/<dir>/ is deleted again, so no half-registered driver is left."""
+    reg_dir = "drivers/jdbc/postgresql-%s" % tag
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    bucket.upload(reg_dir + "/settings.cfg/blocker", str(blocker))
+    assert bucket.wait_visible(reg_dir + "/settings.cfg/blocker", timeout=10)
+    proc, _ = run_role(tmp_path, role_vars(lab, tag, driver_jar, tmp_path))
+    assert proc.returncode != 0 and "failed and was rolled back" in proc.stdout, proc.stdout
+    assert bucket.wait_visible("%s/%s" % (reg_dir, os.path.basename(driver_jar)), present=False, timeout=10)
+    assert [p for p in bucket.list() if p.startswith(reg_dir)] == [reg_dir + "/settings.cfg/blocker"]
