@@ -79,7 +79,7 @@ def test_dotted_method_names_reach_the_same_object(exaop, driver):
 
 
 def test_delete_sub_object(exaop, driver):
-    driver_id, _ = driver
+    driver_id = driver[0]
     cluster = proxy(exaop)
     cluster.deleteSubObject(driver_id)
     assert driver_id not in cluster.getAllJDBCDrivers()

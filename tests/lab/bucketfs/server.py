@@ -145,7 +145,7 @@ class Store:
                 while not self.queue or self.queue[0][0] > time.monotonic():
                     timeout = None if not self.queue else max(0.0, self.queue[0][0] - time.monotonic())
                     self.wakeup.wait(timeout)
-                _, _, action, bucket, path, staged = heapq.heappop(self.queue)
+                action, bucket, path, staged = heapq.heappop(self.queue)[2:]
             try:
                 if action == "put":
                     self._publish(bucket, path, staged)
@@ -247,7 +247,7 @@ class Store:
         by_dir = {}
         for name in files:
             if name.startswith(base):
-                directory, _, leaf = name.rpartition("/")
+                directory, leaf = name.rsplit("/", 1)
                 by_dir.setdefault(directory, []).append(leaf)
         drivers = []
         for directory, leaves in sorted(by_dir.items()):
@@ -338,9 +338,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not header.lower().startswith("basic "):
             return None
         try:
-            user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return ("", "")
+        if ":" not in decoded:
+            return ("", "")
+        user, password = decoded.split(":", 1)
         return user, password
 
     def access(self, bucket, write):

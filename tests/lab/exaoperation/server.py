@@ -298,10 +298,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not header.lower().startswith("basic "):
             return False
         try:
-            user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return False
-        return (user, password) == (self.server.user, self.server.password)
+        return decoded == "%s:%s" % (self.server.user, self.server.password)
 
     def do_GET(self):
         if self.path.split("?")[0] == "/.lab/jdbc-drivers":
