@@ -242,12 +242,13 @@ class Keytool(object):
 class Store(object):
     """A truststore file: its type, its entries and what is needed to write it back."""
 
-    def __init__(self, path, store_type, password, keytool_path=None):
+    def __init__(self, path, store_type, password, keytool_path=None, cache_dir=None, cache_read_only=False):
         self.path = path
         self.type = store_type
         self.password = password
         self.keytool_path = keytool_path
         self.keytool = None
+        self.cache = ConversionCache(cache_dir, cache_read_only) if cache_dir else None
         self.entries = []
         self.stat = None
 
@@ -266,13 +267,21 @@ class Store(object):
         return self
 
     def _load_with_keytool(self):
+        digest = _file_digest(self.path)
+        cached = self.cache.get(digest, self.password) if self.cache else None
+        if cached is not None:
+            return cached
         workdir = tempfile.mkdtemp(prefix="rds_truststore.")
         try:
             converted = os.path.join(workdir, "store.jks")
             self.keytool.convert(self.path, self.type.upper(), converted, "JKS")
             if not os.path.exists(converted):  # keytool writes nothing for an empty store
                 return []
-            return read_jks(_read_file(converted), self.password, converted)
+            data = _read_file(converted)
+            entries = read_jks(data, self.password, converted)
+            if self.cache:
+                self.cache.put(digest, data)
+            return entries
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -302,14 +311,69 @@ class Store(object):
                                       dir=os.path.dirname(os.path.abspath(self.path)))
         try:
             source = os.path.join(workdir, "store.jks")
+            data = write_jks(entries, self.password)
             with open(source, "wb") as handle:
-                handle.write(write_jks(entries, self.password))
+                handle.write(data)
             fresh = os.path.join(target_dir, "store")
             self.keytool.convert(source, "JKS", fresh, self.type.upper())
+            digest = _file_digest(fresh)
             finish_replace(fresh, self.path, self.stat)
+            if self.cache:
+                self.cache.put(digest, data)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
             shutil.rmtree(target_dir, ignore_errors=True)
+
+
+class ConversionCache(object):
+    """JKS copies of keytool-backed stores, named by the SHA-256 of the store file.
+
+    A rerun on an unchanged PKCS12 store then needs no JVM at all. Content-addressed, so an entry
+    can never be stale; the JKS integrity check still verifies the password. The copy holds what
+    the store holds (private keys stay protected by the store password) and lives in a 0700
+    directory with 0600 files. Best effort: any I/O problem just means no cache.
+    """
+
+    MAX_AGE = 30 * 24 * 3600
+
+    def __init__(self, directory, read_only=False):
+        self.directory = directory
+        self.read_only = read_only  # check mode: use, never write
+
+    def _path(self, digest):
+        return os.path.join(self.directory, digest + ".jks")
+
+    def get(self, digest, password):
+        try:
+            data = _read_file(self._path(digest))
+            return read_jks(data, password, self._path(digest))
+        except (IOError, OSError, KeystoreError):
+            return None
+
+    def put(self, digest, data):
+        if self.read_only:
+            return
+        try:
+            if not os.path.isdir(self.directory):
+                os.makedirs(self.directory, 0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.rename(tmp, self._path(digest))
+            self._prune()
+        except (IOError, OSError):
+            pass
+
+    def _prune(self):
+        limit = time.time() - self.MAX_AGE
+        for name in os.listdir(self.directory):
+            path = os.path.join(self.directory, name)
+            if os.stat(path).st_mtime < limit:
+                _unlink_quietly(path)
+
+
+def _file_digest(path):
+    return hashlib.sha256(_read_file(path)).hexdigest()
 
 
 def _read_file(path):

@@ -19,9 +19,9 @@ description:
     stable alias derived from the certificate, and optionally removes the certificates it added
     earlier that the bundle no longer holds.
   - Can discover the truststores of the script-language containers (SLC) of an Exasol data node.
-  - JKS stores are read and written by the module itself, without a JVM. PKCS12 stores need two
-    C(keytool) runs when they change (one to read, one to write) and one when they do not,
-    whatever the number of certificates.
+  - JKS stores are read and written by the module itself, without a JVM. PKCS12 stores need at
+    most two C(keytool) runs when they change (one to read, one to write) and at most one when
+    they do not, whatever the number of certificates; with O(cache_dir), one and none.
   - Idempotent by SHA-256 fingerprint, a certificate already in the store under any alias is not
     added again.
   - Every store is replaced atomically (temporary file in the same directory, fsync, rename), with
@@ -129,6 +129,16 @@ options:
       - Path of C(keytool), used for PKCS12 stores only. By default the first on E(PATH), then
         C(/usr/lib/jvm/*/bin/keytool).
     type: path
+  cache_dir:
+    description:
+      - Directory (mode 0700) for JKS copies of PKCS12 stores, named by the SHA-256 of the store
+        file, so that a rerun on an unchanged PKCS12 store starts no JVM and a change needs one
+        C(keytool) run instead of two. Entries cannot go stale (the name is the content hash);
+        files older than 30 days are removed. The copies hold what the stores hold (public
+        certificates; private keys stay protected by the store password).
+      - Empty string disables the cache. Not used for JKS stores.
+    type: path
+    default: /var/cache/virtualis-aurora/rds_truststore
   java_security:
     description:
       - C(java.security) file whose C(jdk.certpath.disabledAlgorithms) decides which keys are
@@ -226,7 +236,7 @@ stores:
       type: str
       sample: /etc/pki/ca-trust/extracted/java/cacerts.12345.2026-11-27@14:00:00~
     jvm_starts:
-      description: How many times C(keytool) ran for this store (0 for JKS).
+      description: How many times C(keytool) ran for this store (0 for JKS, 0 for an unchanged cached PKCS12 store).
       type: int
       sample: 0
     seconds:
@@ -298,6 +308,7 @@ DEFAULT_PATTERNS = [
     "/exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
 ]
 CONTAINER_DIR = "ScriptLanguages-*"
+DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
 
 
 # the bundle -------------------------------------------------------------------------------------
@@ -372,7 +383,8 @@ def load_stores(module, paths):
             module.fail_json(msg="truststore %s does not exist%s" % (
                 path, "" if resolved == path else " (resolves to %s)" % resolved))
         started = time.time()
-        store = Store(resolved, module.params["store_type"], module.params["store_password"], module.params["keytool"])
+        store = Store(resolved, module.params["store_type"], module.params["store_password"], module.params["keytool"],
+                      module.params["cache_dir"] or None, cache_read_only=module.check_mode)
         try:
             store.load()
         except KeystoreError as exc:
@@ -451,6 +463,7 @@ def argument_spec():
         include_expired=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
         keytool=dict(type="path"),
+        cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
         java_security=dict(type="path"),
     )
 

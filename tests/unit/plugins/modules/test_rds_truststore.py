@@ -256,11 +256,19 @@ def test_pkcs12_store(tmp_path, global_bundle):
     store = str(tmp_path / "central.p12")
     keytool("-importkeystore", "-noprompt", "-srckeystore", seed, "-srcstorepass:env", "KS_PASS",
             "-destkeystore", store, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
-    first = run(tmp_path, src=global_bundle, truststores=[store])
+    cache = str(tmp_path / "cache")
+    checked = run(tmp_path, check=True, src=global_bundle, truststores=[store], cache_dir=cache)
+    assert checked["changed"] and not os.path.exists(cache)  # check mode writes no cache either
+    first = run(tmp_path, src=global_bundle, truststores=[store], cache_dir=cache)
     assert first["stores"][0]["type"] == "pkcs12" and first["stores"][0]["added"] == 107
-    assert first["stores"][0]["jvm_starts"] == 2
-    again = run(tmp_path, src=global_bundle, truststores=[store])
-    assert not again["changed"] and again["stores"][0]["jvm_starts"] == 1
+    assert first["stores"][0]["jvm_starts"] == 2  # one to read, one to write
+    assert oct(os.stat(cache).st_mode & 0o777) == "0o700"
+    again = run(tmp_path, src=global_bundle, truststores=[store], cache_dir=cache)
+    assert not again["changed"] and again["stores"][0]["jvm_starts"] == 0  # cache hit: no JVM
+    uncached = run(tmp_path, src=global_bundle, truststores=[store], cache_dir="")
+    assert not uncached["changed"] and uncached["stores"][0]["jvm_starts"] == 1
+    wrong = run(tmp_path, src=global_bundle, truststores=[store], cache_dir=cache, store_password="wrong-password")
+    assert wrong["failed"] and "wrong store_password" in wrong["msg"]
     listed = JavaStoreReader(tmp_path).read([store])[store]
     assert sorted(listed.values()) == sorted(c.sha256 for c in bundle(global_bundle))
 
