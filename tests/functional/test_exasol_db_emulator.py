@@ -4,6 +4,7 @@ and pyexasol 2.x (a separate venv, .venv-pyexasol2), against the running lab.
 The virtual schema tests read real rows from the lab PostgreSQL (schema exasol_emulator_test,
 created here) through the PostgreSQL JDBC driver the tests put into the lab BucketFS.
 """
+import base64
 import concurrent.futures
 import json
 import os
@@ -86,15 +87,36 @@ def bucket_file(lab, path):
                         lab["bucketfs"].get("bucket", "default"), path)
 
 
+UPLOADED = []
+
+
+def remove_uploads(lab):
+    """DELETE what the tests put into BucketFS (files under BFS_DIR, the test driver)."""
+    bfs = lab["bucketfs"]
+    while UPLOADED:
+        path = UPLOADED.pop()
+        if bfs.get("http_url"):
+            url = "%s/%s/%s" % (bfs["http_url"].rstrip("/"), bfs.get("bucket", "default"), path)
+            request = urllib.request.Request(url, method="DELETE")
+            request.add_header("Authorization", "Basic " + base64.b64encode(
+                ("w:%s" % bfs["write_password"]).encode()).decode())
+            try:
+                urllib.request.urlopen(request, timeout=30).close()
+            except OSError:
+                pass
+        elif os.path.isfile(bucket_file(lab, path)):
+            os.unlink(bucket_file(lab, path))
+
+
 def upload(lab, path, data):
     """PUT into the lab BucketFS (as a user would), then wait until the file is published."""
     bfs = lab["bucketfs"]
     target = bucket_file(lab, path)
+    UPLOADED.append(path)
     if bfs.get("http_url"):
         url = "%s/%s/%s" % (bfs["http_url"].rstrip("/"), bfs.get("bucket", "default"), path)
         request = urllib.request.Request(url, data=data, method="PUT")
         token = ("w:%s" % bfs["write_password"]).encode()
-        import base64
         request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
         with urllib.request.urlopen(request, timeout=30) as reply:
             assert reply.status == 200
@@ -165,6 +187,7 @@ def register_in_exaoperation(lab, jar):
                                   "jdbc_prefix": "jdbc:postgresql:"})
     xmlrpc.client.ServerProxy("%s/%s" % (url, name), context=context).uploadFile(
         xmlrpc.client.Binary(jar), "postgresql.jar")
+    return lambda: cluster.deleteSubObject(name)
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +217,9 @@ def vs_setup(lab, exa, pg):
         upload(lab, "drivers/jdbc/exasol-emulator-test/settings.cfg",
                b"DRIVERNAME=POSTGRES_EMULATOR_TEST\nJAR=postgresql.jar\nDRIVERMAIN=org.postgresql.Driver\n"
                b"PREFIX=jdbc:postgresql:\nFETCHSIZE=100000\nINSERTSIZE=-1\n")
+        unregister = None
     else:  # up to 7.0: registered in EXAoperation
-        register_in_exaoperation(lab, driver)
+        unregister = register_in_exaoperation(lab, driver)
     url = ("jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
            % (pg["jdbc_host"], pg["port"], pg["database"]))
     script = ("CREATE OR REPLACE JAVA ADAPTER SCRIPT EMU_ADAPTER.%s AS\n"
@@ -215,7 +239,14 @@ def vs_setup(lab, exa, pg):
         conn.execute(script % ("NODE_TRUST", paths["adapter"], paths["driver"], ""))
         conn.execute(script % ("MISSING_JAR", paths["adapter"],
                                paths["driver"].replace("postgresql.jar", "nope.jar"), ""))
-    return paths
+    yield paths
+    with connect(exa) as conn:
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS EMU_ADAPTER CASCADE")
+        conn.execute("DROP CONNECTION IF EXISTS EMU_PG")
+    remove_uploads(lab)
+    if unregister:
+        unregister()
 
 
 # connection and TLS --------------------------------------------------------------------------
