@@ -72,8 +72,7 @@ def option_rows(options, defaults, prefix=""):
             notes.append("One of %s." % ", ".join("`%s`" % choice for choice in spec["choices"]))
         description = " ".join([markdown(spec.get("description"))] + notes)
         yield "| `%s` | %s | %s | %s |" % (full, kind, show_default(default), description)
-        for row in option_rows(spec.get("options"), {}, full + "."):
-            yield row
+        yield from option_rows(spec.get("options"), {}, full + ".")
 
 
 def role_section(role_dir):

@@ -21,7 +21,7 @@ description:
   - When the endpoint does not implement the call, RV(supported) is V(false) and the lists are
     empty instead of failing.
 author:
-  - virtualis.aurora developers
+  - virtualis.aurora developers (@virtualis)
 options:
   engine:
     description: The engine, for example V(aurora-postgresql).

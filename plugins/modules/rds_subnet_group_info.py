@@ -17,7 +17,7 @@ description:
     can act only on the groups that carry a given tag. amazon.aws has no info module for DB
     subnet groups.
 author:
-  - virtualis.aurora developers
+  - virtualis.aurora developers (@virtualis)
 options:
   name:
     description: Only the DB subnet group of this name; no error when it does not exist.

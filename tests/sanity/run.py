@@ -4,10 +4,11 @@ ansible-test wants the collection at .../ansible_collections/virtualis/aurora an
 dependencies next to it, so this script
 
 1. copies the files git knows about (tracked and not ignored, lab state left out) into
-   .build/ansible_collections/virtualis/aurora (a copy, so that nothing the tests write lands in
-   the checkout and half-written files of a running edit do not change under the test);
-2. links every collection that galaxy.yml depends on into .build/ansible_collections/, taken from
-   the `ansible` package in the running Python (no Galaxy server is needed);
+   .build/sanity-<random>/ansible_collections/virtualis/aurora (a copy, so that nothing the tests
+   write lands in the checkout, half-written files of a running edit do not change under the
+   test, and two runs at once in the same checkout do not pull the tree from under each other);
+2. links every collection that galaxy.yml depends on next to it, taken from the `ansible`
+   package in the running Python (no Galaxy server is needed);
 3. seeds ansible-test's pip bootstrap cache with tests/sanity/get_pip.py when no real copy is
    there (ansible-test downloads it from a host that only package registries may replace here);
 4. runs `ansible-test sanity --venv`: every test runs with exactly the tool versions this
@@ -15,7 +16,8 @@ dependencies next to it, so this script
    ansible-test caches under ~/.ansible/test/venv, so .venv keeps the versions ansible-lint needs.
 
 There is no ignore file: whatever sanity reports must be fixed in the code.
-Extra arguments go to ansible-test, e.g. `tests/sanity/run.py --test pylint`.
+Extra arguments go to ansible-test, e.g. `tests/sanity/run.py --test pylint`. The copy is removed
+afterwards; SANITY_KEEP=1 keeps it (with ansible-test's tests/output) for a closer look.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD_ROOT = os.path.join(ROOT, '.build', 'ansible_collections')
+BUILD_DIR = os.path.join(ROOT, '.build')
 SKIPPED_PREFIXES = ('tests/lab/state/',)
 
 
@@ -65,8 +68,8 @@ def installed_collection(namespace: str, name: str) -> str | None:
     return None
 
 
-def link_dependencies() -> None:
-    """Every collection galaxy.yml depends on, linked into .build/ansible_collections/."""
+def link_dependencies(collections_root: str) -> None:
+    """Every collection galaxy.yml depends on, linked into collections_root (an ansible_collections)."""
     with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
         dependencies = yaml.safe_load(handle).get('dependencies') or {}
     for full_name in dependencies:
@@ -74,7 +77,7 @@ def link_dependencies() -> None:
         source = installed_collection(namespace, name)
         if source is None:
             sys.exit('sanity: dependency %s is not installed in %s: run `make venv`' % (full_name, sys.prefix))
-        link = os.path.join(BUILD_ROOT, namespace, name)
+        link = os.path.join(collections_root, namespace, name)
         os.makedirs(os.path.dirname(link), exist_ok=True)
         if os.path.lexists(link):
             os.remove(link)
@@ -98,17 +101,27 @@ def seed_pip_bootstrap() -> None:
 def main() -> int:
     """Prepare the tree, run ansible-test sanity, report the wall time."""
     started = time.monotonic()
-    target = os.path.join(BUILD_ROOT, 'virtualis', 'aurora')
-    copy_tree(target)
-    link_dependencies()
-    seed_pip_bootstrap()
-    python = '%d.%d' % sys.version_info[:2]
-    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-test'), 'sanity', '--venv',
-               '--python', python, '--color', 'no'] + sys.argv[1:]
-    print('sanity: ' + ' '.join(command[1:]), flush=True)
-    result = subprocess.run(command, cwd=target, check=False)
-    print('sanity: %s in %.0f s' % ('passed' if result.returncode == 0 else 'FAILED', time.monotonic() - started))
-    return result.returncode
+    os.makedirs(BUILD_DIR, exist_ok=True)
+    run_dir = tempfile.mkdtemp(prefix='sanity-', dir=BUILD_DIR)
+    collections_root = os.path.join(run_dir, 'ansible_collections')
+    target = os.path.join(collections_root, 'virtualis', 'aurora')
+    returncode = 1
+    try:
+        copy_tree(target)
+        link_dependencies(collections_root)
+        seed_pip_bootstrap()
+        python = '%d.%d' % sys.version_info[:2]
+        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-test'), 'sanity', '--venv',
+                   '--python', python, '--color', 'no'] + sys.argv[1:]
+        print('sanity: ' + ' '.join(command[1:]), flush=True)
+        returncode = subprocess.run(command, cwd=target, check=False).returncode
+    finally:
+        if os.environ.get('SANITY_KEEP') == '1':
+            print('sanity: tree kept in %s' % target)
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    print('sanity: %s in %.0f s' % ('passed' if returncode == 0 else 'FAILED', time.monotonic() - started))
+    return returncode
 
 
 if __name__ == '__main__':

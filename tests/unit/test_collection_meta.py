@@ -137,9 +137,9 @@ def collection_names(full):
     if full == BUILTIN:
         core = ansible_core_dir()
         names = plugin_names(core, ["modules"])
-        names |= plugin_names(os.path.join(core, "plugins"), ["filter", "test", "lookup", "callback", "connection",
-                                                               "become", "inventory", "strategy", "action", "cache",
-                                                               "vars", "shell", "doc_fragments"])
+        kinds = ["filter", "test", "lookup", "callback", "connection", "become", "inventory", "strategy", "action",
+                 "cache", "vars", "shell", "doc_fragments"]
+        names |= plugin_names(os.path.join(core, "plugins"), kinds)
         return names
     base = installed_collection_dir(full)
     if base is None:
