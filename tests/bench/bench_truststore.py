@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins"))
 
 from module_runner import run_module  # noqa: E402
-from truststores import bundle, keytool  # noqa: E402
+from truststores import bundle, keytool, write_lab_inventory  # noqa: E402
 
 RDS_DIR = os.environ.get("RDS_BUNDLE_DIR", os.path.join(os.path.dirname(ROOT), "shared", "data", "rds"))
 LAB_STATE = os.environ.get("LAB_STATE_DIR", os.path.join(ROOT, "tests", "lab", "state"))
@@ -126,20 +126,6 @@ def run_java_cert_play(play):
 
 
 # the lab ---------------------------------------------------------------------------------------
-def lab_inventory(lab, tmp):
-    hosts = {}
-    for node in lab["nodes"]:
-        hosts[node["name"]] = {
-            "ansible_host": node["address"], "ansible_port": node["port"], "ansible_user": node["user"],
-            "ansible_ssh_private_key_file": node["ssh_key"], "ansible_python_interpreter": "/usr/bin/python3",
-            "ansible_ssh_common_args": "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes "
-                                       "-o IdentitiesOnly=yes" % node["known_hosts"]}
-    path = os.path.join(tmp, "inventory.json")
-    with open(path, "w") as handle:
-        json.dump({"exasol_nodes": {"hosts": hosts}}, handle)
-    return path
-
-
 def run_role(inventory, limit, bundle_path, state="present"):
     """(wall s, {host: module seconds}) of one playbook run."""
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
@@ -162,7 +148,7 @@ def run_role(inventory, limit, bundle_path, state="present"):
 
 
 def bench_lab(lab, tmp, bundle_path):
-    inventory = lab_inventory(lab, tmp)
+    inventory = write_lab_inventory(lab, os.path.join(tmp, "inventory.json"))
     names = [n["name"] for n in lab["nodes"]]
     rows = []
     for limit, label in ((names[0], "1 node"), (",".join(names), "%d nodes" % len(names))):

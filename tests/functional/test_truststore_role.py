@@ -3,7 +3,6 @@
 Needs the running lab (fixture `lab`) and a JDK (javac, java). Every node is reached over SSH as
 Ansible would reach an Exasol data node; stores are then read back from the nodes' trees.
 """
-import json
 import os
 import re
 import subprocess
@@ -17,7 +16,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 from conftest import run_playbook  # noqa: E402
-from truststores import JavaStoreReader, bundle, have_java  # noqa: E402
+from truststores import JavaStoreReader, bundle, have_java, write_lab_inventory  # noqa: E402
 
 from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import resolve_store  # noqa: E402
 
@@ -62,18 +61,7 @@ def workdir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def inventory(lab, workdir):
-    hosts = {}
-    for node in lab["nodes"]:
-        hosts[node["name"]] = {
-            "ansible_host": node["address"], "ansible_port": node["port"], "ansible_user": node["user"],
-            "ansible_ssh_private_key_file": node["ssh_key"], "ansible_python_interpreter": "/usr/bin/python3",
-            "ansible_ssh_common_args": "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes "
-                                       "-o IdentitiesOnly=yes" % node["known_hosts"],
-            "exasol_truststore_password": node["store_password"],
-        }
-    path = workdir / "inventory.json"
-    path.write_text(json.dumps({"exasol_nodes": {"hosts": hosts}}))
-    return str(path)
+    return write_lab_inventory(lab, workdir / "inventory.json")
 
 
 @pytest.fixture(scope="module")
@@ -155,19 +143,27 @@ def test_keytool_on_each_node_lists_the_bundle(lab, inventory, workdir):
     password_file = workdir / "storepass"  # the nodes share the host's /tmp; the file is 0600
     password_file.write_text(lab["nodes"][0]["store_password"])
     os.chmod(str(password_file), 0o600)
-    script = ("for s in %s; do keytool -J-XX:TieredStopAtLevel=1 -list -storepass:file %s -keystore \"$s\" "
-              "| sed -n 's/^Certificate fingerprint (SHA-256): //p' | tr -d : | tr A-F a-f | sed \"s|^|$s |\"; done")
+    stores = sorted(set(p for node in lab["nodes"] for p in [node["central_truststore"]] + node["slc_truststores"]))
+    script = ("for s in %s; do [ -e \"$s\" ] || continue; keytool -J-XX:TieredStopAtLevel=1 -list -storepass:file %s "
+              "-keystore \"$s\" | sed -n 's/^Certificate fingerprint (SHA-256): //p' | tr -d : | tr A-F a-f "
+              "| sed \"s|^|$s |\"; done" % (" ".join(stores), password_file))
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible"), "exasol_nodes", "-i", inventory, "-f", "64",
+         "-m", "ansible.builtin.shell", "-a", script],
+        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")),
+        check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    seen, host = {}, None
+    for line in proc.stdout.splitlines():
+        header = re.match(r"^(\S+) \| CHANGED \| rc=0", line)
+        if header:
+            host = header.group(1)
+        elif host and " " in line:
+            store, fingerprint = line.split(" ", 1)
+            seen.setdefault((host, store), set()).add(fingerprint.strip())
     for node in lab["nodes"]:
-        stores = " ".join([node["central_truststore"]] + node["slc_truststores"])
-        proc = subprocess.run(
-            [os.path.join(os.path.dirname(sys.executable), "ansible"), node["name"], "-i", inventory,
-             "-m", "ansible.builtin.shell", "-a", script % (stores, password_file)],
-            cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")),
-            check=False)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
         for store in [node["central_truststore"]] + node["slc_truststores"]:
-            seen = set(line.split()[1] for line in proc.stdout.splitlines() if line.startswith(store + " "))
-            assert wanted <= seen, (node["name"], store, len(seen))
+            assert wanted <= seen.get((node["name"], store), set()), (node["name"], store)
 
 
 def test_real_rds_global_bundle_on_every_node(lab, inventory, reader, rds_bundle_dir):

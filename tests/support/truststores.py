@@ -125,3 +125,21 @@ def self_signed_pem(common_name, key="ec", days=365, not_after_days_ago=None, is
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(issuer_key, hashes.SHA256()))
     return cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), cert, private
+
+
+def write_lab_inventory(lab, path):
+    """An Ansible inventory (JSON) with group exasol_nodes for the lab's nodes; returns its path."""
+    import json
+
+    hosts = {}
+    for node in lab["nodes"]:
+        hosts[node["name"]] = {
+            "ansible_host": node["address"], "ansible_port": node["port"], "ansible_user": node["user"],
+            "ansible_ssh_private_key_file": node["ssh_key"], "ansible_python_interpreter": "/usr/bin/python3",
+            "ansible_ssh_common_args": "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes "
+                                       "-o IdentitiesOnly=yes" % node["known_hosts"],
+            "exasol_truststore_password": node["store_password"],
+        }
+    with open(str(path), "w") as handle:
+        json.dump({"exasol_nodes": {"hosts": hosts}}, handle)
+    return str(path)
