@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: the RDS global bundle (108 certificates) into Java truststores, four ways.
 
     .venv/bin/python tests/bench/bench_truststore.py [--slice 10] [--java-cert-slice 4] [--no-lab]

@@ -192,8 +192,8 @@ def test_corrupted_bundle_changes_no_node(lab, inventory, reader, workdir, rds_b
     corrupted.write_text("\n".join(lines))
     stores = [p for node in lab["nodes"] for p in host_stores(node)]
     before = [open(p, "rb").read() for p in stores]
-    proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars={"exasol_truststore_bundle_src": str(corrupted),
-                                                                "exasol_truststore_alias_prefix": "awsrds-"})
+    extra = {"exasol_truststore_bundle_src": str(corrupted), "exasol_truststore_alias_prefix": "awsrds-"}
+    proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra)
     assert proc.returncode != 0
     assert "signature does not verify against its issuer" in proc.stdout + proc.stderr
     assert [open(p, "rb").read() for p in stores] == before
