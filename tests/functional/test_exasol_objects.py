@@ -220,27 +220,28 @@ def test_modules_check_mode_predicts_the_real_run(env, created, tmp_path):
     pg = lab["postgres"]
     four_runs(tmp_path, "exasol_connection", dict(login(lab), name="vs_test_conn", endpoint=pg["host"],
                                                   database=pg["database"], user=pg["user"], password="it's 'quoted'"))
-    four_runs(tmp_path, "exasol_connection", dict(login(lab), name="vs_test_conn", endpoint=pg["host"],
-                                                  database=pg["database"], port=6543, user=pg["user"], password="x"))
     four_runs(tmp_path, "exasol_virtual_schema", dict(login(lab), name="AURORA", properties={
         "CONNECTION_NAME": "AURORA_CONNECTION", "SCHEMA_NAME": "public", "TABLE_FILTER": ["customers", "orders"]}))
-    result = four_runs(tmp_path, "exasol_virtual_schema", dict(login(lab), name="AURORA", properties={
-        "CONNECTION_NAME": "AURORA_CONNECTION", "SCHEMA_NAME": "public"}))[1]
-    assert result["queries"] == ["ALTER VIRTUAL SCHEMA \"AURORA\" SET TABLE_FILTER = NULL"]
-    four_runs(tmp_path, "exasol_connection", dict(login(lab), name="vs_test_conn", state="absent"))
+    result = run_module("exasol_virtual_schema", tmp_path, **dict(login(lab), name="AURORA", properties={
+        "CONNECTION_NAME": "AURORA_CONNECTION", "SCHEMA_NAME": "public"}))
+    assert result["changed"] and result["queries"] == ["ALTER VIRTUAL SCHEMA \"AURORA\" SET TABLE_FILTER = NULL"]
+    assert result["tables"] == ["CUSTOMERS", "CUSTOMER_TOTALS", "ORDERS", "TYPE_SAMPLES"]
+    result = run_module("exasol_connection", tmp_path, **dict(login(lab), name="vs_test_conn", state="absent"))
+    assert result["changed"] and result["queries"] == ['DROP CONNECTION "VS_TEST_CONN"']
 
 
 def test_quoted_names_and_password_with_quote(env, tmp_path):
     lab = env["lab"]
     name = 'vs "odd"; name.with dot'
     args = dict(login(lab), name=name, url="jdbc:postgresql://h:5432/d?ssl=true", user="u", password="p'w\"d;--")
-    result = four_runs(tmp_path, "exasol_connection", args)[1]
-    assert result["name"] == name
+    result = run_module("exasol_connection", tmp_path, **args)
+    assert result["changed"] and result["name"] == name
     assert "p'w" not in json.dumps(result) and "IDENTIFIED BY '********'" in result["queries"][0]
+    assert run_module("exasol_connection", tmp_path, **args)["changed"] is False
     with exa(lab) as conn:
         assert conn.execute("SELECT CONNECTION_NAME FROM EXA_DBA_CONNECTIONS WHERE CONNECTION_NAME = '%s'"
                             % name.replace("'", "''")).fetchall() == [{"CONNECTION_NAME": name}]
-    four_runs(tmp_path, "exasol_connection", dict(login(lab), name=name, state="absent"))
+    assert run_module("exasol_connection", tmp_path, **dict(login(lab), name=name, state="absent"))["changed"]
 
 
 def test_unknown_property_is_refused_before_any_sql(env, tmp_path):
@@ -266,7 +267,10 @@ def test_absent_removes_all_three(env, created, tmp_path):
     for module, args in (("exasol_virtual_schema", dict(name="AURORA", state="absent")),
                          ("exasol_adapter_script", dict(name="JDBC_ADAPTER", state="absent")),
                          ("exasol_connection", dict(name="AURORA_CONNECTION", state="absent"))):
-        four_runs(tmp_path, module, dict(login(lab), **args))
+        result = run_module(module, tmp_path, **dict(login(lab), **args))
+        assert result["changed"] and not result.get("failed"), result
     with exa(lab) as conn:
         assert conn.execute("SELECT SCHEMA_NAME FROM EXA_SCHEMAS WHERE SCHEMA_NAME = 'AURORA'").fetchall() == []
-
+        assert conn.execute("SELECT SCRIPT_NAME FROM EXA_ALL_SCRIPTS WHERE SCRIPT_NAME = 'JDBC_ADAPTER'").fetchall() == []
+        assert conn.execute("SELECT CONNECTION_NAME FROM EXA_DBA_CONNECTIONS "
+                            "WHERE CONNECTION_NAME = 'AURORA_CONNECTION'").fetchall() == []
