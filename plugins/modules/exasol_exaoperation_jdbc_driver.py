@@ -154,6 +154,9 @@ def driver_ids(api):
 def read_driver(api, driver_id):
     """The driver's settings and jar file names, normalised for comparison."""
     props = api.call_object(driver_id, "getProperties") or {}
+    if "jdbc_name" not in props:  # without names, a new driver could duplicate an existing one
+        raise ExaOperationError("EXAoperation did not report the name of JDBC driver %s (getProperties "
+                                "has no jdbc_name), so the module cannot tell which driver is which" % driver_id)
     state = dict(jdbc_name=props.get("jdbc_name"), jdbc_main=props.get("jdbc_main"),
                  jdbc_prefix=props.get("jdbc_prefix"),
                  disable_security_manager=bool(props.get("disable_security_manager")),

@@ -86,3 +86,10 @@ def test_absent(fake, tmp_path, jar):
 def test_server_down(tmp_path, jar):
     result = run_module(MODULE, tmp_path, url="https://127.0.0.1:1/cluster1", password="x", name="P", jars=[jar])
     assert result["failed"] and "could not reach https://127.0.0.1:1/cluster1" in result["msg"]
+
+
+def test_driver_without_name_is_not_duplicated(fake, tmp_path, jar):
+    fake.drivers["jdbc_driver_9"] = {"jdbc_jars": []}  # an EXAoperation that reports no names
+    result = run_module(MODULE, tmp_path, **args(fake, jar))
+    assert result["failed"] and "did not report the name of JDBC driver jdbc_driver_9" in result["msg"]
+    assert list(fake.drivers) == ["jdbc_driver_9"]
