@@ -1,0 +1,103 @@
+"""rds_orderable_instance_info and rds_subnet_group_info: pure helpers, then against moto.
+
+moto runs in this process (ThreadedMotoServer on a free loopback port, with the lab's fixes);
+the modules run as child processes the way Ansible runs them. No lab needed.
+"""
+import os
+import socket
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+
+from module_runner import run_module  # noqa: E402
+
+from ansible_collections.virtualis.aurora.plugins.modules import rds_orderable_instance_info as orderable  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.modules import rds_subnet_group_info as subnet_group_info  # noqa: E402
+
+boto3 = pytest.importorskip("boto3")
+moto_server = pytest.importorskip("moto.server")
+
+OPTIONS = [
+    {"Engine": "aurora-postgresql", "EngineVersion": "16.6", "DBInstanceClass": "db.t4g.medium"},
+    {"Engine": "aurora-postgresql", "EngineVersion": "16.6", "DBInstanceClass": "db.serverless"},
+    {"Engine": "aurora-postgresql", "EngineVersion": "15.4", "DBInstanceClass": "db.r6g.large"},
+]
+
+
+def test_request_filters_only_name_the_set_options():
+    params = {"engine": "aurora-postgresql", "engine_version": None, "db_instance_class": "db.t4g.medium"}
+    assert orderable.request_filters(params) == {"Engine": "aurora-postgresql", "DBInstanceClass": "db.t4g.medium"}
+
+
+def test_matching_applies_filters_the_endpoint_ignored():
+    found = orderable.matching(OPTIONS, {"EngineVersion": "16.6", "DBInstanceClass": "db.serverless"})
+    assert found == [OPTIONS[1]]
+
+
+def test_summarize_sorts_distinct_classes_and_versions():
+    assert orderable.summarize(OPTIONS + OPTIONS) == {
+        "instance_classes": ["db.r6g.large", "db.serverless", "db.t4g.medium"],
+        "engine_versions": ["15.4", "16.6"],
+    }
+
+
+def test_carries_needs_every_tag():
+    tags = {"virtualis:deployment": "a", "Name": "x"}
+    assert subnet_group_info.carries(tags, {"virtualis:deployment": "a"})
+    assert not subnet_group_info.carries(tags, {"virtualis:deployment": "b"})
+    assert subnet_group_info.carries(tags, None)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto():
+    import moto_fixes
+    moto_fixes.apply()
+    port = free_port()
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    yield {"endpoint_url": "http://127.0.0.1:%d" % port, "region": "eu-central-1",
+           "access_key": "testing", "secret_key": "testing"}
+    server.stop()
+
+
+def client(moto, service):
+    return boto3.client(service, endpoint_url=moto["endpoint_url"], region_name=moto["region"],
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_orderable_lists_classes_of_a_version_moto_knows(moto, tmp_path):
+    result = run_module("rds_orderable_instance_info", tmp_path, engine="aurora-postgresql",
+                        engine_version="14.7", db_instance_class="db.t4g.medium", **moto)
+    assert result["supported"] is True and result["changed"] is False
+    assert result["instance_classes"] == ["db.t4g.medium"] and result["engine_versions"] == ["14.7"]
+
+
+def test_orderable_answers_empty_for_an_unknown_class(moto, tmp_path):
+    result = run_module("rds_orderable_instance_info", tmp_path, engine="aurora-postgresql",
+                        db_instance_class="db.m1.small", **moto)
+    assert result["instance_classes"] == []
+
+
+def test_subnet_group_info_returns_only_tagged_groups(moto, tmp_path):
+    ec2, rds = client(moto, "ec2"), client(moto, "rds")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.%d.0/24" % i, AvailabilityZone="eu-central-1" + z)
+               ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
+    for name, tags in (("ours", [{"Key": "virtualis:deployment", "Value": "unit"}]), ("theirs", [])):
+        rds.create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription=name,
+                                   SubnetIds=subnets, Tags=tags)
+    result = run_module("rds_subnet_group_info", tmp_path, tags={"virtualis:deployment": "unit"}, **moto)
+    assert [g["db_subnet_group_name"] for g in result["subnet_groups"]] == ["ours"]
+    assert sorted(result["subnet_groups"][0]["subnet_ids"]) == sorted(subnets)
+    assert run_module("rds_subnet_group_info", tmp_path, name="missing", **moto)["subnet_groups"] == []
