@@ -143,3 +143,22 @@ def write_lab_inventory(lab, path):
     with open(str(path), "w") as handle:
         json.dump({"exasol_nodes": {"hosts": hosts}}, handle)
     return str(path)
+
+
+SLC = ("usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/"
+       "ScriptLanguages-release-standard-exasol-7.1.0-1.0.0")
+
+
+def make_node(root, slc=True):
+    """A node tree under `root` (pathlib): central JKS store, and an SLC whose cacerts is an
+    absolute symlink (Debian style). Returns (central store path, SLC directory)."""
+    central = root / "etc/pki/ca-trust/extracted/java/cacerts"
+    central.parent.mkdir(parents=True)
+    make_jks(central)
+    container = root / SLC
+    if slc:
+        (container / "etc/ssl/certs/java").mkdir(parents=True)
+        make_jks(container / "etc/ssl/certs/java/cacerts")
+        (container / "usr/lib/jvm/java-11-openjdk-amd64/lib/security").mkdir(parents=True)
+        (container / "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts").symlink_to("/etc/ssl/certs/java/cacerts")
+    return str(central), container

@@ -16,14 +16,12 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 from module_runner import run_module  # noqa: E402
-from truststores import JavaStoreReader, bundle, have_java, keytool, make_jks, self_signed_pem  # noqa: E402
+from truststores import JavaStoreReader, bundle, have_java, keytool, make_jks, make_node, self_signed_pem  # noqa: E402
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import make_alias  # noqa: E402
 
 MODULE = os.path.join(ROOT, "plugins", "modules", "rds_truststore.py")
-SLC = ("usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/"
-       "ScriptLanguages-release-standard-exasol-7.1.0-1.0.0")
 needs_java = pytest.mark.skipif(not have_java(), reason="needs keytool, javac and java")
 
 
@@ -152,19 +150,6 @@ def test_weak_key_warning_names_rule_and_file(tmp_path):
 
 
 # discovery -----------------------------------------------------------------------------------
-def make_node(root):
-    """A node tree: central store plus an SLC whose cacerts is an absolute symlink (Debian style)."""
-    central = root / "etc/pki/ca-trust/extracted/java/cacerts"
-    central.parent.mkdir(parents=True)
-    make_jks(central)
-    slc = root / SLC
-    (slc / "etc/ssl/certs/java").mkdir(parents=True)
-    make_jks(slc / "etc/ssl/certs/java/cacerts")
-    (slc / "usr/lib/jvm/java-11-openjdk-amd64/lib/security").mkdir(parents=True)
-    (slc / "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts").symlink_to("/etc/ssl/certs/java/cacerts")
-    return str(central), slc
-
-
 def test_discover_resolves_symlinks_inside_the_container(tmp_path):
     certs = bundle_of(self_signed_pem("disco")[0], tmp_path)
     central, slc = make_node(tmp_path / "node")

@@ -1,0 +1,99 @@
+"""exasol_truststore role on fake node trees (local connection, no lab): a failed node does not
+stop the others and is named at the end, a rerun converges, check mode changes nothing, and the
+anchors method runs update-ca-trust only when the anchor changes."""
+import json
+import os
+import re
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+
+from conftest import run_playbook  # noqa: E402
+from truststores import bundle, make_node, self_signed_pem  # noqa: E402
+
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
+
+PLAYBOOK = os.path.join(ROOT, "playbooks", "truststore.yml")
+
+
+@pytest.fixture(scope="module")
+def pem_bundle(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bundle") / "bundle.pem"
+    path.write_text(self_signed_pem("Role CA RSA", key="rsa2048")[0] + self_signed_pem("Role CA EC")[0])
+    return str(path)
+
+
+def cluster(tmp_path, names, broken=()):
+    hosts = {}
+    for name in names:
+        root = tmp_path / name
+        central, dummy = make_node(root, slc=name not in broken)
+        hosts[name] = {"exasol_truststore_discover_root": str(root), "exasol_truststore_central_store": central,
+                       "exasol_truststore_cache_dir": str(tmp_path / "cache")}
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"exasol_nodes": {"hosts": hosts, "vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}))
+    return str(inventory)
+
+
+def recap(output):
+    return dict((m.group(1), int(m.group(2))) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M))
+
+
+def fingerprints(path):
+    return sorted(e.sha256 for e in Store(str(path), "auto", "changeit").load().entries)
+
+
+def test_failed_node_is_named_and_rerun_converges(tmp_path, pem_bundle):
+    inventory = cluster(tmp_path, ["n1", "n2", "n3"], broken=["n3"])
+    extra = {"exasol_truststore_bundle_src": pem_bundle}
+    first = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra)
+    assert first.returncode != 0
+    assert re.search(r"exasol_truststore failed on 1 node\(s\): n3 \(failed: discover found no truststore", first.stdout)
+    wanted = sorted(c.sha256 for c in bundle(pem_bundle))
+    assert fingerprints(tmp_path / "n2/etc/pki/ca-trust/extracted/java/cacerts") == wanted  # others done
+    make_node(tmp_path / "fixed")  # give n3 its script-language container
+    os.rename(str(tmp_path / "fixed" / "usr"), str(tmp_path / "n3" / "usr"))
+    second = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert recap(second.stdout)["n1"] == 0 and recap(second.stdout)["n3"] >= 1
+    third = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra)
+    assert set(recap(third.stdout).values()) == {0}
+
+
+def test_check_mode_changes_nothing(tmp_path, pem_bundle):
+    inventory = cluster(tmp_path, ["n1", "n2"])
+    stores = [tmp_path / n / "etc/pki/ca-trust/extracted/java/cacerts" for n in ("n1", "n2")]
+    before = [p.read_bytes() for p in stores]
+    checked = run_playbook(PLAYBOOK, "-i", inventory, extra_vars={"exasol_truststore_bundle_src": pem_bundle},
+                           check=True)
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    assert recap(checked.stdout) == {"n1": 1, "n2": 1}
+    assert [p.read_bytes() for p in stores] == before
+
+
+def test_anchors_method_runs_update_ca_trust_once(tmp_path, pem_bundle):
+    inventory = cluster(tmp_path, ["n1"])
+    anchors = tmp_path / "anchors"
+    anchors.mkdir()
+    marker = tmp_path / "extracted.log"
+    fake = tmp_path / "update-ca-trust"
+    fake.write_text("#!/bin/sh\necho \"$@\" >> %s\n" % marker)
+    fake.chmod(0o755)
+    central = tmp_path / "n1/etc/pki/ca-trust/extracted/java/cacerts"
+    before = central.read_bytes()
+    extra = {"exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_central_method": "anchors",
+             "exasol_truststore_anchors_dir": str(anchors), "exasol_truststore_update_ca_trust": str(fake),
+             "exasol_truststore_alias_prefix": "anch-"}
+    for dummy in range(2):
+        proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+    assert (anchors / "anch-ca-bundle.pem").read_text().strip() == open(pem_bundle).read().strip()
+    assert marker.read_text() == "extract\n"  # once: the second run changed nothing
+    assert central.read_bytes() == before  # update-ca-trust owns the central store now
+    assert recap(proc.stdout)["n1"] == 0
