@@ -6,6 +6,7 @@ the paths, one per line. Knobs: `fail_next` (answer that many requests with `fai
 """
 import base64
 import os
+import ssl
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
@@ -13,14 +14,18 @@ from loopback import LoopbackServer
 
 
 class FakeBucketFS(LoopbackServer):
-    def __init__(self, root, bucket="default", write_password="wpw", read_password="rpw"):
+    def __init__(self, root, bucket="default", write_password="wpw", read_password="rpw", tls=None):
         self.root, self.bucket = root, bucket
         self.passwords = {"w": write_password, "r": read_password}
         self.fail_next, self.fail_status, self.drop_next = 0, 500, 0
         self.requests = []  # (method, path, body bytes received)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        if tls:  # (certfile, keyfile): serve HTTPS
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.start_thread()
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
 
     def file(self, path):
         return os.path.join(self.root, path)

@@ -134,3 +134,48 @@ def test_addresses_and_url_checks():
         BucketFSClient("http://w:secret@h:2580", "default", "w", "p")
     with pytest.raises(BucketFSError, match="http\\(s\\)://HOST:PORT"):
         BucketFSClient("ftp://h", "default", "w", "p")
+
+
+def self_signed(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (its own CA), written as PEM files."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "fake bucketfs")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return str(certfile), str(keyfile)
+
+
+def test_https_verified_upload_and_compare(tmp_path, monkeypatch):
+    monkeypatch.setattr(_bucketfs, "CHUNK_SIZE", 1000)
+    certfile, keyfile = self_signed(tmp_path)
+    data = os.urandom(5500)
+    src = write(tmp_path, "a.jar", data)
+    with FakeBucketFS(str(tmp_path / "bucket"), tls=(certfile, keyfile)) as fake:
+        bfs = BucketFSClient(fake.url, "default", "w", "wpw", ca_cert=certfile, sleep=lambda s: None)
+        assert bfs.upload("a.jar", src) == hashlib.sha256(data).hexdigest()
+        assert bfs.compare("a.jar", src)[0] == "same"
+        unverified = BucketFSClient(fake.url, "default", "w", "wpw", sleep=lambda s: None)
+        with pytest.raises(BucketFSError, match="TLS failed: .*certificate verify failed"):
+            unverified.list()
+        insecure = BucketFSClient(fake.url, "default", "w", "wpw", validate_certs=False, sleep=lambda s: None)
+        assert insecure.list() == {"a.jar"}
+
+
+def test_unreadable_ca_file(tmp_path):
+    with pytest.raises(BucketFSError, match="Could not load CA certificates from"):
+        BucketFSClient("https://127.0.0.1:1", "default", "w", "p", ca_cert=str(tmp_path / "none.pem"))
