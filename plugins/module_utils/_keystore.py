@@ -297,6 +297,7 @@ class Store(object):
 
     def save(self, entries):
         """Replace the file atomically with one holding `entries`; owner, group and mode kept."""
+        remove_stale_temporaries(self.path)
         if self.type == "jks":
             atomic_write(self.path, write_jks(entries, self.password), self.stat)
         else:
@@ -419,6 +420,20 @@ def fsync_directory(directory):
             raise
     finally:
         os.close(fd)
+
+
+def remove_stale_temporaries(path, max_age=600):
+    """Remove temporaries of earlier runs that were killed before their rename (older than
+    max_age seconds, so that a run in progress is never disturbed)."""
+    directory, prefix = os.path.dirname(os.path.abspath(path)), "." + os.path.basename(path) + "."
+    limit = time.time() - max_age
+    for name in os.listdir(directory):
+        candidate = os.path.join(directory, name)
+        if name.startswith(prefix) and name.endswith(".tmp") and os.lstat(candidate).st_mtime < limit:
+            if os.path.isdir(candidate) and not os.path.islink(candidate):
+                shutil.rmtree(candidate, ignore_errors=True)
+            else:
+                _unlink_quietly(candidate)
 
 
 def _unlink_quietly(path):

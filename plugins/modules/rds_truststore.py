@@ -152,6 +152,9 @@ notes:
     evaluated.
   - A run killed between writing the temporary file and renaming it leaves a hidden
     C(.<store>.*.tmp) file next to the store; the store itself is always the old or the new one.
+    The next run that changes the store removes such leftovers once they are 10 minutes old.
+  - Runs on the same store must not overlap (one run per node, as the role does); the last
+    writer wins.
 seealso:
   - name: Amazon RDS certificate bundles
     description: Where AWS publishes the bundles.

@@ -133,3 +133,17 @@ def test_resolve_in_root_never_leaves_the_container(tmp_path):
     assert resolve_in_root(str(root / "usr/lib/jvm/rel/passwd"), str(root)) == str(root / "etc/passwd")
     with pytest.raises(KeystoreError, match="too many symbolic links"):
         resolve_in_root(str(root / "loop"), str(root))
+
+
+def test_stale_temporaries_of_killed_runs_are_removed(tmp_path, certs):
+    path = make_jks(tmp_path / "cacerts", certs[:1])
+    old_file, old_dir, fresh = tmp_path / ".cacerts.abc.tmp", tmp_path / ".cacerts.def.tmp", tmp_path / ".cacerts.new.tmp"
+    old_file.write_bytes(b"x")
+    old_dir.mkdir()
+    fresh.write_bytes(b"y")
+    (tmp_path / ".other.abc.tmp").write_bytes(b"z")
+    for stale in (old_file, old_dir, tmp_path / ".other.abc.tmp"):
+        os.utime(str(stale), (1, 1))
+    store = Store(path, "auto", "changeit").load()
+    store.save(store.entries + [Entry("x", 1, der=certs[1].der)])
+    assert sorted(os.listdir(str(tmp_path))) == [".cacerts.new.tmp", ".other.abc.tmp", "cacerts"]

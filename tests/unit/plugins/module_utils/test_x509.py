@@ -97,3 +97,7 @@ def test_node_side_code_runs_on_python36(tmp_path):
     proc = subprocess.run([PY36, "-c", script], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["2", "EC", "384"]
+    module = os.path.join(ROOT, "plugins", "modules", "rds_truststore.py")
+    compiled = subprocess.run([PY36, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", module],
+                              capture_output=True, text=True, check=False)
+    assert compiled.returncode == 0, compiled.stderr  # the module's own syntax is 3.6 too
