@@ -185,3 +185,47 @@ def test_failed_settings_cfg_rolls_back(lab, tag, driver_jar, bucket, tmp_path):
     assert proc.returncode != 0 and "failed and was rolled back" in proc.stdout, proc.stdout
     assert bucket.wait_visible("%s/%s" % (reg_dir, os.path.basename(driver_jar)), present=False, timeout=10)
     assert [p for p in bucket.list() if p.startswith(reg_dir)] == [reg_dir + "/settings.cfg/blocker"]
+
+
+@pytest.fixture
+def jar_server(tmp_path):
+    """A loopback HTTP server for the test's jars (stands in for the driver's download site)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    served = tmp_path / "site"
+    served.mkdir()
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield served, "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_once_with_checksum(lab, tag, driver_jar, bucket, tmp_path, jar_server):
+    import hashlib
+    import shutil
+    served, base = jar_server
+    shutil.copy(driver_jar, str(served / "postgresql-42.5.5.jar"))
+    with open(driver_jar, "rb") as handle:
+        good = hashlib.sha256(handle.read()).hexdigest()
+    cache = tmp_path / "cache"
+    wrong = role_vars(lab, tag, driver_jar, tmp_path, exasol_jdbc_driver_driver_src="",
+                      exasol_jdbc_driver_driver_url=base + "/postgresql-42.5.5.jar",
+                      exasol_jdbc_driver_driver_sha256="0" * 64, exasol_jdbc_driver_cache_dir=str(cache))
+    proc, _ = run_role(tmp_path, wrong)
+    assert proc.returncode != 0 and "did not match 0000000000" in proc.stdout, proc.stdout
+    assert not [p for p in bucket.list() if tag in p]
+    right = dict(wrong, exasol_jdbc_driver_driver_sha256=good)
+    proc, changed = run_role(tmp_path, right)
+    assert proc.returncode == 0 and changed == 4, proc.stdout  # download, jars, driver jar, settings.cfg
+    assert (cache / "postgresql-42.5.5.jar").is_file()
+    os.unlink(str(served / "postgresql-42.5.5.jar"))  # a rerun must not need the site any more
+    proc, changed = run_role(tmp_path, right)
+    assert proc.returncode == 0 and changed == 0, proc.stdout
