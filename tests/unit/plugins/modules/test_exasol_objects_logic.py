@@ -1,0 +1,256 @@
+"""exasol_connection / exasol_adapter_script / exasol_virtual_schema: URL, SQL and diff logic (no DB)."""
+import json
+
+import pytest
+
+from ansible.module_utils.common import warnings as ansible_warnings
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.virtualis.aurora.plugins.module_utils import _exasol
+from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import ExasolInputError
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_adapter_script as script
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_connection as conn
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_virtual_schema as vs
+
+TLS = {"ssl": "true", "sslfactory": "org.postgresql.ssl.DefaultJavaSSLFactory"}
+
+
+# connection: URL and plan ----------------------------------------------------------------------
+def test_url_has_tls_parameters_by_default():
+    assert conn.build_jdbc_url("db.cluster-x.eu-central-1.rds.amazonaws.com", 5432, "aurora_tutorial_database", TLS) == (
+        "jdbc:postgresql://db.cluster-x.eu-central-1.rds.amazonaws.com:5432/aurora_tutorial_database"
+        "?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory")
+
+
+def test_url_escapes_database_and_values_and_brackets_ipv6():
+    url = conn.build_jdbc_url("::1", 5433, "my db/x", {"ssl": "true", "options": "-c a=b&c"})
+    assert url == "jdbc:postgresql://[::1]:5433/my%20db%2Fx?ssl=true&options=-c+a%3Db%26c"
+    assert conn.build_jdbc_url("10.0.0.1", 5432, "d", {}) == "jdbc:postgresql://10.0.0.1:5432/d"
+
+
+@pytest.mark.parametrize("endpoint,port,database", [("h/x", 5432, "d"), ("h?x", 5432, "d"), ("u@h", 5432, "d"),
+                                                    ("h", 0, "d"), ("h", 70000, "d"), ("h", 5432, "")])
+def test_url_refuses_bad_parts(endpoint, port, database):
+    with pytest.raises(ExasolInputError):
+        conn.build_jdbc_url(endpoint, port, database, TLS)
+
+
+def current(url="jdbc:x", user="u"):
+    return {"CONNECTION_NAME": "C", "CONNECTION_STRING": url, "USER_NAME": user}
+
+
+@pytest.mark.parametrize("row,password,policy,expected", [
+    (None, "p", "on_create", ("CREATE", ["missing"])),
+    (current(), "p", "on_create", (None, [])),
+    (current(), "p", "always", ("ALTER", ["password"])),
+    (current(url="jdbc:old"), "p", "on_create", ("ALTER", ["url"])),
+    (current(user="other"), "p", "on_create", ("ALTER", ["user"])),
+    (current(), None, "always", (None, [])),
+])
+def test_connection_plan(row, password, policy, expected):
+    assert conn.plan("C", row, "jdbc:x", "u", password, policy) == expected
+
+
+def test_connection_statement_hides_the_password_in_the_display():
+    sql, display = conn.statement("ALTER", "C", "jdbc:x", "u", "it's")
+    assert sql == "ALTER CONNECTION \"C\" TO 'jdbc:x' USER 'u' IDENTIFIED BY 'it''s'"
+    assert display == "ALTER CONNECTION \"C\" TO 'jdbc:x' USER 'u' IDENTIFIED BY '********'"
+
+
+# adapter script: header, directives, body ------------------------------------------------------
+BODY = script.build_body("com.exasol.adapter.RequestDispatcher", ["-Dx=1"],
+                         ["/buckets/bfsdefault/default/jars/a.jar", "/buckets/bfsdefault/default/jars/pg.jar"])
+
+
+def test_body_has_one_directive_per_line():
+    assert BODY == ("\n%scriptclass com.exasol.adapter.RequestDispatcher;\n%jvmoption -Dx=1;\n"
+                    "%jar /buckets/bfsdefault/default/jars/a.jar;\n%jar /buckets/bfsdefault/default/jars/pg.jar;\n")
+
+
+@pytest.mark.parametrize("stored", [
+    'CREATE JAVA ADAPTER SCRIPT "JDBC_ADAPTER" AS' + BODY,                      # as Exasol shows it
+    "CREATE OR REPLACE JAVA ADAPTER SCRIPT adapter.jdbc_adapter AS\n  // the tutorial's comment\n"
+    "  %scriptclass   com.exasol.adapter.RequestDispatcher;\n\n  %jvmoption -Dx=1;\n"
+    "  %jar /buckets/bfsdefault/default/jars/a.jar:/buckets/bfsdefault/default/jars/pg.jar;\n",
+    'CREATE JAVA ADAPTER SCRIPT "we ""odd"" AS x" AS' + BODY,                   # AS inside a quoted name
+    BODY,                                                                      # body only
+])
+def test_stored_text_compares_equal_when_only_layout_differs(stored):
+    assert script.render(script.directives(stored)) == script.render(script.directives(BODY))
+
+
+def test_jar_order_and_jvm_options_count():
+    swapped = BODY.replace("a.jar", "TMP").replace("pg.jar", "a.jar").replace("TMP", "pg.jar")
+    assert script.directives(swapped) != script.directives(BODY)
+    assert script.directives(BODY.replace("-Dx=1", "-Dx=2")) != script.directives(BODY)
+
+
+@pytest.mark.parametrize("cls,jvm,jars", [
+    ("com.x;drop", [], ["/buckets/s/b/a.jar"]),
+    ("com.X", ["-Da=1;%jar /x.jar"], ["/buckets/s/b/a.jar"]),
+    ("com.X", ["-Da=1\n"], ["/buckets/s/b/a.jar"]),
+    ("com.X", [], ["/tmp/a.jar"]),
+    ("com.X", [], ["/buckets/s/b/a b.jar"]),
+    ("com.X", [], ["/buckets/s/b/a.jar;x"]),
+    ("com.X", [], []),
+])
+def test_body_refuses_what_would_break_a_directive(cls, jvm, jars):
+    with pytest.raises(ExasolInputError):
+        script.build_body(cls, jvm, jars)
+
+
+# virtual schema: properties, SQL, adapter ----------------------------------------------------------
+def test_properties_are_upper_cased_and_stringified():
+    wanted = vs.desired_properties({"connection_name": "C", "Table_Filter": ["a", " b"], "MAX_TABLE_COUNT": 5,
+                                    "LOG_LEVEL": None})
+    assert wanted == {"CONNECTION_NAME": "C", "TABLE_FILTER": "a,b", "MAX_TABLE_COUNT": "5", "LOG_LEVEL": None}
+
+
+@pytest.mark.parametrize("props,message", [
+    ({"CONNECTION_NAME": "C", "TABEL_FILTER": "x"}, "unknown property TABEL_FILTER"),
+    ({"CONNECTION_NAME": "C", "PASSWORD": "x"}, "would store credentials"),
+    ({"SCHEMA_NAME": "public"}, "must set CONNECTION_NAME"),
+    ({"CONNECTION_NAME": "C", "POSTGRESQL_IDENTIFIER_MAPPING": "LOWER"}, "must be one of"),
+    ({"CONNECTION_NAME": "C", "MAX_TABLE_COUNT": 0}, "positive integer"),
+    ({"CONNECTION_NAME": "C", "DEBUG_ADDRESS": "host"}, "host:port"),
+    ({"CONNECTION_NAME": "C", "IGNORE_ERRORS": "X"}, "POSTGRESQL_UPPERCASE_TABLES"),
+    ({"CONNECTION_NAME": "C", "connection_name": "D"}, "given twice"),
+])
+def test_bad_properties_are_refused(props, message):
+    with pytest.raises(ExasolInputError, match=message):
+        vs.desired_properties(props)
+
+
+def test_property_changes_set_changed_and_null_removed():
+    current = {"CONNECTION_NAME": "C", "SCHEMA_NAME": "public", "LOG_LEVEL": "ALL"}
+    wanted = {"CONNECTION_NAME": "C", "SCHEMA_NAME": "other", "TABLE_FILTER": "t"}
+    assert vs.property_changes(current, wanted, purge=True) == {"SCHEMA_NAME": "other", "TABLE_FILTER": "t",
+                                                                 "LOG_LEVEL": None}
+    assert vs.property_changes(current, wanted, purge=False) == {"SCHEMA_NAME": "other", "TABLE_FILTER": "t"}
+    assert vs.property_changes(current, dict(current), purge=True) == {}
+    assert vs.property_changes(current, dict(current, LOG_LEVEL=None), purge=False) == {"LOG_LEVEL": None}
+
+
+def test_sql_quotes_names_and_values():
+    assert vs.create_sql('my "vs"', ("ADAPTER", "JDBC_ADAPTER"), {"CONNECTION_NAME": "C", "TABLE_FILTER": "it's",
+                                                                  "LOG_LEVEL": None}) == (
+        "CREATE VIRTUAL SCHEMA \"my \"\"vs\"\"\" USING \"ADAPTER\".\"JDBC_ADAPTER\" WITH "
+        "CONNECTION_NAME = 'C' TABLE_FILTER = 'it''s'")
+    assert vs.assignments({"B": None, "A": "x"}) == "A = 'x' B = NULL"
+
+
+@pytest.mark.parametrize("row,adapter", [
+    ({"ADAPTER_SCRIPT_SCHEMA": "ADAPTER", "ADAPTER_SCRIPT_NAME": "JDBC_ADAPTER"}, ("ADAPTER", "JDBC_ADAPTER")),
+    ({"ADAPTER_SCRIPT": "ADAPTER.JDBC_ADAPTER"}, ("ADAPTER", "JDBC_ADAPTER")),
+    ({"ADAPTER_SCRIPT": '"my.schema"."a ""b"""'}, ("my.schema", 'a "b"')),
+])
+def test_current_adapter_from_both_system_table_layouts(row, adapter):
+    assert vs.current_adapter(row) == adapter
+
+
+def test_version_defaults():
+    text_new = "%jar /buckets/bfsdefault/default/jars/virtual-schema-dist-12.0.0-postgresql-3.1.1.jar;"
+    text_old = "%jar /buckets/bfsdefault/default/virtualschema-jdbc-adapter-dist-1.19.0.jar;"
+    assert vs.version_defaults({}, (6, 1, 4), text_new) == {"EXCLUDED_CAPABILITIES": vs.OLD_EXASOL_EXCLUDED_CAPABILITIES}
+    assert vs.version_defaults({}, (6, 1, 5), text_new) == {}
+    assert vs.version_defaults({"EXCLUDED_CAPABILITIES": ""}, (6, 0, 9), text_new) == {}
+    assert vs.version_defaults({}, (7, 1, 26), text_old) == {"SQL_DIALECT": "POSTGRESQL"}
+    assert vs.version_defaults({}, (7, 1, 26), "%jar /b/s/virtual-schema-dist-6.1.0-bundle-4.0.4.jar;") == \
+        {"SQL_DIALECT": "POSTGRESQL"}
+
+
+# whole module runs on a fake pyexasol connection --------------------------------------------------
+class FakeConnection(object):
+    """Answers SELECTs by the system table named after FROM; records every other statement."""
+
+    def __init__(self, tables):
+        self.tables, self.executed, self.committed = tables, [], False
+
+    def execute(self, sql):
+        if sql.startswith("SELECT"):
+            table = sql.split(" FROM ", 1)[1].split()[0]
+            rows = list(self.tables.get(table, []))
+            return type("Stmt", (), {"fetchall": lambda self: rows})()
+        self.executed.append(sql)
+        return None
+
+    def commit(self):
+        self.committed = True
+
+    def rollback(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def run_main(module, args, tables, monkeypatch, capsys):
+    fake = FakeConnection(tables)
+    monkeypatch.setattr(_exasol, "connect", lambda m: fake)
+    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})  # other in-process module runs leave theirs
+    login = dict(login_host="exa", login_user="sys", login_password="secret")
+    with patch_module_args(dict(login, **args)):
+        with pytest.raises(SystemExit):
+            module.main()
+    return json.loads(capsys.readouterr().out), fake
+
+
+def test_check_mode_plans_without_running(monkeypatch, capsys):
+    result, fake = run_main(conn, dict(name="c", url="jdbc:x", user="u", password="p'q", _ansible_check_mode=True),
+                            {}, monkeypatch, capsys)
+    assert result["changed"] and fake.executed == [] and not fake.committed
+    assert result["queries"] == ["CREATE CONNECTION \"C\" TO 'jdbc:x' USER 'u' IDENTIFIED BY '********'"]
+
+
+def test_real_run_executes_in_one_transaction(monkeypatch, capsys):
+    result, fake = run_main(conn, dict(name="c", url="jdbc:x", user="u", password="p'q"), {}, monkeypatch, capsys)
+    assert result["changed"] and fake.committed
+    assert fake.executed == ["CREATE CONNECTION \"C\" TO 'jdbc:x' USER 'u' IDENTIFIED BY 'p''q'"]
+
+
+def test_unchanged_adapter_script_is_left_alone(monkeypatch, capsys):
+    tables = {"EXA_SCHEMAS": [{"SCHEMA_NAME": "ADAPTER", "SCHEMA_IS_VIRTUAL": False}],
+              "EXA_ALL_SCRIPTS": [{"SCRIPT_TYPE": "ADAPTER", "SCRIPT_LANGUAGE": "JAVA",
+                                   "SCRIPT_TEXT": 'CREATE JAVA ADAPTER SCRIPT "JDBC_ADAPTER" AS' + BODY}]}
+    result, fake = run_main(script, dict(jvm_options=["-Dx=1"], jars=["/buckets/bfsdefault/default/jars/a.jar",
+                                                                      "/buckets/bfsdefault/default/jars/pg.jar"]),
+                            tables, monkeypatch, capsys)
+    assert result["changed"] is False and fake.executed == []
+
+
+def test_virtual_schema_on_old_exasol_gets_the_join_exclusion_and_refuses_a_plain_schema(monkeypatch, capsys):
+    tables = {"EXA_METADATA": [{"PARAM_VALUE": "6.1.4"}],
+              "EXA_ALL_SCRIPTS": [{"SCRIPT_TYPE": "ADAPTER", "SCRIPT_TEXT": BODY}]}
+    result, fake = run_main(vs, dict(name="aurora", properties={"CONNECTION_NAME": "C"}), tables, monkeypatch, capsys)
+    assert result["applied_defaults"] == {"EXCLUDED_CAPABILITIES": vs.OLD_EXASOL_EXCLUDED_CAPABILITIES}
+    assert fake.executed == ["CREATE VIRTUAL SCHEMA \"AURORA\" USING \"ADAPTER\".\"JDBC_ADAPTER\" WITH CONNECTION_NAME = "
+                             "'C' EXCLUDED_CAPABILITIES = '%s'" % vs.OLD_EXASOL_EXCLUDED_CAPABILITIES]
+    tables["EXA_SCHEMAS"] = [{"SCHEMA_NAME": "AURORA", "SCHEMA_IS_VIRTUAL": False}]
+    result, fake = run_main(vs, dict(name="aurora", properties={"CONNECTION_NAME": "C"}), tables, monkeypatch, capsys)
+    assert result["failed"] and "is not a virtual schema" in result["msg"] and fake.executed == []
+
+
+def test_changed_adapter_recreates_with_a_warning(monkeypatch, capsys):
+    tables = {"EXA_METADATA": [{"PARAM_VALUE": "8.29.12"}],
+              "EXA_ALL_SCRIPTS": [{"SCRIPT_TYPE": "ADAPTER", "SCRIPT_TEXT": BODY}],
+              "EXA_SCHEMAS": [{"SCHEMA_NAME": "AURORA", "SCHEMA_IS_VIRTUAL": True}],
+              "EXA_ALL_VIRTUAL_SCHEMAS": [{"ADAPTER_SCRIPT_SCHEMA": "ADAPTER", "ADAPTER_SCRIPT_NAME": "OLD"}],
+              "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES": [{"PROPERTY_NAME": "CONNECTION_NAME", "PROPERTY_VALUE": "C"}]}
+    result, fake = run_main(vs, dict(name="aurora", properties={"CONNECTION_NAME": "C"}), tables, monkeypatch, capsys)
+    assert fake.executed[0] == 'DROP VIRTUAL SCHEMA "AURORA" CASCADE' and fake.executed[1].startswith("CREATE VIRTUAL")
+    assert "cannot change the adapter" in json.dumps(result["warnings"])
+
+
+def test_unknown_property_fails_before_connecting(monkeypatch, capsys):
+    monkeypatch.setattr(_exasol, "connect", lambda m: pytest.fail("connected despite bad input"))
+    with patch_module_args(dict(login_host="exa", login_user="sys", login_password="s", name="v",
+                                properties={"CONNECTION_NAME": "C", "BOGUS": "1"})):
+        with pytest.raises(SystemExit):
+            vs.main()
+    assert "unknown property BOGUS" in json.loads(capsys.readouterr().out)["msg"]
+
+
+def test_no_secret_in_any_output(monkeypatch, capsys):
+    result, _ = run_main(conn, dict(name="c", url="jdbc:x", user="u", password="S3cr'et", _ansible_diff=True),
+                         {}, monkeypatch, capsys)
+    assert "S3cr" not in json.dumps(result)  # diff and queries carry no password
