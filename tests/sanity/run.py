@@ -14,6 +14,9 @@ dependencies next to it, so this script
 4. runs `ansible-test sanity --venv`: every test runs with exactly the tool versions this
    ansible-test pins (pylint, yamllint, voluptuous, antsibull-changelog, ...), in venvs that
    ansible-test caches under ~/.ansible/test/venv, so .venv keeps the versions ansible-lint needs.
+   `compile` and `import` run on every Python that ansible-test supports for modules and that
+   this machine has (on PATH, or installed by pyenv: its shims do not work under ansible-test,
+   so the real interpreters go on PATH); the others run once, on the running Python.
 
 There is no ignore file: whatever sanity reports must be fixed in the code.
 Extra arguments go to ansible-test, e.g. `tests/sanity/run.py --test pylint`. The copy is removed
@@ -22,6 +25,7 @@ afterwards; SANITY_KEEP=1 keeps it (with ansible-test's tests/output) for a clos
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -98,6 +102,23 @@ def seed_pip_bootstrap() -> None:
         shutil.copy(os.path.join(ROOT, 'tests', 'sanity', 'get_pip.py'), cached)
 
 
+def target_python_dirs() -> list[str]:
+    """Directories of real interpreters for the Python versions ansible-test supports."""
+    from ansible_test._util.target.common.constants import (  # pylint: disable=import-outside-toplevel
+        CONTROLLER_PYTHON_VERSIONS, REMOTE_ONLY_PYTHON_VERSIONS)
+
+    found = {}
+    for version in REMOTE_ONLY_PYTHON_VERSIONS + CONTROLLER_PYTHON_VERSIONS:
+        candidates = [shutil.which('python' + version)]
+        candidates += sorted(glob.glob(os.path.expanduser('~/.pyenv/versions/%s.*/bin/python%s' % (version, version))))
+        for candidate in candidates:
+            if candidate and '/shims/' not in candidate and os.access(candidate, os.X_OK):
+                found[version] = os.path.dirname(candidate)
+                break
+    print('sanity: Pythons for compile/import: %s' % (', '.join(found) or 'only the running one'), flush=True)
+    return list(dict.fromkeys(found.values()))
+
+
 def main() -> int:
     """Prepare the tree, run ansible-test sanity, report the wall time."""
     started = time.monotonic()
@@ -110,11 +131,11 @@ def main() -> int:
         copy_tree(target)
         link_dependencies(collections_root)
         seed_pip_bootstrap()
-        python = '%d.%d' % sys.version_info[:2]
-        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-test'), 'sanity', '--venv',
-                   '--python', python, '--color', 'no'] + sys.argv[1:]
+        bin_dir = os.path.dirname(sys.executable)
+        path = os.pathsep.join([bin_dir] + target_python_dirs() + [os.environ.get('PATH', os.defpath)])
+        command = [os.path.join(bin_dir, 'ansible-test'), 'sanity', '--venv', '--color', 'no'] + sys.argv[1:]
         print('sanity: ' + ' '.join(command[1:]), flush=True)
-        returncode = subprocess.run(command, cwd=target, check=False).returncode
+        returncode = subprocess.run(command, cwd=target, env=dict(os.environ, PATH=path), check=False).returncode
     finally:
         if os.environ.get('SANITY_KEEP') == '1':
             print('sanity: tree kept in %s' % target)
