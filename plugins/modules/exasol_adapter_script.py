@@ -27,7 +27,7 @@ description:
     last directive's C(;), which pyexasol would otherwise trim from the end of the statement.
   - Optionally creates the schema that holds the script (O(create_schema)).
 author:
-  - virtualis.aurora contributors
+  - virtualis.aurora developers (@virtualis)
 extends_documentation_fragment:
   - virtualis.aurora.exasol
   - virtualis.aurora.attributes
@@ -58,8 +58,8 @@ options:
     default: com.exasol.adapter.RequestDispatcher
   jars:
     description:
-      - BucketFS paths of the jars as UDFs see them, C(/buckets/<service>/<bucket>/<path>.jar):
-        the virtual-schema adapter jar and the PostgreSQL JDBC driver jar.
+      - BucketFS paths of the jars as UDFs see them, C(/buckets/<service>/<bucket>/<path>.jar), of the virtual-schema adapter jar and of
+        the PostgreSQL JDBC driver jar.
       - The order is kept (it is the class path order).
     type: list
     elements: str

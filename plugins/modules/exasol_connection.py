@@ -26,7 +26,7 @@ description:
   - Exasol never shows a stored password, so the module cannot tell whether it differs; see
     O(update_password).
 author:
-  - virtualis.aurora contributors
+  - virtualis.aurora developers (@virtualis)
 extends_documentation_fragment:
   - virtualis.aurora.exasol
   - virtualis.aurora.attributes
@@ -277,9 +277,9 @@ def main():
     else:
         verb, reasons = plan(name, current, url, user, password, params["update_password"])
         if verb and user and not password:
+            action = "create" if verb == "CREATE" else "change " + "/".join(reasons)
             session.fail("connection %s: password is required to %s it with user %s (Exasol needs the "
-                         "password together with the user)" % (name, "create" if verb == "CREATE" else
-                                                                "change " + "/".join(reasons), user))
+                         "password together with the user)" % (name, action, user))
         if verb:
             statements.append(statement(verb, name, url, user, password))
             if "password" in reasons:

@@ -29,7 +29,7 @@ description:
   - Returns the virtual tables (C(EXA_ALL_VIRTUAL_TABLES)) and, with O(probe_rows), a few rows of
     one of them, which proves the whole path (adapter JVM, JDBC driver, TLS trust, credentials).
 author:
-  - virtualis.aurora contributors
+  - virtualis.aurora developers (@virtualis)
 extends_documentation_fragment:
   - virtualis.aurora.exasol
   - virtualis.aurora.attributes
@@ -114,8 +114,8 @@ notes:
   - O(login_user) needs C(CREATE VIRTUAL SCHEMA), C(ALTER ANY VIRTUAL SCHEMA) (or ownership),
     C(DROP ANY VIRTUAL SCHEMA), C(EXECUTE) on the adapter script and C(ACCESS) on the connection.
   - An error from the adapter that shows the JVM does not trust the PostgreSQL certificate
-    (C(PKIX), C(SSLHandshake)) is reported with the fix: the RDS CA is missing from the node
-    truststores.
+    (C(PKIX), C(SSLHandshake)) is reported with the fix (the RDS CA is missing from the node
+    truststores).
 seealso:
   - module: virtualis.aurora.exasol_connection
   - module: virtualis.aurora.exasol_adapter_script
@@ -318,7 +318,7 @@ def assignments(properties):
 
 def create_sql(name, adapter, properties):
     sql = "CREATE VIRTUAL SCHEMA %s USING %s.%s" % (quote_ident(name), quote_ident(adapter[0]),
-                                                     quote_ident(adapter[1]))
+                                                    quote_ident(adapter[1]))
     present = dict((k, v) for k, v in properties.items() if v is not None)
     return sql + (" WITH " + assignments(present) if present else "")
 
