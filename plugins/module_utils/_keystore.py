@@ -37,6 +37,7 @@ JKS_WHITENER = b"Mighty Aphrodite"
 TAG_PRIVATE_KEY = 1
 TAG_TRUSTED_CERT = 2
 PASSWORD_ENV = "VIRTUALIS_AURORA_STOREPASS"
+NEW_STORE_MODE = 0o644
 # keytool runs briefly: the C1 compiler and the serial GC start it about twice as fast.
 KEYTOOL_JVM_OPTIONS = ("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-J-Xshare:auto")
 KEYTOOL_GLOBS = ("/usr/lib/jvm/*/bin/keytool", "/usr/java/*/bin/keytool", "/opt/*/bin/keytool")
@@ -285,10 +286,20 @@ class Store(object):
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def start_new(self):
+        """A store that does not exist yet: empty, written on save (JKS unless pkcs12 was asked)."""
+        self.type = "pkcs12" if self.type == "pkcs12" else "jks"
+        if self.type == "pkcs12":
+            self.keytool = Keytool(find_keytool(self.keytool_path), self.password)
+        self.entries, self.stat = [], None
+        return self
+
     def writable_error(self):
         """Why this store cannot be replaced, or None (checked before any store is written)."""
         directory = os.path.dirname(os.path.abspath(self.path))
-        if not os.access(self.path, os.W_OK):
+        if not os.path.isdir(directory):
+            return "directory %s of truststore %s does not exist" % (directory, self.path)
+        if self.stat is not None and not os.access(self.path, os.W_OK):
             return "truststore %s is read-only" % self.path
         if not os.access(directory, os.W_OK | os.X_OK):
             return "directory %s of truststore %s is not writable (a temporary file is needed there " \
@@ -398,9 +409,12 @@ def atomic_write(path, data, stat):
 def finish_replace(tmp, path, stat):
     fd = os.open(tmp, os.O_RDONLY)
     try:
-        if (stat.st_uid, stat.st_gid) != (os.geteuid(), os.getegid()):
-            os.fchown(fd, stat.st_uid, stat.st_gid)
-        os.fchmod(fd, stat.st_mode & 0o7777)
+        if stat is None:  # a new store: certificates are public, like the JDK's own cacerts
+            os.fchmod(fd, NEW_STORE_MODE)
+        else:
+            if (stat.st_uid, stat.st_gid) != (os.geteuid(), os.getegid()):
+                os.fchown(fd, stat.st_uid, stat.st_gid)
+            os.fchmod(fd, stat.st_mode & 0o7777)
         os.fsync(fd)
     finally:
         os.close(fd)

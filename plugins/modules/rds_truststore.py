@@ -51,11 +51,18 @@ options:
   truststores:
     description:
       - Truststore files to manage, for example the central C(/etc/pki/ca-trust/extracted/java/cacerts).
-      - Each must exist. Stores found by O(discover) are added to this list; a file listed twice is
-        handled once.
+      - Each must exist unless O(create) is set. Stores found by O(discover) are added to this
+        list; a file listed twice is handled once.
     type: list
     elements: path
     default: []
+  create:
+    description:
+      - Create a store of O(truststores) that does not exist yet (its directory must exist), as
+        JKS, or PKCS12 with O(store_type=pkcs12), mode 0644. Discovered stores always exist.
+      - By default a missing store is an error.
+    type: bool
+    default: false
   discover:
     description:
       - Also manage every truststore that matches O(discover_patterns) below O(discover_root).
@@ -234,6 +241,10 @@ stores:
       description: Whether this store changed.
       type: bool
       sample: true
+    created:
+      description: Whether the store was created (O(create)).
+      type: bool
+      sample: false
     backup_file:
       description: The backup copy, when O(backup) was set and the store changed.
       type: str
@@ -382,17 +393,22 @@ def load_stores(module, paths):
             module.fail_json(msg=to_native(exc))
         if resolved in seen:
             continue
-        if not os.path.exists(resolved):
-            module.fail_json(msg="truststore %s does not exist%s" % (
+        exists = os.path.exists(resolved)
+        if not exists and not (module.params["create"] and path in module.params["truststores"]):
+            module.fail_json(msg="truststore %s does not exist%s (set create=true to create it)" % (
                 path, "" if resolved == path else " (resolves to %s)" % resolved))
         started = time.time()
         store = Store(resolved, module.params["store_type"], module.params["store_password"], module.params["keytool"],
                       module.params["cache_dir"] or None, cache_read_only=module.check_mode)
         try:
-            store.load()
+            if exists:
+                store.load()
+            else:
+                store.start_new()
         except KeystoreError as exc:
             module.fail_json(msg="Could not read truststore %s: %s" % (path, to_native(exc)))
         store.listed_path, store.container_root, store.seconds = path, croot, time.time() - started
+        store.created = not exists
         seen[resolved] = store
         stores.append(store)
     return stores
@@ -468,6 +484,7 @@ def argument_spec():
         keytool=dict(type="path"),
         cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
         java_security=dict(type="path"),
+        create=dict(type="bool", default=False),
     )
 
 
@@ -499,17 +516,17 @@ def collect_store_paths(module):
 
 def apply_plans(module, plans):
     """Check every changing store can be written, then write them; returns the backups."""
-    problems = [store.writable_error() for store, plan in plans if plan[1] or plan[2]]
+    problems = [store.writable_error() for store, plan in plans if needs_write(store, plan)]
     problems = [p for p in problems if p]
     if problems:
         module.fail_json(msg="Nothing was changed: %s" % "; ".join(problems))
     backups, written = {}, []
     for store, plan in plans:
-        if not (plan[1] or plan[2]):
+        if not needs_write(store, plan):
             continue
         started = time.time()
         try:
-            if module.params["backup"]:
+            if module.params["backup"] and store.stat is not None:
                 backups[store.path] = module.backup_local(store.path)
             store.save(plan[0])
         except (KeystoreError, IOError, OSError) as exc:
@@ -520,11 +537,16 @@ def apply_plans(module, plans):
     return backups
 
 
+def needs_write(store, plan):
+    return bool(plan[1] or plan[2] or store.stat is None)
+
+
 def store_result(store, plan, backups):
     after, added, removed, unchanged = plan
     result = dict(path=store.listed_path, resolved_path=store.path, type=store.type, added=len(added),
                   removed=len(removed), unchanged=unchanged, added_aliases=[e.alias for e in added],
-                  removed_aliases=[e.alias for e in removed], changed=bool(added or removed),
+                  removed_aliases=[e.alias for e in removed], changed=needs_write(store, plan),
+                  created=store.created,
                   jvm_starts=store.keytool.runs if store.keytool else 0, seconds=round(store.seconds, 3))
     if store.path in backups:
         result["backup_file"] = backups[store.path]
@@ -542,7 +564,7 @@ def main():
     stores = load_stores(module, paths)
     bundle_fps = set(c.sha256 for c in bundle)
     plans = [(store, plan_store(store, certs, bundle_fps, params)) for store in stores]
-    changed = any(plan[1] or plan[2] for store, plan in plans)
+    changed = any(needs_write(store, plan) for store, plan in plans)
     weak = weak_keys(stores, certs, params) if params["state"] == "present" else []
     for item in weak:
         module.warn("%s (%s) would be rejected by '%s' (jdk.certpath.disabledAlgorithms in %s) for store %s" % (

@@ -210,6 +210,19 @@ def test_wrong_password_and_missing_store_change_nothing(tmp_path, two_stores):
     assert [read(p) for p in stores] == before
 
 
+def test_create_a_missing_store(tmp_path):
+    pem = self_signed_pem("created")[0]
+    store = str(tmp_path / "new.jks")
+    refused = run(tmp_path, content=pem, truststores=[store])
+    assert refused["failed"] and "new.jks does not exist (set create=true to create it)" in refused["msg"]
+    checked = run(tmp_path, check=True, content=pem, truststores=[store], create=True)
+    assert checked["changed"] and checked["stores"][0]["created"] and not os.path.exists(store)
+    created = run(tmp_path, content=pem, truststores=[store], create=True)
+    assert created["stores"][0]["created"] and created["stores"][0]["added"] == 1
+    assert oct(os.stat(store).st_mode & 0o777) == "0o644" and len(fingerprints(store)) == 1
+    assert not run(tmp_path, content=pem, truststores=[store], create=True)["changed"]
+
+
 def test_read_only_store_fails_before_any_write(tmp_path, two_stores):
     stores, before = two_stores
     if subprocess.run(["chattr", "+i", stores[1]], capture_output=True, check=False).returncode != 0:
