@@ -252,15 +252,20 @@ class BucketFSClient(object):
                 conn.close()
         return self._retry("Could not delete %s" % self.file_url(path), action)
 
-    def wait_visible(self, path, present=True, timeout=120, interval=0.5):
-        """Poll the listing until path is (or is no longer) listed; False on timeout."""
-        deadline = time.time() + timeout
+    def wait_visible(self, path, present=True, timeout=120):
+        """Poll the listing until path is (or is no longer) listed; False on timeout.
+
+        Polls after 0.1 s, then twice as long each time up to 2 s: quick for a small file, gentle
+        with BucketFS while a large one spreads to the nodes.
+        """
+        deadline, interval = time.time() + timeout, 0.1
         while True:
             if (path.lstrip("/") in self.list()) == present:
                 return True
             if time.time() >= deadline:
                 return False
-            self.sleep(interval)
+            self.sleep(min(interval, max(deadline - time.time(), 0)))
+            interval = min(interval * 2, 2.0)
 
 
 def _compare_stream(response, src, full_hash):
