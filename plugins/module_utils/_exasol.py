@@ -43,6 +43,10 @@ TRUST_HINT = ("The adapter's JVM does not trust the PostgreSQL server certificat
               "to the data nodes), or use the BucketFS truststore mode of the "
               "virtualis.aurora.exasol_virtual_schema role (exasol_virtual_schema_trust_mode: bucketfs).")
 
+DRIVER_HINT = ("Exasol's loader has no PostgreSQL JDBC driver registered for the connection's URL: run "
+               "the virtualis.aurora.exasol_jdbc_driver role (BucketFS drivers/jdbc on Exasol 7.1+, "
+               "EXAoperation on 6.x/7.0).")
+
 
 class ExasolInputError(ValueError):
     """Bad module input, found before any SQL runs."""
@@ -105,7 +109,12 @@ def trust_failure(text):
 
 
 def with_trust_hint(text):
-    return "%s\n%s" % (text, TRUST_HINT) if trust_failure(text) else text
+    """The error text plus what to do, for the failures a user of this collection meets."""
+    if trust_failure(text):
+        return "%s\n%s" % (text, TRUST_HINT)
+    if "No suitable driver found" in str(text):
+        return "%s\n%s" % (text, DRIVER_HINT)
+    return text
 
 
 def normalize_fingerprint(value):
@@ -185,7 +194,7 @@ def connect(module):
                     "not verified; use this on a private test system only")
     where = "%s:%d" % (params["login_host"], params["login_port"])
     try:
-        return pyexasol.connect(**kwargs)
+        return connect_any_protocol(kwargs)
     except pyexasol.ExaAuthError as exc:
         module.fail_json(msg="Exasol at %s refused the login of user %s (wrong login_user or "
                              "login_password?): %s" % (where, params["login_user"], error_text(exc)))
@@ -193,6 +202,20 @@ def connect(module):
         module.fail_json(msg=connect_error_message(where, error_text(exc)))
     except Exception as exc:  # websocket/ssl errors not wrapped by old pyexasol releases
         module.fail_json(msg=connect_error_message(where, str(exc)), exception=traceback.format_exc())
+
+
+def connect_any_protocol(kwargs):
+    """pyexasol.connect, stepping the WebSocket protocol down for releases that refuse a newer one.
+
+    Exasol before 6.1.9 / 6.2.5 refuses a protocol version it does not know instead of
+    downgrading it (WebSocket API, EXASOL-2614); pyexasol 1.x+ asks for version 3.
+    """
+    for version in (3, 2, 1):
+        try:
+            return pyexasol.connect(protocol_version=version, **kwargs)
+        except pyexasol.ExaError as exc:
+            if version == 1 or "protocol version" not in error_text(exc).lower():
+                raise
 
 
 def connect_error_message(where, text):
