@@ -39,7 +39,7 @@ def test_cluster_member_reports_the_clusters_subnet_group(rds_with_cluster_membe
 
 
 def test_standalone_instance_keeps_its_own_group(rds_with_cluster_member):
-    rds, _ = rds_with_cluster_member
+    rds = rds_with_cluster_member[0]
     rds.create_db_instance(DBInstanceIdentifier="single", Engine="postgres", DBInstanceClass="db.t4g.micro",
                            MasterUsername="master", MasterUserPassword="password1", AllocatedStorage=20,
                            DBSubnetGroupName="group")
