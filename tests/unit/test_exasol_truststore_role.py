@@ -28,8 +28,10 @@ def pem_bundle(tmp_path_factory):
     return str(path)
 
 
-def cluster(tmp_path, names, broken=()):
+def cluster(tmp_path, names, broken=(), unreachable=()):
     hosts = {}
+    for name in unreachable:  # nothing listens on port 9 of 127.0.0.1: refused at once
+        hosts[name] = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9}
     for name in names:
         root = tmp_path / name
         central, dummy = make_node(root, slc=name not in broken)
@@ -50,11 +52,16 @@ def fingerprints(path):
 
 
 def test_failed_node_is_named_and_rerun_converges(tmp_path, pem_bundle):
-    inventory = cluster(tmp_path, ["n1", "n2", "n3"], broken=["n3"])
+    inventory = cluster(tmp_path, ["n1", "n2", "n3"], broken=["n3"], unreachable=["n0"])
     extra = {"exasol_truststore_bundle_src": pem_bundle}
     first = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra)
     assert first.returncode != 0
-    assert re.search(r"exasol_truststore failed on 1 node\(s\): n3 \(failed: discover found no truststore", first.stdout)
+    message = re.search(r"exasol_truststore failed on 2 node\(s\): (.*)", first.stdout).group(1)
+    assert message.startswith("n0 (unreachable: ") and "n3 (failed: discover found no truststore" in first.stdout
+    data = json.loads(open(inventory).read())
+    del data["exasol_nodes"]["hosts"]["n0"]  # the unreachable node leaves the cluster
+    with open(inventory, "w") as handle:
+        json.dump(data, handle)
     wanted = sorted(c.sha256 for c in bundle(pem_bundle))
     assert fingerprints(tmp_path / "n2/etc/pki/ca-trust/extracted/java/cacerts") == wanted  # others done
     make_node(tmp_path / "fixed")  # give n3 its script-language container
