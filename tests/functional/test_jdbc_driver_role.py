@@ -98,10 +98,15 @@ def host_file(lab, path):
 def test_bucketfs_registration_check_real_check_real(lab, tag, driver_jar, bucket, tmp_path):
     variables = role_vars(lab, tag, driver_jar, tmp_path)
     jar_name, reg_dir = os.path.basename(driver_jar), "drivers/jdbc/postgresql-%s" % tag
+    stale = tmp_path / "postgresql-42.2.99.jar"  # an older driver left in the directory
+    stale.write_bytes(b"PK\x03\x04 old")
+    bucket.upload("%s/%s" % (reg_dir, stale.name), str(stale))
+    assert bucket.wait_visible("%s/%s" % (reg_dir, stale.name), timeout=10)
     proc, changed = run_role(tmp_path, variables, check=True)
-    assert proc.returncode == 0 and changed == 3, proc.stdout + proc.stderr  # jars (1 loop), driver jar, settings.cfg
-    assert not [p for p in bucket.list() if tag in p]
-    for check, expected in ((False, 3), (True, 0), (False, 0)):
+    # changed tasks: jars (1 loop), driver jar, settings.cfg, older jar removed
+    assert proc.returncode == 0 and changed == 4, proc.stdout + proc.stderr
+    assert [p for p in bucket.list() if tag in p] == ["%s/%s" % (reg_dir, stale.name)]
+    for check, expected in ((False, 4), (True, 0), (False, 0)):
         proc, changed = run_role(tmp_path, variables, check=check)
         assert proc.returncode == 0 and changed == expected, proc.stdout + proc.stderr
     assert variables["exasol_jdbc_driver_bucketfs_password"] not in proc.stdout
@@ -116,6 +121,7 @@ def test_bucketfs_registration_check_real_check_real(lab, tag, driver_jar, bucke
     drivers = lab_json(lab["bucketfs"]["lab_endpoint"] + "jdbc-drivers")["drivers"]
     ours = [d for d in drivers if d["dir"] == reg_dir]
     assert ours and ours[0]["registered"] and ours[0]["jars"] == [jar_name], ours
+    assert not bucket.exists("%s/%s" % (reg_dir, stale.name))
 
 
 def test_exaoperation_registration(lab, tag, driver_jar, bucket, tmp_path):
