@@ -21,7 +21,7 @@ description:
   - B(Idempotence.) BucketFS has no checksum or ETag API, so the module compares content. It GETs
     the existing file and compares it with O(src) chunk by chunk while streaming; a different
     C(Content-Length) or the first differing chunk ends the check early. When the file is the same,
-    nothing is uploaded, so a rerun sends no file body (it receives one download of the file: about
+    nothing is uploaded, so a rerun sends no file body (it receives one download of the file, about
     1 second for 200 MB in the lab).
     A checksum stored next to the file (a C(.sha256) sidecar) would be cheaper but is not reliable
     (anyone may overwrite the file without updating the sidecar, and UDFs would see the sidecar),
