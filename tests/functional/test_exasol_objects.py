@@ -274,3 +274,17 @@ def test_absent_removes_all_three(env, created, tmp_path):
         assert conn.execute("SELECT SCRIPT_NAME FROM EXA_ALL_SCRIPTS WHERE SCRIPT_NAME = 'JDBC_ADAPTER'").fetchall() == []
         assert conn.execute("SELECT CONNECTION_NAME FROM EXA_DBA_CONNECTIONS "
                             "WHERE CONNECTION_NAME = 'AURORA_CONNECTION'").fetchall() == []
+
+
+def test_check_mode_on_an_empty_system_predicts_and_creates_nothing(env, created, tmp_path):
+    for module, name in (("exasol_virtual_schema", "AURORA"), ("exasol_adapter_script", "JDBC_ADAPTER"),
+                         ("exasol_connection", "AURORA_CONNECTION")):
+        run_module(module, tmp_path, **dict(login(env["lab"]), name=name, state="absent"))
+    proc, recap = play(env, check=True)
+    assert proc.returncode == 0 and changed_count(recap) >= 3, recap + proc.stdout[-2000:]
+    assert not _exists(env["lab"], "AURORA")
+
+
+def _exists(lab, schema):
+    with exa(lab) as conn:
+        return bool(conn.execute("SELECT SCHEMA_NAME FROM EXA_SCHEMAS WHERE SCHEMA_NAME = '%s'" % schema).fetchall())
