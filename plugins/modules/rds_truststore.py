@@ -21,7 +21,7 @@ description:
   - Can discover the truststores of the script-language containers (SLC) of an Exasol data node.
   - JKS stores are read and written by the module itself, without a JVM. PKCS12 stores need at
     most two C(keytool) runs when they change (one to read, one to write) and at most one when
-    they do not, whatever the number of certificates; with O(cache_dir), one and none.
+    they do not, whatever the number of certificates; with a warm O(cache_dir), one and none.
   - Idempotent by SHA-256 fingerprint, a certificate already in the store under any alias is not
     added again.
   - Every store is replaced atomically (temporary file in the same directory, fsync, rename), with
@@ -160,6 +160,10 @@ notes:
   - A run killed between writing the temporary file and renaming it leaves a hidden
     C(.<store>.*.tmp) file next to the store; the store itself is always the old or the new one.
     The next run that changes the store removes such leftovers once they are 10 minutes old.
+  - The module code runs on Python 3.6, but ansible-core 2.17 and later need Python 3.7 or later
+    on the managed node; drive Python 3.6 nodes from ansible-core 2.16.
+  - Private key entries of a PKCS12 store are kept; they must be protected by the store password
+    (the PKCS12 norm), because C(keytool) converts them with it.
   - Runs on the same store must not overlap (one run per node, as the role does); the last
     writer wins.
 seealso:
