@@ -226,6 +226,13 @@ def test_modules_check_mode_predicts_the_real_run(env, created, tmp_path):
         "CONNECTION_NAME": "AURORA_CONNECTION", "SCHEMA_NAME": "public"}))
     assert result["changed"] and result["queries"] == ["ALTER VIRTUAL SCHEMA \"AURORA\" SET TABLE_FILTER = NULL"]
     assert result["tables"] == ["CUSTOMERS", "CUSTOMER_TOTALS", "ORDERS", "TYPE_SAMPLES"]
+    result = run_module("exasol_connection", tmp_path, **dict(login(lab), name="vs_test_conn", endpoint=pg["host"],
+                                                              database=pg["database"], port=6543, user=pg["user"],
+                                                              password="x"))
+    assert result["changed"] and result["queries"][0].startswith('ALTER CONNECTION "VS_TEST_CONN" TO')
+    with exa(lab) as conn:
+        assert ":6543/" in conn.execute("SELECT CONNECTION_STRING FROM EXA_DBA_CONNECTIONS WHERE CONNECTION_NAME = "
+                                        "'VS_TEST_CONN'").fetchone()["CONNECTION_STRING"]
     result = run_module("exasol_connection", tmp_path, **dict(login(lab), name="vs_test_conn", state="absent"))
     assert result["changed"] and result["queries"] == ['DROP CONNECTION "VS_TEST_CONN"']
 

@@ -92,3 +92,27 @@ def test_connect_errors_name_the_fix():
                                           ("8.29.12-rc1", (8, 29, 12)), ("2025.1.3", (2025, 1, 3))])
 def test_parse_version(text, version):
     assert ex.parse_version(text) == version
+
+
+def test_protocol_steps_down_only_for_a_refused_protocol_version(monkeypatch):
+    tried = []
+
+    def fake_connect(protocol_version, **kwargs):
+        tried.append(protocol_version)
+        if protocol_version > 1:
+            raise ex.pyexasol.ExaRequestError(None, "08004", "unsupported WebSocket protocol version %d" % protocol_version)
+        return "connection"
+
+    monkeypatch.setattr(ex.pyexasol, "connect", fake_connect)
+    assert ex.connect_any_protocol({}) == "connection" and tried == [3, 2, 1]
+
+    def refuse_login(protocol_version, **kwargs):
+        raise ex.pyexasol.ExaAuthError(None, "08004", "Connection exception - authentication failed.")
+
+    monkeypatch.setattr(ex.pyexasol, "connect", refuse_login)
+    with pytest.raises(ex.pyexasol.ExaAuthError):
+        ex.connect_any_protocol({})
+
+
+def test_hints_for_trust_and_driver_failures():
+    assert "exasol_jdbc_driver" in ex.with_trust_hint("ETL-5402: JDBC-Client-Error: No suitable driver found for jdbc:x")
