@@ -161,6 +161,23 @@ def test_discover_resolves_symlinks_inside_the_container(tmp_path):
     assert os.path.islink(result["discovered"][0])
 
 
+def test_discover_every_default_pattern_and_the_jdk8_java_security(tmp_path):
+    """Exasol 6 (JDK 8, jre/lib/security), Exasol 7 (JDK 11) and an SLC uploaded to BucketFS."""
+    root = tmp_path / "node"
+    jdk8 = root / "usr/opt/EXASuite-6/EXAClusterOS-6.2.0/var/clients/packages/ScriptLanguages-2019/usr/lib/jvm/j8/jre/lib/security"
+    bucketfs = root / "exa/data/bucketfs/bfsdefault/.dest/default/EXAClusterOS/ScriptLanguages-mine/usr/lib/jvm/j11/lib/security"
+    for directory in (jdk8, bucketfs):
+        directory.mkdir(parents=True)
+        make_jks(directory / "cacerts")
+    (jdk8 / "java.security").write_text("jdk.certpath.disabledAlgorithms=MD5, RSA keySize < 4096\n")
+    pem = self_signed_pem("pattern", key="rsa2048")[0]
+    result = run(tmp_path, content=pem, discover=True, discover_root=str(root))
+    assert result["discovered"] == sorted([str(bucketfs / "cacerts"), str(jdk8 / "cacerts")])
+    assert [s["added"] for s in result["stores"]] == [1, 1]
+    assert [(w["store"], w["java_security"]) for w in result["weak_keys"]] == [
+        (str(jdk8 / "cacerts"), str(jdk8 / "java.security"))]  # the container's own JDK, not the host's
+
+
 def test_discover_required(tmp_path):
     store = make_jks(tmp_path / "s.jks")
     pem = self_signed_pem("x")[0]
