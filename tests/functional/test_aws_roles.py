@@ -200,24 +200,27 @@ def test_second_run_and_check_mode_change_nothing(built, base_vars, rds):
 
 
 BAD_INPUT = [
-    ({"aws_network_allowed_cidrs": ["10.0.0.300/32"]}, r"'10\.0\.0\.300/32' is not a CIDR"),
-    ({"aws_network_allowed_cidrs": ["203.0.113.9"]}, r"has no prefix length"),
-    ({"aws_network_allowed_cidrs": ["0.0.0.0/0"]}, r"whole internet; set aws_network_allow_any_source"),
-    ({"aws_network_allowed_cidrs": ["::/0"]}, r"whole internet; set aws_network_allow_any_source"),
-    ({"aws_region": "xx-nowhere-9"}, r"Could not list the availability zones of region xx-nowhere-9"),
-    ({"aws_region": "Frankfurt"}, r"is not a region name"),
-    ({"aurora_cluster_master_password": ""}, r"aurora_cluster_master_password is missing"),
-    ({"aurora_cluster_master_password": "with space@x"}, r"aurora_cluster_master_password must be 8-128"),
-    ({"aurora_cluster_instance_class": "db.m1.small"}, r"Instance class db\.m1\.small is not offered"),
+    # every problem of the network input is reported at once
+    ({"aws_network_allowed_cidrs": ["10.0.0.300/32", "203.0.113.9", "0.0.0.0/0", "::/0", "10.0.0.1/24"]},
+     [r"'10\.0\.0\.300/32' is not a CIDR", r"'203\.0\.113\.9' is not a CIDR: it has no prefix length",
+      r"'0\.0\.0\.0/0' opens the port to the whole internet; set aws_network_allow_any_source",
+      r"'::/0' opens the port", r"'10\.0\.0\.1/24' has host bits set: the network is 10\.0\.0\.0/24"]),
+    ({"aws_region": "Frankfurt"}, [r"\"Frankfurt\" is not a region name such as eu-central-1"]),
+    ({"aws_region": "xx-nowhere-9"}, [r"Could not list the availability zones of region xx-nowhere-9"]),
+    ({"aurora_cluster_master_password": ""}, [r"aurora_cluster_master_password is missing"]),
+    ({"aurora_cluster_instance_class": "db.m1.small"}, [r"Instance class db\.m1\.small is not offered"]),
 ]
 
 
-@pytest.mark.parametrize("override,message", BAD_INPUT, ids=[m[1][:40] for m in BAD_INPUT])
-def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds, override, message):
+@pytest.mark.parametrize("override,messages", BAD_INPUT, ids=["cidrs", "region-name", "unknown-region",
+                                                             "no-password", "class-not-offered"])
+def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds, override, messages):
     deployment = "vt-bad-" + uuid.uuid4().hex[:6]
     result = run_playbook(AURORA, extra_vars=dict(base_vars, virtualis_deployment=deployment, **override))
     assert result.returncode != 0
-    assert re.search(message, re.sub(r"\s+", " ", result.stdout)), result.stdout[-4000:]
+    output = re.sub(r"\s+", " ", result.stdout)
+    for message in messages:
+        assert re.search(message, output), "%r not in:\n%s" % (message, result.stdout[-4000:])
     assert "Traceback" not in result.stdout + result.stderr
     assert not any(tagged(ec2, deployment).values()) and not any(tagged_rds(rds, deployment).values())
 

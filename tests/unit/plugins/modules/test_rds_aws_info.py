@@ -1,4 +1,4 @@
-"""rds_orderable_instance_info and rds_subnet_group_info: pure helpers, then against moto.
+"""rds_orderable_instance_info, rds_subnet_group_info, rds_cluster_managed_password: helpers, then moto.
 
 moto runs in this process (ThreadedMotoServer on a free loopback port, with the lab's fixes);
 the modules run as child processes the way Ansible runs them. No lab needed.
@@ -101,3 +101,30 @@ def test_subnet_group_info_returns_only_tagged_groups(moto, tmp_path):
     assert [g["db_subnet_group_name"] for g in result["subnet_groups"]] == ["ours"]
     assert sorted(result["subnet_groups"][0]["subnet_ids"]) == sorted(subnets)
     assert run_module("rds_subnet_group_info", tmp_path, name="missing", **moto)["subnet_groups"] == []
+
+
+def test_managed_password_request():
+    from ansible_collections.virtualis.aurora.plugins.modules.rds_cluster_managed_password import modify_request
+    assert modify_request("c", None) == {"DBClusterIdentifier": "c", "ManageMasterUserPassword": True,
+                                         "ApplyImmediately": True}
+    assert modify_request("c", "alias/k")["MasterUserSecretKmsKeyId"] == "alias/k"
+
+
+def test_managed_password_check_mode_then_real_then_idempotent(moto, tmp_path):
+    rds = client(moto, "rds")
+    rds.create_db_cluster(DBClusterIdentifier="managed", Engine="aurora-postgresql", MasterUsername="master",
+                          MasterUserPassword="throwaway-password")
+    checked = run_module("rds_cluster_managed_password", tmp_path, check=True, db_cluster_identifier="managed", **moto)
+    assert checked["changed"] is True and "MasterUserSecret" not in rds.describe_db_clusters(
+        DBClusterIdentifier="managed")["DBClusters"][0]
+    first = run_module("rds_cluster_managed_password", tmp_path, db_cluster_identifier="managed", **moto)
+    secret = rds.describe_db_clusters(DBClusterIdentifier="managed")["DBClusters"][0]["MasterUserSecret"]
+    assert first["changed"] is True and first["master_user_secret"]["secret_arn"] == secret["SecretArn"]
+    again = run_module("rds_cluster_managed_password", tmp_path, check=True, db_cluster_identifier="managed", **moto)
+    assert again["changed"] is False
+    assert run_module("rds_cluster_managed_password", tmp_path, db_cluster_identifier="managed", **moto)["changed"] is False
+
+
+def test_managed_password_names_a_missing_cluster(moto, tmp_path):
+    result = run_module("rds_cluster_managed_password", tmp_path, db_cluster_identifier="nothere", **moto)
+    assert result["failed"] and result["msg"] == "DB cluster nothere does not exist"
