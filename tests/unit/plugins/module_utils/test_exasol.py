@@ -83,8 +83,8 @@ def test_tls_options_verify_by_default_and_use_the_ca_file():
 
 
 def test_connect_errors_name_the_fix():
-    assert "certificate_fingerprint" in ex.connect_error_message("h:1", "Provided fingerprint [A] did not match "
-                                                                          "server fingerprint [B]")
+    mismatch = "Provided fingerprint [A] did not match server fingerprint [B]"
+    assert "certificate_fingerprint" in ex.connect_error_message("h:1", mismatch)
     assert "ca_cert" in ex.connect_error_message("h:1", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
 
 

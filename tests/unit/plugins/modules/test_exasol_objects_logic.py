@@ -124,8 +124,8 @@ def test_bad_properties_are_refused(props, message):
 def test_property_changes_set_changed_and_null_removed():
     current = {"CONNECTION_NAME": "C", "SCHEMA_NAME": "public", "LOG_LEVEL": "ALL"}
     wanted = {"CONNECTION_NAME": "C", "SCHEMA_NAME": "other", "TABLE_FILTER": "t"}
-    assert vs.property_changes(current, wanted, purge=True) == {"SCHEMA_NAME": "other", "TABLE_FILTER": "t",
-                                                                 "LOG_LEVEL": None}
+    purged = {"SCHEMA_NAME": "other", "TABLE_FILTER": "t", "LOG_LEVEL": None}
+    assert vs.property_changes(current, wanted, purge=True) == purged
     assert vs.property_changes(current, wanted, purge=False) == {"SCHEMA_NAME": "other", "TABLE_FILTER": "t"}
     assert vs.property_changes(current, dict(current), purge=True) == {}
     assert vs.property_changes(current, dict(current, LOG_LEVEL=None), purge=False) == {"LOG_LEVEL": None}
@@ -251,6 +251,6 @@ def test_unknown_property_fails_before_connecting(monkeypatch, capsys):
 
 
 def test_no_secret_in_any_output(monkeypatch, capsys):
-    result, _ = run_main(conn, dict(name="c", url="jdbc:x", user="u", password="S3cr'et", _ansible_diff=True),
-                         {}, monkeypatch, capsys)
+    result = run_main(conn, dict(name="c", url="jdbc:x", user="u", password="S3cr'et", _ansible_diff=True),
+                      {}, monkeypatch, capsys)[0]
     assert "S3cr" not in json.dumps(result)  # diff and queries carry no password
