@@ -19,6 +19,7 @@ from module_runner import run_module  # noqa: E402
 from truststores import JavaStoreReader, bundle, have_java, keytool, make_jks, make_node, self_signed_pem  # noqa: E402
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.modules import rds_truststore  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import make_alias  # noqa: E402
 
 MODULE = os.path.join(ROOT, "plugins", "modules", "rds_truststore.py")
@@ -176,6 +177,26 @@ def test_discover_every_default_pattern_and_the_jdk8_java_security(tmp_path):
     assert [s["added"] for s in result["stores"]] == [1, 1]
     assert [(w["store"], w["java_security"]) for w in result["weak_keys"]] == [
         (str(jdk8 / "cacerts"), str(jdk8 / "java.security"))]  # the container's own JDK, not the host's
+
+
+def test_warns_that_update_ca_trust_would_drop_added_certificates(tmp_path, monkeypatch):
+    class FakeModule:
+        def __init__(self):
+            self.warnings = []
+
+        def warn(self, text):
+            self.warnings.append(text)
+
+    class FakeStore:
+        path = listed_path = str(tmp_path / "extracted/java/cacerts")
+
+    (tmp_path / "update-ca-trust").write_text("")
+    monkeypatch.setattr(rds_truststore, "UPDATE_CA_TRUST", str(tmp_path / "update-ca-trust"))
+    monkeypatch.setattr(rds_truststore, "EXTRACTED_DIR", str(tmp_path / "extracted") + "/")
+    module = FakeModule()
+    rds_truststore.warn_regenerated_stores(module, [(FakeStore(), ([], ["added"], [], 0))])
+    rds_truststore.warn_regenerated_stores(module, [(FakeStore(), ([], [], [], 1))])  # nothing added: quiet
+    assert len(module.warnings) == 1 and "central_method=anchors" in module.warnings[0]
 
 
 def test_discover_required(tmp_path):
