@@ -28,17 +28,12 @@ options:
   master_user_secret_kms_key_id:
     description: KMS key for the secret; default is the AWS managed key C(aws/secretsmanager).
     type: str
-attributes:
-  action_group:
-    description: Use C(group/virtualis.aurora.aws) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - virtualis.aurora.aws
 extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.check_mode
   - virtualis.aurora.attributes.diff_mode
   - virtualis.aurora.attributes.idempotent
+  - virtualis.aurora.aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

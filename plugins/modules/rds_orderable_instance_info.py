@@ -33,15 +33,10 @@ options:
   db_instance_class:
     description: Only options of this instance class, for example V(db.t4g.medium) or V(db.serverless).
     type: str
-attributes:
-  action_group:
-    description: Use C(group/virtualis.aurora.aws) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - virtualis.aurora.aws
 extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.info_module
+  - virtualis.aurora.aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

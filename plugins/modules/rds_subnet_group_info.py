@@ -25,15 +25,10 @@ options:
   tags:
     description: Only the groups that carry all of these tags (key and value).
     type: dict
-attributes:
-  action_group:
-    description: Use C(group/virtualis.aurora.aws) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - virtualis.aurora.aws
 extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.info_module
+  - virtualis.aurora.aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
