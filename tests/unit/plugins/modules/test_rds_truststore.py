@@ -343,5 +343,7 @@ def test_killed_at_random_moments_the_store_is_always_old_or_new(tmp_path, rds_b
         assert isinstance(listed[snapshot], dict), listed[snapshot]
         assert frozenset(listed[snapshot].values()) in sets.values()
     assert outcomes["killed"] >= 5, outcomes  # the test really interrupted runs
+    listed = keytool("-list", "-keystore", store, "-storepass:env", "KS_PASS")  # and keytool itself agrees
+    assert listed.returncode == 0 and "Your keystore contains %d entries" % len(fingerprints(store)) in listed.stdout
     leftovers = [n for n in os.listdir(str(tmp_path)) if n.startswith(".cacerts.")]
     assert len(leftovers) <= outcomes["killed"]
