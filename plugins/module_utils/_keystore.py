@@ -347,6 +347,7 @@ class ConversionCache(object):
     """
 
     MAX_AGE = 30 * 24 * 3600
+    MAX_FILES = 64  # a node has a few PKCS12 stores; each change adds one entry
 
     def __init__(self, directory, read_only=False):
         self.directory = directory
@@ -377,10 +378,12 @@ class ConversionCache(object):
             pass
 
     def _prune(self):
+        """Drop entries older than MAX_AGE, and all but the MAX_FILES newest."""
+        paths = [os.path.join(self.directory, name) for name in os.listdir(self.directory)]
+        paths.sort(key=lambda path: os.stat(path).st_mtime, reverse=True)
         limit = time.time() - self.MAX_AGE
-        for name in os.listdir(self.directory):
-            path = os.path.join(self.directory, name)
-            if os.stat(path).st_mtime < limit:
+        for index, path in enumerate(paths):
+            if index >= self.MAX_FILES or os.stat(path).st_mtime < limit:
                 _unlink_quietly(path)
 
 

@@ -141,7 +141,7 @@ options:
       - Directory (mode 0700) for JKS copies of PKCS12 stores, named by the SHA-256 of the store
         file, so that a rerun on an unchanged PKCS12 store starts no JVM and a change needs one
         C(keytool) run instead of two. Entries cannot go stale (the name is the content hash);
-        files older than 30 days are removed. The copies hold what the stores hold (public
+        files older than 30 days, and all but the 64 newest, are removed. The copies hold what the stores hold (public
         certificates; private keys stay protected by the store password).
       - Empty string disables the cache. Not used for JKS stores.
     type: path

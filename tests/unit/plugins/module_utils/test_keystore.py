@@ -2,6 +2,7 @@
 import os
 import stat
 import sys
+import time
 
 import pytest
 
@@ -147,3 +148,20 @@ def test_stale_temporaries_of_killed_runs_are_removed(tmp_path, certs):
     store = Store(path, "auto", "changeit").load()
     store.save(store.entries + [Entry("x", 1, der=certs[1].der)])
     assert sorted(os.listdir(str(tmp_path))) == [".cacerts.new.tmp", ".other.abc.tmp", "cacerts"]
+
+
+def test_conversion_cache_keeps_the_newest_entries(tmp_path, certs):
+    cache = _keystore.ConversionCache(str(tmp_path / "cache"))
+    data = write_jks([Entry("a", 1, der=certs[0].der)], "changeit")
+    for index in range(cache.MAX_FILES + 3):
+        cache.put("%064x" % index, data)
+        recent = time.time() - 1000 + index
+        os.utime(cache._path("%064x" % index), (recent, recent))
+    cache.put("f" * 64, data)
+    names = os.listdir(str(tmp_path / "cache"))
+    assert len(names) == cache.MAX_FILES and "f" * 64 + ".jks" in names and "%064x.jks" % 0 not in names
+    assert [e.sha256 for e in cache.get("f" * 64, "changeit")] == [certs[0].sha256]
+    assert cache.get("f" * 64, "wrong-password") is None and cache.get("e" * 64, "changeit") is None
+    read_only = _keystore.ConversionCache(str(tmp_path / "ro"), read_only=True)
+    read_only.put("a" * 64, data)
+    assert not os.path.exists(str(tmp_path / "ro"))
