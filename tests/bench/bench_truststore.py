@@ -131,7 +131,8 @@ def run_role(inventory, limit, bundle_path, state="present"):
                ANSIBLE_FORKS="64")
     cmd = [os.path.join(BIN, "ansible-playbook"), os.path.join(ROOT, "playbooks", "truststore.yml"), "-i", inventory,
            "-l", limit, "-e", json.dumps({"exasol_truststore_bundle_src": bundle_path, "exasol_truststore_state": state,
-                                          "exasol_truststore_alias_prefix": PREFIX})]
+                                          "exasol_truststore_alias_prefix": PREFIX,
+                                          "exasol_truststore_cache_dir": os.path.join(os.path.dirname(inventory), "cache")})]
     started = time.time()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     wall = time.time() - started

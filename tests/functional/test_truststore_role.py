@@ -70,6 +70,8 @@ def reader(workdir):
 
 
 def play(inventory, check=False, **extra):
+    # the nodes share the host's /tmp: keep the PKCS12 conversion cache out of the host's /var/cache
+    extra.setdefault("exasol_truststore_cache_dir", os.path.join(os.path.dirname(inventory), "cache"))
     proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra, check=check,
                         env={"ANSIBLE_FORKS": "64"})
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
