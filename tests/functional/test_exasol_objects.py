@@ -45,8 +45,8 @@ def env(lab, tmp_path_factory):
         pytest.skip("PostgreSQL JDBC jar %s missing (set LAB_PG_JDBC_JAR)" % JDBC_JAR)
     with open(JDBC_JAR, "rb") as handle:
         driver = handle.read()
-    jars = {"adapter": put(lab, "jars/" + ADAPTER_JAR, b"placeholder: the emulator runs the adapter logic"),
-            "driver": put(lab, "jars/" + DRIVER_JAR, driver)}
+    jars = {"adapter": put(lab, "vs-objects-test/" + ADAPTER_JAR, b"placeholder: the emulator runs the adapter logic"),
+            "driver": put(lab, "vs-objects-test/" + DRIVER_JAR, driver)}
     # Exasol 7.1+ loads the driver for the IMPORT behind a virtual table from drivers/jdbc
     put(lab, "drivers/jdbc/vs-objects-test/" + DRIVER_JAR, driver)
     put(lab, "drivers/jdbc/vs-objects-test/settings.cfg",
@@ -58,17 +58,26 @@ def env(lab, tmp_path_factory):
                          ("exasol_connection", "AURORA_CONNECTION")):  # a clean start, whatever ran before
         result = run_module(module, tmp, **dict(login(lab), name=name, state="absent"))
         assert not result.get("failed"), result
-    return {"lab": lab, "jars": jars, "tmp": tmp}
+    yield {"lab": lab, "jars": jars, "tmp": tmp}
+    for path in ("drivers/jdbc/vs-objects-test/settings.cfg", "drivers/jdbc/vs-objects-test/" + DRIVER_JAR,
+                 "vs-objects-test/" + ADAPTER_JAR, "vs-objects-test/" + DRIVER_JAR,
+                 "truststores/vs-objects-test.jks", "truststores/vs-objects-wrong.jks"):
+        bucketfs_request(lab, "DELETE", path)  # leave the lab's BucketFS as it was
+
+
+def bucketfs_request(lab, method, path, data=None):
+    bfs = lab["bucketfs"]
+    request = urllib.request.Request("%s/%s/%s" % (bfs["http_url"].rstrip("/"), bfs["bucket"], path),
+                                     data=data, method=method)
+    request.add_header("Authorization", "Basic " + base64.b64encode(("w:%s" % bfs["write_password"]).encode()).decode())
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert reply.status in (200, 204)
 
 
 def put(lab, path, data):
     """PUT a file into the lab BucketFS and wait until UDFs would see it; returns the UDF path."""
     bfs = lab["bucketfs"]
-    request = urllib.request.Request("%s/%s/%s" % (bfs["http_url"].rstrip("/"), bfs["bucket"], path),
-                                     data=data, method="PUT")
-    request.add_header("Authorization", "Basic " + base64.b64encode(("w:%s" % bfs["write_password"]).encode()).decode())
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status == 200
+    bucketfs_request(lab, "PUT", path, data)
     target = os.path.join(bfs["host_dir"], bfs["service"], ".dest", bfs["bucket"], path)
     deadline = time.time() + 30
     while not (os.path.isfile(target) and os.path.getsize(target) == len(data)):
