@@ -13,7 +13,6 @@ node truststores hold.
 import base64
 import json
 import os
-import shutil
 import sys
 import time
 import urllib.request
@@ -39,8 +38,6 @@ def env(lab, tmp_path_factory):
     for section in ("exasol", "bucketfs", "postgres", "ca"):
         if section not in lab:
             pytest.skip("lab.json has no %s section" % section)
-    if shutil.which("keytool") is None:
-        pytest.skip("keytool missing on the controller (the bucketfs trust mode creates the store with it)")
     if not os.path.exists(JDBC_JAR):
         pytest.skip("PostgreSQL JDBC jar %s missing (set LAB_PG_JDBC_JAR)" % JDBC_JAR)
     with open(JDBC_JAR, "rb") as handle:
