@@ -13,6 +13,7 @@ node truststores hold.
 import base64
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -211,6 +212,36 @@ def test_truststore_without_the_ca_fails_with_pkix_and_the_role_says_why(env, cr
     with exa(env["lab"]) as conn:  # nothing half-created
         assert conn.execute("SELECT SCHEMA_NAME FROM EXA_SCHEMAS WHERE SCHEMA_NAME = 'AURORA_PKIX'").fetchall() == []
 
+
+
+def node1_trusts_lab_ca(lab):
+    node = lab["nodes"][0]
+    store = os.path.join(node["root"], node["central_truststore"].lstrip("/"))
+    listing = subprocess.run(["keytool", "-list", "-keystore", store, "-storepass:env", "STOREPASS", "-storetype",
+                              node["truststore_type"]], capture_output=True, text=True, check=True,
+                             env=dict(os.environ, STOREPASS=node["store_password"])).stdout
+    fingerprint = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", lab["ca"]["root_pem"]],
+                                 capture_output=True, text=True, check=True).stdout.strip().split("=", 1)[1]
+    return fingerprint.upper() in listing.upper()
+
+
+def test_node_trust_mode_works_or_names_the_missing_ca(env, created):
+    """trust mode nodes: the adapter's JVM trusts exactly the node truststores (exasol_truststore role)."""
+    lab = env["lab"]
+    if not lab.get("nodes"):
+        pytest.skip("lab.json has no nodes")
+    proc, _ = play(env, exasol_virtual_schema_trust_mode="nodes", exasol_virtual_schema_adapter_script="NODE_TRUST_ADAPTER",
+                   exasol_virtual_schema_name="AURORA_NODES", exasol_virtual_schema_connection_name="AURORA_NODES_CONNECTION")
+    if node1_trusts_lab_ca(lab):
+        assert proc.returncode == 0, proc.stdout[-2000:]
+    else:
+        assert proc.returncode != 0 and "RDS CA is not in the node truststores" in proc.stdout
+    with exa(lab) as conn:
+        text = conn.execute("SELECT SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE SCRIPT_NAME = 'NODE_TRUST_ADAPTER'").fetchone()
+    assert "trustStore" not in text["SCRIPT_TEXT"]
+    for module, name in (("exasol_virtual_schema", "AURORA_NODES"), ("exasol_adapter_script", "NODE_TRUST_ADAPTER"),
+                         ("exasol_connection", "AURORA_NODES_CONNECTION")):
+        run_module(module, env["tmp"], **dict(login(lab), name=name, state="absent"))
 
 # the modules: four runs, bad input ------------------------------------------------------------------
 def four_runs(tmp_path, module, args):
