@@ -327,6 +327,11 @@ def test_check_mode_on_an_empty_system_predicts_and_creates_nothing(env, created
     proc, recap = play(env, check=True)
     assert proc.returncode == 0 and changed_count(recap) >= 3, recap + proc.stdout[-2000:]
     assert not _exists(env["lab"], "AURORA")
+    real, real_recap = play(env)
+    assert real.returncode == 0 and changed_count(real_recap) == changed_count(recap), (recap, real_recap)
+    for module, name in (("exasol_virtual_schema", "AURORA"), ("exasol_adapter_script", "JDBC_ADAPTER"),
+                         ("exasol_connection", "AURORA_CONNECTION")):
+        assert run_module(module, tmp_path, **dict(login(env["lab"]), name=name, state="absent"))["changed"]
 
 
 def _exists(lab, schema):
