@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import fcntl
 import glob
 import hashlib
 import os
@@ -458,6 +459,30 @@ def _unlink_quietly(path):
         os.unlink(path)
     except OSError:
         pass
+
+
+def lock_directories(directories, timeout):
+    """Exclusive flock on each store directory, in sorted order so that two runs cannot deadlock.
+
+    Held until the process ends (the file descriptors are returned, and closed by the exit), so
+    that overlapping runs on one store read, plan and write one after the other."""
+    fds = []
+    for directory in sorted(set(directories)):
+        fd = os.open(directory, os.O_RDONLY)
+        fds.append(fd)
+        deadline = time.time() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.time() >= deadline:
+                    for held in fds:
+                        os.close(held)
+                    raise KeystoreError("another run of the module holds the lock on %s (waited %ds)" % (
+                        directory, timeout))
+                time.sleep(0.05)
+    return fds
 
 
 # paths inside script-language containers -------------------------------------------------------

@@ -146,6 +146,13 @@ options:
       - Empty string disables the cache. Not used for JKS stores.
     type: path
     default: /var/cache/virtualis-aurora/rds_truststore
+  lock_timeout:
+    description:
+      - Seconds to wait for another run of this module that works on the same store directory
+        (runs take an exclusive lock on each store's directory, so overlapping runs take turns
+        instead of losing each other's changes). Check mode takes no lock.
+    type: int
+    default: 60
   java_security:
     description:
       - C(java.security) file whose C(jdk.certpath.disabledAlgorithms) decides which keys are
@@ -164,8 +171,7 @@ notes:
     on the managed node; drive Python 3.6 nodes from ansible-core 2.16.
   - Private key entries of a PKCS12 store are kept; they must be protected by the store password
     (the PKCS12 norm), because C(keytool) converts them with it.
-  - Runs on the same store must not overlap (one run per node, as the role does); the last
-    writer wins.
+  - Overlapping runs on the same store take turns (see O(lock_timeout)).
 seealso:
   - name: Amazon RDS certificate bundles
     description: Where AWS publishes the bundles.
@@ -317,7 +323,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _java_security
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
-    Entry, KeystoreError, Store, resolve_in_root)
+    Entry, KeystoreError, Store, lock_directories, resolve_in_root)
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import CertificateError, parse_pem_bundle
 
 DEFAULT_PATTERNS = [
@@ -389,22 +395,39 @@ def resolve_store(path):
     return os.path.realpath(path), None
 
 
-def load_stores(module, paths):
-    """Read every store once; a file reached by two paths is handled once."""
-    stores, seen = [], {}
+def resolve_stores(module, paths):
+    """[(listed path, file, container root)], a file reached by two paths only once."""
+    resolved, seen = [], set()
     for path in paths:
         try:
-            resolved, croot = resolve_store(path)
+            target, croot = resolve_store(path)
         except KeystoreError as exc:
             module.fail_json(msg=to_native(exc))
-        if resolved in seen:
-            continue
-        exists = os.path.exists(resolved)
+        if target not in seen:
+            seen.add(target)
+            resolved.append((path, target, croot))
+    return resolved
+
+
+def lock_stores(module, targets):
+    """Serialise overlapping runs on the same stores (not needed to only read, in check mode)."""
+    directories = [os.path.dirname(target) for dummy, target, dummy_root in targets]
+    try:
+        return lock_directories([d for d in directories if os.path.isdir(d)], module.params["lock_timeout"])
+    except (KeystoreError, OSError) as exc:
+        module.fail_json(msg="Nothing was changed: %s" % to_native(exc))
+
+
+def load_stores(module, targets):
+    """Read every store once."""
+    stores = []
+    for path, target, croot in targets:
+        exists = os.path.exists(target)
         if not exists and not (module.params["create"] and path in module.params["truststores"]):
             module.fail_json(msg="truststore %s does not exist%s (set create=true to create it)" % (
-                path, "" if resolved == path else " (resolves to %s)" % resolved))
+                path, "" if target == path else " (resolves to %s)" % target))
         started = time.time()
-        store = Store(resolved, module.params["store_type"], module.params["store_password"], module.params["keytool"],
+        store = Store(target, module.params["store_type"], module.params["store_password"], module.params["keytool"],
                       module.params["cache_dir"] or None, cache_read_only=module.check_mode)
         try:
             if exists:
@@ -415,7 +438,6 @@ def load_stores(module, paths):
             module.fail_json(msg="Could not read truststore %s: %s" % (path, to_native(exc)))
         store.listed_path, store.container_root, store.seconds = path, croot, time.time() - started
         store.created = not exists
-        seen[resolved] = store
         stores.append(store)
     return stores
 
@@ -502,6 +524,7 @@ def argument_spec():
         cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
         java_security=dict(type="path"),
         create=dict(type="bool", default=False),
+        lock_timeout=dict(type="int", default=60),
     )
 
 
@@ -578,7 +601,10 @@ def main():
     bundle = load_bundle(module)
     certs, skipped = select_certificates(module, bundle)
     paths, discovered = collect_store_paths(module)
-    stores = load_stores(module, paths)
+    targets = resolve_stores(module, paths)
+    locks = lock_stores(module, targets) if not module.check_mode else []  # held until the process exits
+    module.debug("rds_truststore: %d store directories locked" % len(locks))
+    stores = load_stores(module, targets)
     bundle_fps = set(c.sha256 for c in bundle)
     plans = [(store, plan_store(store, certs, bundle_fps, params)) for store in stores]
     changed = any(needs_write(store, plan) for store, plan in plans)

@@ -1,4 +1,5 @@
 """rds_truststore: what a user sees, on local store files (no lab needed)."""
+import fcntl
 import json
 import os
 import random
@@ -273,6 +274,20 @@ def test_read_only_store_fails_before_any_write(tmp_path, two_stores):
     assert result["failed"] and "Nothing was changed: truststore %s is read-only" % stores[1] in result["msg"]
     assert checked["changed"] and not checked.get("failed")
     assert [read(p) for p in stores] == before
+
+
+def test_overlapping_runs_take_turns(tmp_path):
+    store = make_jks(tmp_path / "s.jks")
+    holder = os.open(str(tmp_path), os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another run is busy with this directory
+    try:
+        waited = run(tmp_path, content=self_signed_pem("lock")[0], truststores=[store], lock_timeout=1)
+        checked = run(tmp_path, check=True, content=self_signed_pem("lock")[0], truststores=[store], lock_timeout=1)
+    finally:
+        os.close(holder)
+    assert waited["failed"] and "another run of the module holds the lock on %s" % tmp_path in waited["msg"]
+    assert checked["changed"]  # check mode only reads: no lock needed
+    assert run(tmp_path, content=self_signed_pem("lock")[0], truststores=[store])["changed"]
 
 
 def test_owner_mode_and_backup(tmp_path):
