@@ -24,7 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 STATE_DIR = os.environ.get("LAB_STATE_DIR", os.path.join(HERE, "state"))
-COMPONENTS = ["ca", "moto", "postgres", "bundle", "nodes", "bucketfs", "exaoperation", "exasol_db"]
+COMPONENTS = ["ca", "moto", "postgres", "bundle", "nodes", "bucketfs", "exaoperation", "exasol_db", "jars"]
 
 
 class LabError(Exception):

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""After `make demo`: show what Exasol now sees of Aurora, and how to go on from here."""
+import json
+import os
+import sys
+
+import pyexasol
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STATE = os.environ.get("LAB_STATE_DIR", os.path.join(HERE, "state"))
+SCHEMA = os.environ.get("DEMO_VIRTUAL_SCHEMA", "AURORA")
+
+
+def main():
+    with open(os.path.join(STATE, "lab.json")) as handle:
+        lab = json.load(handle)
+    exa = lab["exasol"]
+    conn = pyexasol.connect(dsn="%s:%s" % (exa["host"], exa["port"]), user=exa["user"],
+                            password=exa["password"], encryption=True,
+                            websocket_sslopt={"ca_certs": exa["ca_file"]})
+    try:
+        tables = [row[0] for row in conn.execute(
+            "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME",
+            {"s": SCHEMA}).fetchall()]
+        print("\nVirtual schema %s (Exasol %s) reads Aurora's tables: %s" % (SCHEMA, exa["version"], ", ".join(tables)))
+        for table in tables[:2]:
+            stmt = conn.execute("SELECT * FROM %s.%s LIMIT 3" % (SCHEMA, conn.format.default_format_ident(table)))
+            print("\nSELECT * FROM %s.%s LIMIT 3;" % (SCHEMA, table))
+            print("  " + " | ".join(stmt.column_names()))
+            for row in stmt.fetchall():
+                print("  " + " | ".join("NULL" if value is None else str(value) for value in row))
+    finally:
+        conn.close()
+    print("""
+Explore:
+  make lab-status                                  what runs where
+  ansible -i inventory/lab exasol_nodes -m ansible.builtin.command -a 'keytool -list -cacerts -storepass:env X'  (see docs)
+  .venv/bin/python -c 'import json; print(json.load(open("tests/lab/state/lab.json"))["exasol"]["dsn"])'
+  psql "host=%s port=%s dbname=%s user=%s sslmode=verify-full sslrootcert=%s"
+Again:  make demo   (a second run reports changed=0)
+Stop:   make lab-down
+""" % (lab["postgres"]["host"], lab["postgres"]["port"], lab["postgres"]["database"], lab["postgres"]["user"],
+       lab["postgres"]["ca_file"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
