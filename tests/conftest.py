@@ -46,4 +46,4 @@ def run_playbook(playbook, *args, extra_vars=None, check=False, env=None):
     cmd += list(args)
     full_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     full_env.update(env or {})
-    return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True)
+    return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, check=False)

@@ -7,7 +7,6 @@ deployment name and must leave nothing behind; teardown runs last and must spare
 look-alike VPC. The smoke test reaches the lab PostgreSQL through the endpoint name that the
 lab maps in /etc/hosts (see tests/lab/README_aws.md).
 """
-import json
 import os
 import re
 import sys
@@ -213,7 +212,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("override,messages", BAD_INPUT, ids=["cidrs", "region-name", "unknown-region",
-                                                             "no-password", "class-not-offered"])
+                                                              "no-password", "class-not-offered"])
 def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds, override, messages):
     deployment = "vt-bad-" + uuid.uuid4().hex[:6]
     result = run_playbook(AURORA, extra_vars=dict(base_vars, virtualis_deployment=deployment, **override))

@@ -213,7 +213,6 @@ def test_truststore_without_the_ca_fails_with_pkix_and_the_role_says_why(env, cr
         assert conn.execute("SELECT SCHEMA_NAME FROM EXA_SCHEMAS WHERE SCHEMA_NAME = 'AURORA_PKIX'").fetchall() == []
 
 
-
 def node1_trusts_lab_ca(lab):
     node = lab["nodes"][0]
     store = os.path.join(node["root"], node["central_truststore"].lstrip("/"))
@@ -242,6 +241,7 @@ def test_node_trust_mode_works_or_names_the_missing_ca(env, created):
     for module, name in (("exasol_virtual_schema", "AURORA_NODES"), ("exasol_adapter_script", "NODE_TRUST_ADAPTER"),
                          ("exasol_connection", "AURORA_NODES_CONNECTION")):
         run_module(module, env["tmp"], **dict(login(lab), name=name, state="absent"))
+
 
 # the modules: four runs, bad input ------------------------------------------------------------------
 def four_runs(tmp_path, module, args):

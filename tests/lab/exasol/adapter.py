@@ -231,7 +231,7 @@ class Adapter:
                     "VsHelper"]
             try:
                 proc = subprocess.run(argv, input="\n".join(payload) + "\n", capture_output=True,
-                                      text=True, timeout=self.config.get("timeout", 60), cwd=home)
+                                      text=True, timeout=self.config.get("timeout", 60), cwd=home, check=False)
             except subprocess.TimeoutExpired:
                 raise AdapterError("F-UDF-CL-SL-JAVA-1000: adapter call timed out")
         try:

@@ -102,7 +102,7 @@ class Parser:
             line, col = (last.line, last.col) if last else (1, 1)
         else:
             where = "%s %r" % ({"word": "keyword/identifier", "ident": "identifier",
-                                 "string": "string", "number": "number", "op": "symbol"}[tok.kind],
+                                "string": "string", "number": "number", "op": "symbol"}[tok.kind],
                                tok.value)
             line, col = tok.line, tok.col
         text = "syntax error, unexpected %s" % where
@@ -350,7 +350,7 @@ class Parser:
         if not self.accept_kw("VIRTUAL"):
             tok = self.peek()
             if tok is not None and tok.is_kw("SCHEMA", "TABLE", "USER", "SESSION", "SYSTEM",
-                                            "ROLE"):
+                                             "ROLE"):
                 raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
                                "ALTER %s" % tok.value)
             self.error("VIRTUAL")
