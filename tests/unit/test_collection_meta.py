@@ -7,6 +7,7 @@
 - Every module listed in an action group of meta/runtime.yml exists, and a module is listed in a
   group exactly when its documentation declares that membership (`attributes.action_group`);
   groups extended through `metadata.extend_group` exist in the other collection.
+- There is no tests/sanity/ignore-*.txt.
 Reads files only; no Ansible run: well under a second.
 """
 
@@ -244,3 +245,9 @@ def test_action_group_membership_is_documented(module):
         "%s: meta/runtime.yml lists it in %s, its documentation declares membership of %s"
         % (module, sorted(listed) or "no group", sorted(documented) or "no group")
     )
+
+
+def test_no_sanity_ignore_files():
+    """What ansible-test sanity reports is fixed in the code, never listed in an ignore file."""
+    ignores = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "tests", "sanity", "ignore-*.txt")))
+    assert not ignores, "sanity ignore files are not allowed here: %s" % ignores
