@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.realpath(__file__))  # realpath: Molecule links this script
 DEFAULT_STATE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "lab", "state")
 
 

@@ -162,9 +162,14 @@ def _created_record(lab):
 
 
 def _ensure_host_dirs(lab):
-    """Mount points (and sshd's privilege separation dir) on the host; remember what we created."""
+    """Mount points (and sshd's privilege separation dir) on the host; remember what we created.
+
+    /run/sshd is made but never recorded: every sshd on the machine needs it for each login, so
+    lab-down must not take it away from a running sshd (ours or anyone's).
+    """
+    os.makedirs(PRIVSEP_DIR, mode=0o755, exist_ok=True)
     created = []
-    for path in MOUNTS + (PRIVSEP_DIR,):
+    for path in MOUNTS:
         missing = []
         probe = path
         while not os.path.exists(probe):
@@ -331,6 +336,7 @@ def up(lab):
         raise LabError("the running lab has %d nodes, LAB_NODES asks for %d: run `make lab-down`, then "
                        "`make lab-up` with the LAB_NODES you want" % (len(alive), count))
     if alive:
+        _ensure_host_dirs(lab)  # a running lab still needs /run/sshd for every login
         return _part(lab, count)
     if os.path.isdir(_base(lab)) and any(os.path.isdir(_base(lab, n)) for n in os.listdir(_base(lab))
                                          if n.startswith("node")):
@@ -363,12 +369,21 @@ def up(lab):
     return _part(lab, count)
 
 
-def _sweep_namespaces(namespaces):
+def _ours(pid, base):
+    """A process whose mounts include this lab's node trees (namespace inodes get reused)."""
+    try:
+        with open("/proc/%d/mountinfo" % pid) as handle:
+            return base in handle.read()
+    except OSError:
+        return False
+
+
+def _sweep_namespaces(namespaces, base):
     """Stop what still runs in the nodes' mount namespaces (ssh sessions outlive their sshd)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         found = False
         for entry in os.listdir("/proc"):
-            if entry.isdigit() and _mount_ns(int(entry)) in namespaces:
+            if entry.isdigit() and _mount_ns(int(entry)) in namespaces and _ours(int(entry), base):
                 found = True
                 try:
                     os.kill(int(entry), sig)
@@ -405,7 +420,7 @@ def down(lab):
     namespaces.discard(host_ns)  # never sweep the host's own namespace
     namespaces.discard("")
     if namespaces:
-        _sweep_namespaces(namespaces)
+        _sweep_namespaces(namespaces, _base(lab))
     _remove_host_dirs(lab)
     shutil.rmtree(_base(lab), ignore_errors=True)
 
