@@ -110,6 +110,14 @@ def tagged_rds(rds, deployment=DEPLOYMENT):
     }
 
 
+def identifiers(ec2, rds, deployment=DEPLOYMENT):
+    """The ids/ARNs of everything tagged with the deployment, by kind (stable across calls)."""
+    found = dict(tagged(ec2, deployment), **tagged_rds(rds, deployment))
+    keys = ("SubnetId", "InternetGatewayId", "RouteTableId", "GroupId",
+            "DBInstanceArn", "DBClusterArn", "DBSubnetGroupArn", "VpcId")
+    return {kind: sorted(next(item[k] for k in keys if k in item) for item in items) for kind, items in found.items()}
+
+
 @pytest.fixture(scope="module")
 def built(base_vars, ec2, rds):
     """Check mode on the empty account, then the real run; teardown afterwards in any case."""
@@ -225,18 +233,28 @@ def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds,
 
 
 def test_teardown_deletes_only_the_tagged_resources(built, base_vars, ec2, rds):
+    """Check mode predicts the real teardown; a final snapshot is kept; look-alikes survive."""
     look_alike = ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=[{
         "ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": DEPLOYMENT + "-vpc"}]}])["Vpc"]["VpcId"]
     other = ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=[{
         "ResourceType": "vpc", "Tags": [{"Key": TAG, "Value": DEPLOYMENT + "-other"}]}])["Vpc"]["VpcId"]
+    snapshot = DEPLOYMENT + "-final"
     try:
-        teardown_vars = dict(base_vars, aws_teardown_final_snapshot=False)
-        assert succeeded(run_playbook(TEARDOWN, extra_vars=teardown_vars)) > 0
+        before = identifiers(ec2, rds)
+        predicted = succeeded(run_playbook(TEARDOWN, extra_vars=base_vars, check=True))
+        assert identifiers(ec2, rds) == before, "check mode deleted something"
+        assert succeeded(run_playbook(TEARDOWN, extra_vars=base_vars)) == predicted > 0
         assert not any(tagged(ec2).values()), tagged(ec2)
         assert not any(tagged_rds(rds).values()), tagged_rds(rds)
         survivors = {v["VpcId"] for v in ec2.describe_vpcs(VpcIds=[look_alike, other])["Vpcs"]}
         assert survivors == {look_alike, other}
-        assert succeeded(run_playbook(TEARDOWN, extra_vars=teardown_vars)) == 0
+        kept = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=snapshot)["DBClusterSnapshots"]
+        assert [s["DBClusterIdentifier"] for s in kept] == [DEPLOYMENT]
+        assert succeeded(run_playbook(TEARDOWN, extra_vars=base_vars)) == 0
     finally:
         for vpc_id in (look_alike, other):
             ec2.delete_vpc(VpcId=vpc_id)
+        try:
+            rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshot)
+        except rds.exceptions.DBClusterSnapshotNotFoundFault:
+            pass
