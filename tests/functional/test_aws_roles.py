@@ -216,11 +216,13 @@ BAD_INPUT = [
     ({"aws_region": "xx-nowhere-9"}, [r"Could not list the availability zones of region xx-nowhere-9"]),
     ({"aurora_cluster_master_password": ""}, [r"aurora_cluster_master_password is missing"]),
     ({"aurora_cluster_instance_class": "db.m1.small"}, [r"Instance class db\.m1\.small is not offered"]),
+    ({"aurora_cluster_serverless": True, "aurora_cluster_serverless_max_acu": 0.7},
+     [r"aurora_cluster_serverless_min_acu/max_acu must satisfy"]),
 ]
 
 
 @pytest.mark.parametrize("override,messages", BAD_INPUT, ids=["cidrs", "region-name", "unknown-region",
-                                                              "no-password", "class-not-offered"])
+                                                              "no-password", "class-not-offered", "acu"])
 def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds, override, messages):
     deployment = "vt-bad-" + uuid.uuid4().hex[:6]
     result = run_playbook(AURORA, extra_vars=dict(base_vars, virtualis_deployment=deployment, **override))
