@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: a 200 MB upload to the lab BucketFS through exasol_bucketfs_upload and through `curl -T`.
 
     .venv/bin/python tests/bench/bench_bucketfs_upload.py [--size-mb 200] [--schemes http,https] [--no-playbook]
@@ -123,7 +122,10 @@ def bench_scheme(scheme, bfs, workdir, files, rows, options):
     tag = uuid.uuid4().hex[:8]
     common = dict(url=base, bucket=bfs["bucket"], password=bfs["write_password"], ca_cert=bfs["ca_file"],
                   service=bfs["service"])
-    rate = lambda seconds: size / MB / seconds  # noqa: E731
+
+    def rate(seconds):
+        return size / MB / seconds
+
     # Interleaved rounds (curl, module, in-process, start-up), so that all see the same machine load;
     # the fastest run of each counts.
     runs = {"curl": [], "module": [], "engine": [], "tiny": []}

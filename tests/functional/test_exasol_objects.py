@@ -201,10 +201,10 @@ def test_rerun_and_check_mode_report_no_change(env, created):
 
 
 def test_truststore_without_the_ca_fails_with_pkix_and_the_role_says_why(env, created):
-    proc, _ = play(env, exasol_virtual_schema_bundle_src=env["lab"]["ca"]["wrong_ca_file"],
-                   exasol_virtual_schema_truststore_path="truststores/vs-objects-wrong.jks",
-                   exasol_virtual_schema_truststore_cache_dir=str(env["tmp"] / "wrong"),
-                   exasol_virtual_schema_adapter_script="UNTRUSTING_ADAPTER", exasol_virtual_schema_name="AURORA_PKIX")
+    proc = play(env, exasol_virtual_schema_bundle_src=env["lab"]["ca"]["wrong_ca_file"],
+                exasol_virtual_schema_truststore_path="truststores/vs-objects-wrong.jks",
+                exasol_virtual_schema_truststore_cache_dir=str(env["tmp"] / "wrong"),
+                exasol_virtual_schema_adapter_script="UNTRUSTING_ADAPTER", exasol_virtual_schema_name="AURORA_PKIX")[0]
     assert proc.returncode != 0
     assert "RDS CA is not in the node truststores" in proc.stdout
     assert "exasol_truststore" in proc.stdout and "PKIX" in proc.stdout
@@ -229,8 +229,8 @@ def test_node_trust_mode_works_or_names_the_missing_ca(env, created):
     lab = env["lab"]
     if not lab.get("nodes"):
         pytest.skip("lab.json has no nodes")
-    proc, _ = play(env, exasol_virtual_schema_trust_mode="nodes", exasol_virtual_schema_adapter_script="NODE_TRUST_ADAPTER",
-                   exasol_virtual_schema_name="AURORA_NODES", exasol_virtual_schema_connection_name="AURORA_NODES_CONNECTION")
+    proc = play(env, exasol_virtual_schema_trust_mode="nodes", exasol_virtual_schema_adapter_script="NODE_TRUST_ADAPTER",
+                exasol_virtual_schema_name="AURORA_NODES", exasol_virtual_schema_connection_name="AURORA_NODES_CONNECTION")[0]
     if node1_trusts_lab_ca(lab):
         assert proc.returncode == 0, proc.stdout[-2000:]
     else:

@@ -166,14 +166,14 @@ def test_bad_jars_are_refused(lab, tag, driver_jar, bucket, tmp_path, case):
         expected = "is not a jar: it does not start with the zip signature"
     else:
         jar, expected = str(tmp_path / "nope.jar"), "nope.jar does not exist"
-    proc, _ = run_role(tmp_path, role_vars(lab, tag, jar, tmp_path))
+    proc = run_role(tmp_path, role_vars(lab, tag, jar, tmp_path))[0]
     assert proc.returncode != 0 and expected in proc.stdout, proc.stdout
     assert not [p for p in bucket.list() if tag in p]
 
 
 def test_wrong_password_changes_nothing(lab, tag, driver_jar, bucket, tmp_path):
     variables = role_vars(lab, tag, driver_jar, tmp_path, exasol_jdbc_driver_bucketfs_password="not-the-password")
-    proc, _ = run_role(tmp_path, variables)
+    proc = run_role(tmp_path, variables)[0]
     assert proc.returncode != 0 and "wrong password" in proc.stdout, proc.stdout
     assert "not-the-password" not in proc.stdout
     assert not [p for p in bucket.list() if tag in p]
@@ -187,7 +187,7 @@ def test_failed_settings_cfg_rolls_back(lab, tag, driver_jar, bucket, tmp_path):
     blocker.write_text("x")
     bucket.upload(reg_dir + "/settings.cfg/blocker", str(blocker))
     assert bucket.wait_visible(reg_dir + "/settings.cfg/blocker", timeout=10)
-    proc, _ = run_role(tmp_path, role_vars(lab, tag, driver_jar, tmp_path))
+    proc = run_role(tmp_path, role_vars(lab, tag, driver_jar, tmp_path))[0]
     assert proc.returncode != 0 and "failed and was rolled back" in proc.stdout, proc.stdout
     assert bucket.wait_visible("%s/%s" % (reg_dir, os.path.basename(driver_jar)), present=False, timeout=10)
     assert [p for p in bucket.list() if p.startswith(reg_dir)] == [reg_dir + "/settings.cfg/blocker"]
@@ -225,7 +225,7 @@ def test_download_once_with_checksum(lab, tag, driver_jar, bucket, tmp_path, jar
     wrong = role_vars(lab, tag, driver_jar, tmp_path, exasol_jdbc_driver_driver_src="",
                       exasol_jdbc_driver_driver_url=base + "/postgresql-42.5.5.jar",
                       exasol_jdbc_driver_driver_sha256="0" * 64, exasol_jdbc_driver_cache_dir=str(cache))
-    proc, _ = run_role(tmp_path, wrong)
+    proc = run_role(tmp_path, wrong)[0]
     assert proc.returncode != 0 and "did not match 0000000000" in proc.stdout, proc.stdout
     assert not [p for p in bucket.list() if tag in p]
     right = dict(wrong, exasol_jdbc_driver_driver_sha256=good)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """After `make demo`: show what Exasol now sees of Aurora, and how to go on from here."""
 import json
 import os

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The local lab: the whole world of virtualis.aurora on one machine.
 
 `lab.py up|down|status`. Components live in `components/<name>.py`, are started in the order of

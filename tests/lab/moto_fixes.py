@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """moto 5.2.5 with the lab's fixes: where moto answers differently from the AWS API reference.
 
 Run it instead of `moto_server`, with the same arguments:
