@@ -99,7 +99,7 @@ def _password(directory):
 
 def _compile_helper(lab, directory):
     """javac the adapter helper into the state dir (again when the source is newer)."""
-    source = os.path.join(lab.here, "exasol", "java", "VsHelper.java")
+    source = os.path.join(lab.here, "exasol_emulator", "java", "VsHelper.java")
     out = os.path.join(directory, "java")
     target = os.path.join(out, "VsHelper.class")
     if not os.path.exists(target) or os.path.getmtime(target) < os.path.getmtime(source):
@@ -115,7 +115,7 @@ def up(lab):
     cfg = _settings(lab)
     directory = lab.path("exasol")
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    sys_path_pkg = os.path.join(lab.here, "exasol")
+    sys_path_pkg = os.path.join(lab.here, "exasol_emulator")
     release = _release(cfg["version"], os.path.join(sys_path_pkg, "versions.py"))
     ca_file, cert_file, key_file, fingerprint = _certificates(directory, cfg["host"])
     password = _password(directory)

@@ -7,7 +7,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 _spec = importlib.util.spec_from_file_location(
-    "_lab_exasol_loader", os.path.join(ROOT, "tests", "lab", "exasol", "__init__.py"))
+    "_lab_exasol_loader", os.path.join(ROOT, "tests", "lab", "exasol_emulator", "__init__.py"))
 _loader = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_loader)
 _loader.load()  # the emulator package, imported as `lab_exasol` (never as `exasol`)

@@ -1,12 +1,5 @@
 """plugins/module_utils/_exasol.py: names, literals, redaction, DSN/TLS options, version parsing."""
-import os
 import ssl
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from exasol_import import import_pyexasol  # noqa: E402  pylint: disable=wrong-import-position
-
-import_pyexasol()  # before the collection imports pyexasol (see exasol_import.py)
 
 import pytest  # noqa: E402
 

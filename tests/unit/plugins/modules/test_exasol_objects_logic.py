@@ -1,12 +1,6 @@
 """exasol_connection / exasol_adapter_script / exasol_virtual_schema: URL, SQL and diff logic (no DB)."""
 import json
 import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from exasol_import import import_pyexasol  # noqa: E402  pylint: disable=wrong-import-position
-
-import_pyexasol()  # before the collection imports pyexasol (see exasol_import.py)
 
 import pytest  # noqa: E402
 

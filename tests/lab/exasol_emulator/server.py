@@ -1,7 +1,7 @@
 """The emulator process: a TLS WebSocket server speaking the Exasol WebSocket API.
 
 Run by the lab component (tests/lab/components/exasol_db.py) as
-`python tests/lab/exasol/server.py --config <state>/exasol/config.json`; the config file
+`python tests/lab/exasol_emulator/server.py --config <state>/exasol/config.json`; the config file
 (mode 0600) holds host, port, release, user, password, certificate paths and adapter settings.
 """
 import argparse
