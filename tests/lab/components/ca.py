@@ -36,7 +36,8 @@ def ca_dir(lab):
 
 
 # --- key and certificate helpers (cryptography is imported lazily: lab-down must not need it) -----
-def _x509():
+def _x509(*names):
+    """The named cryptography modules, e.g. `ec, rsa = _x509("ec", "rsa")`."""
     try:
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
@@ -44,18 +45,20 @@ def _x509():
         from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
     except ImportError as exc:
         raise LabError("python 'cryptography' is missing (%s): run `make venv`" % exc)
-    return x509, hashes, serialization, ec, rsa, NameOID, ExtendedKeyUsageOID
+    modules = dict(x509=x509, hashes=hashes, serialization=serialization, ec=ec, rsa=rsa, NameOID=NameOID,
+                   ExtendedKeyUsageOID=ExtendedKeyUsageOID)
+    return tuple(modules[name] for name in names)
 
 
 def _new_key(kind):
-    _, _, _, ec, rsa, _, _ = _x509()
+    ec, rsa = _x509("ec", "rsa")
     if kind == "ec384":
         return ec.generate_private_key(ec.SECP384R1())
     return rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
 
 
 def _name(common_name, org="Virtualis Lab", unit="Lab RDS"):
-    x509, _, _, _, _, NameOID, _ = _x509()
+    x509, NameOID = _x509("x509", "NameOID")
     return x509.Name([
         x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
@@ -68,7 +71,7 @@ def _name(common_name, org="Virtualis Lab", unit="Lab RDS"):
 
 def _build(subject, key, issuer, issuer_key, days, ca=False, path_len=None, dns=(), ips=(), expired=False):
     """One certificate; CA certificates get keyCertSign, leaves serverAuth and their SANs."""
-    x509, hashes, _, _, _, _, EKU = _x509()
+    x509, hashes, EKU = _x509("x509", "hashes", "ExtendedKeyUsageOID")
     now = datetime.datetime.now(datetime.timezone.utc)
     start = now - datetime.timedelta(days=3000 if expired else 1)
     end = now - datetime.timedelta(days=30) if expired else now + datetime.timedelta(days=days)
@@ -93,7 +96,7 @@ def _build(subject, key, issuer, issuer_key, days, ca=False, path_len=None, dns=
 
 
 def _pem(cert):
-    _, _, serialization, _, _, _, _ = _x509()
+    serialization = _x509("serialization")[0]
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
@@ -107,13 +110,13 @@ def _write(path, data, mode=0o644):
 
 
 def _write_key(path, key):
-    _, _, serialization, _, _, _, _ = _x509()
+    serialization = _x509("serialization")[0]
     _write(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                    serialization.NoEncryption()), 0o600)
 
 
 def _load(path, key=False):
-    x509, _, serialization, _, _, _, _ = _x509()
+    x509, serialization = _x509("x509", "serialization")
     with open(path, "rb") as handle:
         data = handle.read()
     return serialization.load_pem_private_key(data, None) if key else x509.load_pem_x509_certificate(data)
