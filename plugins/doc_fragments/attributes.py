@@ -101,3 +101,14 @@ attributes:
     membership:
       - virtualis.aurora.exasol
 """
+
+    # Modules in the C(virtualis.aurora.bucketfs) action group of meta/runtime.yml.
+    ACTION_GROUP_BUCKETFS = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/virtualis.aurora.bucketfs) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - virtualis.aurora.bucketfs
+"""

@@ -50,7 +50,7 @@ attributes:
 extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.idempotent
-  - virtualis.aurora.attributes.action_group_exasol
+  - virtualis.aurora.attributes.action_group_bucketfs
   - virtualis.aurora.bucketfs
 options:
   path:
