@@ -12,10 +12,10 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export LAB_REQUIRED ?= 1
 
-.PHONY: help apt venv collection-link lab-up lab-down lab-status unit sanity lint package changelog changelog-release docs-check docs functional test demo clean
+.PHONY: help apt venv collection-link lab-up lab-down lab-status lab-reset molecule e2e bench bench-truststore bench-bucketfs unit sanity lint package changelog changelog-release docs-check docs functional test demo clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 apt:  ## install the Debian packages the lab needs (only those missing)
 	@missing=$$(grep -Ev '^\s*(#|$$)' tests/lab/apt-packages.txt | while read -r p; do \
@@ -71,17 +71,39 @@ docs-check: venv  ## README variables tables in step with meta/argument_specs.ym
 docs: venv  ## regenerate the README variables tables from meta/argument_specs.yml
 	$(PY) docs/gen_role_vars.py --write
 
+lab-reset:  ## a fresh lab: down, state removed (new CA, keys, passwords, empty Exasol), up
+	$(MAKE) lab-down
+	rm -rf tests/lab/state
+	$(MAKE) lab-up
+
 functional: lab-up  ## tests against the running lab
 	$(PY) -m pytest -q tests/functional
 
+molecule: lab-up  ## one Molecule scenario per role (delegated driver, lab hosts): converge, idempotence, verify
+	@start=$$(date +%s); molecule test --all; rc=$$?; \
+	  echo "molecule: $$([ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - start )) s"; exit $$rc
+
+e2e: lab-up  ## playbooks/site.yml end to end: -vvv leaks no secret, second run changed=0, rows read through Exasol
+	$(PY) -m pytest -q tests/e2e
+
+bench-truststore: lab-up  ## benchmark: rds_truststore vs keytool loop vs java_cert, 1 node vs N (LAB_NODES)
+	$(PY) tests/bench/bench_truststore.py
+
+bench-bucketfs: lab-up  ## benchmark: exasol_bucketfs_upload vs curl -T, 200 MB, memory, rerun
+	$(PY) tests/bench/bench_bucketfs_upload.py
+
+bench: bench-truststore bench-bucketfs  ## every benchmark (not part of `make test`: figures, not pass/fail)
+
 test: apt venv  ## set-up plus every test (what CI runs)
-	$(MAKE) unit
-	$(MAKE) sanity
-	$(MAKE) lint
-	$(MAKE) functional
+	@start=$$(date +%s); \
+	for step in unit sanity lint package docs-check changelog lab-reset functional molecule lab-reset e2e; do \
+	  t=$$(date +%s); $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
+	  echo "make test: $$step done in $$(( $$(date +%s) - t )) s"; \
+	done; echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
 demo: lab-up  ## set-up plus the main job, end to end, on the local lab
-	$(PY) tests/lab/lab.py status
+	ansible-playbook -i inventory/lab playbooks/site.yml
+	$(PY) tests/lab/demo_show.py
 
 clean: lab-down
 	rm -rf .build .collections .pytest_cache
