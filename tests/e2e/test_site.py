@@ -41,7 +41,7 @@ def first_run(lab):
 def test_first_run_succeeds_on_every_host(first_run, lab):
     hosts = recap(first_run.stdout)
     assert set(hosts) == set(["localhost"] + [n["name"] for n in lab["nodes"]])
-    assert all(unreachable == 0 and failed == 0 for _, unreachable, failed in hosts.values())
+    assert all(unreachable == 0 and failed == 0 for _changed, unreachable, failed in hosts.values())
 
 
 def test_no_secret_is_printed_at_vvv(first_run, lab):
@@ -53,7 +53,7 @@ def test_no_secret_is_printed_at_vvv(first_run, lab):
 def test_second_run_changes_nothing(first_run):
     result = run_playbook("playbooks/site.yml", "-i", "inventory/lab")
     assert result.returncode == 0, result.stdout[-6000:]
-    changed = dict((host, c) for host, (c, _, _) in recap(result.stdout).items() if c)
+    changed = dict((host, counts[0]) for host, counts in recap(result.stdout).items() if counts[0])
     assert not changed, "second run of site.yml changed: %s\n%s" % (changed, result.stdout[-6000:])
 
 

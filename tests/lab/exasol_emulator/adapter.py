@@ -112,7 +112,10 @@ def map_type(column):
     """PostgreSQL -> Exasol type as the PostgreSQL dialect's user guide tabulates it."""
     name = (column.get("typeName") or "").lower()
     size = column.get("size") or 0
-    utf8 = lambda n: {"type": "VARCHAR", "size": n, "characterSet": "UTF8"}  # noqa: E731
+
+    def utf8(length):
+        return {"type": "VARCHAR", "size": length, "characterSet": "UTF8"}
+
     if name in ("int2", "smallserial"):
         return {"type": "DECIMAL", "precision": 5, "scale": 0}
     if name in ("int4", "serial", "oid"):

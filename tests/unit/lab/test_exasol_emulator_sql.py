@@ -80,8 +80,7 @@ def make_db(tmp_path, release):
 
 
 def run(db, session, text):
-    result, _ = db.execute(session, text)
-    return result
+    return db.execute(session, text)[0]
 
 
 @pytest.mark.parametrize("release,columns", [

@@ -1,6 +1,5 @@
 """exasol_connection / exasol_adapter_script / exasol_virtual_schema: URL, SQL and diff logic (no DB)."""
 import json
-import os
 
 import pytest  # noqa: E402
 
