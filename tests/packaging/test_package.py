@@ -2,11 +2,12 @@
 
 `make package` runs this file. It builds the tarball into .build/ with `ansible-galaxy collection
 build` (what a release publishes), creates a fresh virtual environment with nothing but
-ansible-core from the range in requirements-dev.txt, installs the tarball and its dependencies
+ansible-core (once from the range in requirements-dev.txt, once the oldest minor release that
+meta/runtime.yml's requires_ansible admits), installs the tarball and its dependencies
 there with `ansible-galaxy collection install --offline` (the dependencies come from the
 `ansible` package in .venv, since no Galaxy server is reachable; their versions must satisfy
 galaxy.yml), and runs `ansible-doc` for every module, role and filter from that environment,
-outside this checkout and without its ansible.cfg. About half a minute, most of it pip.
+outside this checkout and without its ansible.cfg. Under a minute, most of it pip.
 """
 
 import glob
@@ -45,8 +46,14 @@ def run(command, **kwargs):
     return result.stdout
 
 
-def ansible_core_requirement():
-    """The ansible-core line of requirements-dev.txt: the range this collection is tested with."""
+def ansible_core_requirement(which):
+    """`tested`: the ansible-core line of requirements-dev.txt (what the collection is developed
+    with); `oldest`: the oldest minor release meta/runtime.yml's requires_ansible admits."""
+    if which == "oldest":
+        with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
+            floor = re.search(r">=\s*(\d+)\.(\d+)", yaml.safe_load(handle)["requires_ansible"])
+        major, minor = int(floor.group(1)), int(floor.group(2))
+        return "ansible-core>=%d.%d,<%d.%d" % (major, minor, major, minor + 1)
     with open(os.path.join(ROOT, "requirements-dev.txt"), encoding="utf-8") as handle:
         for line in handle:
             line = line.split("#")[0].strip()
@@ -77,17 +84,18 @@ def tarball():
     return expected
 
 
-@pytest.fixture(scope="module")
-def clean_env(tarball, tmp_path_factory):
-    """A venv with only ansible-core and the installed tarball; environment to run its tools."""
-    base = tmp_path_factory.mktemp("package")
+@pytest.fixture(scope="module", params=["tested", "oldest"])
+def clean_env(request, tarball, tmp_path_factory):
+    """A venv with only ansible-core (the tested range, then the oldest that requires_ansible
+    admits) and the installed tarball; environment to run its tools."""
+    base = tmp_path_factory.mktemp("package-%s" % request.param)
     venv = str(base / "venv")
     collections = str(base / "collections")
     home = str(base / "home")
     os.makedirs(home)
     run([sys.executable, "-m", "venv", venv])
     run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         ansible_core_requirement()])
+         ansible_core_requirement(request.param)])
     env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
     env.update(HOME=home, PATH=os.path.join(venv, "bin") + os.pathsep + "/usr/bin:/bin",
                ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1")

@@ -7,6 +7,7 @@
 - Every module listed in an action group of meta/runtime.yml exists, and a module is listed in a
   group exactly when its documentation declares that membership (`attributes.action_group`);
   groups extended through `metadata.extend_group` exist in the other collection.
+- requires_ansible is not below what the installed dependencies require.
 - There is no tests/sanity/ignore-*.txt.
 Reads files only; no Ansible run: well under a second.
 """
@@ -251,3 +252,22 @@ def test_no_sanity_ignore_files():
     """What ansible-test sanity reports is fixed in the code, never listed in an ignore file."""
     ignores = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "tests", "sanity", "ignore-*.txt")))
     assert not ignores, "sanity ignore files are not allowed here: %s" % ignores
+
+
+def version_floor(spec):
+    """The lower bound of a `>=X.Y.Z` requirement as a tuple, or None."""
+    match = re.search(r">=\s*(\d+(?:\.\d+)*)", spec or "")
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
+def test_requires_ansible_is_not_below_what_the_dependencies_require():
+    ours = version_floor(RUNTIME.get("requires_ansible"))
+    assert ours, "meta/runtime.yml has no `requires_ansible: \">=X.Y.Z\"`"
+    too_low = []
+    for name in GALAXY.get("dependencies") or {}:
+        base = installed_collection_dir(name)
+        theirs = version_floor(load_yaml(os.path.join(base, "meta", "runtime.yml")).get("requires_ansible")) if base else None
+        if theirs and theirs > ours:
+            too_low.append("%s needs ansible-core %s" % (name, ".".join(map(str, theirs))))
+    assert not too_low, "meta/runtime.yml requires_ansible %s is below what dependencies need: %s" % (
+        RUNTIME.get("requires_ansible"), too_low)
