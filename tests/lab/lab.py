@@ -78,6 +78,22 @@ class Lab:
             handle.write("\n")
         os.replace(tmp, self.state_file)
 
+    @staticmethod
+    def write_config(path, config):
+        """Write a daemon's JSON config (mode 0600); True when it differs from what was there."""
+        text = json.dumps(config, indent=2, sort_keys=True)
+        try:
+            with open(path) as handle:
+                if handle.read() == text:
+                    return False
+        except FileNotFoundError:
+            pass
+        fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(path + ".tmp", path)
+        return True
+
     # processes ------------------------------------------------------------------------
     def pidfile(self, name):
         return os.path.join(self.pid_dir, name + ".pid")

@@ -82,21 +82,19 @@ def up(lab):
         "http_port": cfg["http_port"], "https_port": cfg["https_port"],
         "cert_file": cert["cert_file"], "key_file": cert["key_file"],
     }
-    fd = os.open(paths["config"] + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(config, handle, indent=2, sort_keys=True)
-    os.replace(paths["config"] + ".tmp", paths["config"])
+    changed = lab.write_config(paths["config"], config)
 
     ports = (cfg["http_port"], cfg["https_port"])
-    if lab.alive(NAME):
+    if lab.alive(NAME) and changed:
         lab.stop(NAME)  # a restart picks up the new config (passwords are kept)
         wait_closed(lab, cfg["address"], ports)
-    for port in ports:
-        lab.require_free(cfg["address"], port, "BucketFS emulator")
-    env = dict(os.environ, PYTHONPATH=lab.here, PYTHONUNBUFFERED="1")
-    lab.spawn(NAME, [lab.python or sys.executable, "-m", "bucketfs", paths["config"]], env=env, cwd=lab.here)
-    for port in (cfg["http_port"], cfg["https_port"]):
-        lab.wait_port(cfg["address"], port, "BucketFS emulator", timeout=20, name=NAME)
+    if not lab.alive(NAME):
+        for port in ports:
+            lab.require_free(cfg["address"], port, "BucketFS emulator")
+        env = dict(os.environ, PYTHONPATH=lab.here, PYTHONUNBUFFERED="1")
+        lab.spawn(NAME, [lab.python or sys.executable, "-m", "bucketfs", paths["config"]], env=env, cwd=lab.here)
+        for port in ports:
+            lab.wait_port(cfg["address"], port, "BucketFS emulator", timeout=20, name=NAME)
     default = buckets["default"]
     return {"bucketfs": {
         "http_url": "http://%s:%d" % (cfg["address"], cfg["http_port"]),

@@ -37,17 +37,15 @@ def up(lab):
     cert = tls.server_cert(lab, os.path.join(state_dir, "tls"), "EXAoperation", address)
     config = {"address": address, "port": port, "user": "admin", "password": password,
               "state_dir": state_dir, "cert_file": cert["cert_file"], "key_file": cert["key_file"]}
-    fd = os.open(config_file + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(config, handle, indent=2, sort_keys=True)
-    os.replace(config_file + ".tmp", config_file)
-    if lab.alive(NAME):
-        lab.stop(NAME)
+    changed = lab.write_config(config_file, config)
+    if lab.alive(NAME) and changed:
+        lab.stop(NAME)  # a restart picks up the new config
         wait_closed(lab, address, (port,))
-    lab.require_free(address, port, "EXAoperation emulator")
-    env = dict(os.environ, PYTHONPATH=lab.here, PYTHONUNBUFFERED="1")
-    lab.spawn(NAME, [lab.python or sys.executable, "-m", "exaoperation", config_file], env=env, cwd=lab.here)
-    lab.wait_port(address, port, "EXAoperation emulator", timeout=20, name=NAME)
+    if not lab.alive(NAME):
+        lab.require_free(address, port, "EXAoperation emulator")
+        env = dict(os.environ, PYTHONPATH=lab.here, PYTHONUNBUFFERED="1")
+        lab.spawn(NAME, [lab.python or sys.executable, "-m", "exaoperation", config_file], env=env, cwd=lab.here)
+        lab.wait_port(address, port, "EXAoperation emulator", timeout=20, name=NAME)
     return {"exaoperation": {
         "url": "https://%s:%d/cluster1" % (address, port),
         "user": "admin",
