@@ -1,9 +1,11 @@
 """AWS for the lab: one `moto_server` (from .venv) answering EC2 and RDS on loopback.
 
-The credentials are fake and fixed: moto accepts any, and nothing real is ever reached.
+The credentials are fake (moto accepts any, and nothing real is ever reached); the secret key is
+generated per lab all the same, so that no key-shaped string sits in the repository.
 """
 import json
 import os
+import secrets
 
 from lab import LabError
 
@@ -20,8 +22,20 @@ def _part(lab):
         "endpoint_url": "http://%s:%d" % (host, port),
         "region": lab.setting("LAB_AWS_REGION", "eu-central-1"),
         "access_key_id": "AKIALABFAKE000000000",
-        "secret_access_key": "lab-fake-secret-access-key-not-a-real-one",
+        "secret_access_key": _fake_secret(lab),
     }}
+
+
+def _fake_secret(lab):
+    """moto accepts any credentials; the lab still treats its key as a secret (no_log, never
+    printed: tests/e2e checks that), so it is generated once per lab, not written in the repo."""
+    path = lab.path(NAME + ".secret")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("lab-fake-" + secrets.token_urlsafe(24))
+    with open(path) as handle:
+        return handle.read().strip()
 
 
 def up(lab):
