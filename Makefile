@@ -80,6 +80,7 @@ functional: lab-up  ## tests against the running lab
 	$(PY) -m pytest -q tests/functional
 
 molecule: lab-up  ## one Molecule scenario per role (delegated driver, lab hosts): converge, idempotence, verify
+	@molecule reset --all >/dev/null 2>&1 || true  # forget earlier runs' prepared/converged state
 	@start=$$(date +%s); molecule test --all; rc=$$?; \
 	  echo "molecule: $$([ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - start )) s"; exit $$rc
 
