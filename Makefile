@@ -7,7 +7,6 @@ VENV        := $(ROOT)/.venv
 PY          := $(VENV)/bin/python
 BASE_PYTHON ?= python3
 COLL_LINK   := .collections/ansible_collections/virtualis/aurora
-SANITY_TREE := .build/ansible_collections/virtualis/aurora
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export LAB_REQUIRED ?= 1
