@@ -33,8 +33,7 @@ def main():
     print("""
 Explore:
   make lab-status                                  what runs where
-  ansible -i inventory/lab exasol_nodes -m ansible.builtin.shell \
-    -a 'STOREPASS=changeit keytool -list -keystore /etc/pki/ca-trust/extracted/java/cacerts -storepass:env STOREPASS | grep -c "^rds-"'
+  ansible -i inventory/lab exasol_nodes -m ansible.builtin.shell -a 'STOREPASS=changeit keytool -list -keystore /etc/pki/ca-trust/extracted/java/cacerts -storepass:env STOREPASS | grep -c ^rds-'
                                                    RDS-bundle certificates in each node's central store
   tests/lab/README.md, tests/lab/README_exasol.md  what the lab is and what it emulates
   psql "host=%s port=%s dbname=%s user=%s sslmode=verify-full sslrootcert=%s"
