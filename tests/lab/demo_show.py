@@ -11,6 +11,16 @@ SCHEMA = os.environ.get("DEMO_VIRTUAL_SCHEMA", "AURORA")
 
 
 def main():
+    try:
+        return show()
+    except pyexasol.ExaError as exc:
+        print("Exasol could not read through the virtual schema: %s\n"
+              "Run `make demo` (site.yml) again: it puts the trust and the objects back in place." % (exc,),
+              file=sys.stderr)
+        return 1
+
+
+def show():
     with open(os.path.join(STATE, "lab.json")) as handle:
         lab = json.load(handle)
     exa = lab["exasol"]
@@ -33,7 +43,8 @@ def main():
     print("""
 Explore:
   make lab-status                                  what runs where
-  ansible -i inventory/lab exasol_nodes -m ansible.builtin.shell -a 'STOREPASS=changeit keytool -list -keystore /etc/pki/ca-trust/extracted/java/cacerts -storepass:env STOREPASS | grep -c ^rds-'
+  ansible -i inventory/lab exasol_nodes -m ansible.builtin.shell \\
+    -a 'STOREPASS=changeit keytool -list -keystore /etc/pki/ca-trust/extracted/java/cacerts -storepass:env STOREPASS | grep -c ^rds-'
                                                    RDS-bundle certificates in each node's central store
   tests/lab/README.md, tests/lab/README_exasol.md  what the lab is and what it emulates
   psql "host=%s port=%s dbname=%s user=%s sslmode=verify-full sslrootcert=%s"

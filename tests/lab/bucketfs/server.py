@@ -39,6 +39,8 @@ import urllib.parse
 import uuid
 import zipfile
 
+from tls_server import QuietTlsServerMixin
+
 from . import settings_cfg
 
 CHUNK = 1 << 20  # 1 MiB reads and writes: the server must not be the bottleneck of an upload
@@ -541,30 +543,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.reply(404, "unknown lab endpoint\n")
 
 
-class Server(http.server.ThreadingHTTPServer):
+class Server(QuietTlsServerMixin, http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
+    log_line = staticmethod(log)
 
     def __init__(self, address, store, faults, context=None):
         self.store, self.faults, self.context = store, faults, context
         super().__init__(address, Handler)
 
-    def handle_error(self, request, client_address):
-        # A client that gives up the TLS handshake (e.g. it does not trust the lab CA) or drops the
-        # connection is worth one log line, not a traceback.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ssl.SSLError, ConnectionError, TimeoutError)):
-            log("%s: connection ended: %s" % (client_address[0], exc))
-            return
-        super().handle_error(request, client_address)
-
     def get_request(self):
         sock, addr = super().get_request()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        if self.context is not None:
-            # The handshake happens in the handler thread (first read), not in the accept loop.
-            sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, addr
+        return self.wrap(sock), addr
 
 
 def main(argv):

@@ -159,7 +159,14 @@ def _release(setting, versions_path):
 
 
 def down(lab):
+    """Stop the emulator and forget its database: the next lab-up makes a new PostgreSQL password,
+    so connections stored in the old catalog would only fail (the lab's database lives as long as
+    the lab)."""
     lab.stop(NAME)
+    try:
+        os.unlink(lab.path("exasol", "catalog.json"))
+    except FileNotFoundError:
+        pass
 
 
 def status(lab):

@@ -29,6 +29,8 @@ import threading
 import time
 import xmlrpc.client
 
+from tls_server import QuietTlsServerMixin
+
 MAX_BODY = 256 << 20
 CLUSTER = "cluster1"
 DRIVER_FIELDS = {  # addJDBCDriver / editJDBCDriver keys: (type, required)
@@ -345,25 +347,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, response)
 
 
-class Server(http.server.ThreadingHTTPServer):
+class Server(QuietTlsServerMixin, http.server.ThreadingHTTPServer):
     daemon_threads = True
+    log_line = staticmethod(log)
 
     def __init__(self, address, api, user, password, context):
         self.api, self.user, self.password, self.context = api, user, password, context
         super().__init__(address, Handler)
 
-    def handle_error(self, request, client_address):
-        # A client that gives up the TLS handshake (e.g. it does not trust the lab CA) or drops the
-        # connection is worth one log line, not a traceback.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ssl.SSLError, ConnectionError, TimeoutError)):
-            log("%s: connection ended: %s" % (client_address[0], exc))
-            return
-        super().handle_error(request, client_address)
-
     def get_request(self):
         sock, addr = super().get_request()
-        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+        return self.wrap(sock), addr
 
 
 def main(argv):
