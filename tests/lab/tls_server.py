@@ -1,7 +1,25 @@
 """What the lab's HTTP(S) emulators (BucketFS, EXAoperation) share: TLS handshakes in the handler
-thread, and one log line instead of a traceback for a client that drops the connection."""
+thread, one log line instead of a traceback for a client that drops the connection, and reading
+HTTP Basic credentials."""
+import base64
+import binascii
 import ssl
 import sys
+
+
+def basic_credentials(headers):
+    """(user, password) of an `Authorization: Basic` header; None without one, ("", "") if malformed."""
+    header = headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")
+    if ":" not in decoded:
+        return ("", "")
+    user, password = decoded.split(":", 1)
+    return user, password
 
 
 class QuietTlsServerMixin:

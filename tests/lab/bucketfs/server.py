@@ -21,8 +21,6 @@ Lab-only test equipment (not part of BucketFS; every path starts with `/.lab/`, 
 can have): `GET /.lab/jdbc-drivers`, `GET|POST /.lab/faults` (answer the next N requests with an
 error status; also LAB_BUCKETFS_FAIL_REQUESTS / LAB_BUCKETFS_FAIL_STATUS at start), `GET /.lab/health`.
 """
-import base64
-import binascii
 import heapq
 import http.server
 import itertools
@@ -39,7 +37,7 @@ import urllib.parse
 import uuid
 import zipfile
 
-from tls_server import QuietTlsServerMixin
+from tls_server import QuietTlsServerMixin, basic_credentials
 
 from . import settings_cfg
 
@@ -335,23 +333,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = parts[2] if len(parts) > 2 else ""
         return bucket, path
 
-    def credentials(self):
-        header = self.headers.get("Authorization", "")
-        if not header.lower().startswith("basic "):
-            return None
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return ("", "")
-        if ":" not in decoded:
-            return ("", "")
-        user, password = decoded.split(":", 1)
-        return user, password
-
     def access(self, bucket, write):
         """None when allowed, else the status to answer (see README_exasol.md for 401 vs 403)."""
         config = self.server.store.buckets[bucket]
-        creds = self.credentials()
+        creds = basic_credentials(self.headers)
         if write:
             if creds == ("w", config["write_password"]):
                 return None

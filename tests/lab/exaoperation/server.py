@@ -16,8 +16,6 @@ tools-and-examples/xmlrpc-template.py); see tests/lab/README_exasol.md ("EXAoper
 - Anything else is an XML-RPC fault; a wrong password is HTTP 401.
 Lab-only (test equipment): `GET /.lab/jdbc-drivers` (no auth) and `<state>/jdbc-drivers.json`.
 """
-import base64
-import binascii
 import http.server
 import json
 import os
@@ -29,7 +27,7 @@ import threading
 import time
 import xmlrpc.client
 
-from tls_server import QuietTlsServerMixin
+from tls_server import QuietTlsServerMixin, basic_credentials
 
 MAX_BODY = 256 << 20
 CLUSTER = "cluster1"
@@ -296,14 +294,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def authorized(self):
-        header = self.headers.get("Authorization", "")
-        if not header.lower().startswith("basic "):
-            return False
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return decoded == "%s:%s" % (self.server.user, self.server.password)
+        return basic_credentials(self.headers) == (self.server.user, self.server.password)
 
     def do_GET(self):
         if self.path.split("?")[0] == "/.lab/jdbc-drivers":
