@@ -291,3 +291,45 @@ def test_parallel_uploads(bfs, prefix):
     for path, blob in blobs.items():
         assert bucketfs.as_bytes(bkt.download(path)) == blob
         bkt.delete(path)
+
+
+def test_driver_scans_never_race_deletes(bfs, prefix):
+    """Regression: a scan listed a settings.cfg that a delete then removed, and dropped the connection.
+
+    Readers poll the driver list while drivers are published and deleted; every answer must be a
+    complete JSON document. Bounded: 12 publish/delete rounds, 4 readers.
+    """
+    bkt = bucket(bfs)
+    modern = "JAR" not in lab_drivers(bfs)["required_keys"]
+    stop = time.time() + 60
+    failures, answers = [], [0]
+
+    def reader():
+        while time.time() < stop and not failures:
+            try:
+                lab_drivers(bfs)
+                answers[0] += 1
+            except Exception as exc:  # any failure is the bug this test is about
+                failures.append(repr(exc))
+
+    directories = ["drivers/jdbc/%s-%02d" % (prefix, n) for n in range(4)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        readers = [pool.submit(reader) for _ in range(4)]
+        try:
+            for _ in range(3):
+                for directory in directories:
+                    bkt.upload(directory + "/postgresql-42.7.4.jar", b"PK\x03\x04 not really a jar")
+                    bkt.upload(directory + "/settings.cfg", settings(modern))
+                wait_until(lambda: set(directories) <= {d["dir"] for d in lab_drivers(bfs)["drivers"]},
+                           bfs, "the drivers are seen")
+                for directory in directories:
+                    bkt.delete(directory + "/settings.cfg")
+                    bkt.delete(directory + "/postgresql-42.7.4.jar")
+                wait_until(lambda: not set(directories) & {d["dir"] for d in lab_drivers(bfs)["drivers"]},
+                           bfs, "the drivers are gone")
+        finally:
+            stop = 0
+            for future in readers:
+                future.result()
+    assert not failures, failures[:3]
+    assert answers[0] > 0

@@ -80,6 +80,10 @@ class Store:
         shutil.rmtree(self.staging, ignore_errors=True)  # uploads never published die with the process
         os.makedirs(self.staging, exist_ok=True)
         self.lock = threading.Lock()
+        # Held while a published file changes on disk together with its index entry, and while the
+        # drivers are scanned, so that a scan never sees an index entry whose file is already gone.
+        # A re-entrant lock: the index lock above is only ever taken inside it, never around it.
+        self.fs_lock = threading.RLock()
         self.index = self._load_index()
         self.queue = []
         self.pending = 0
@@ -159,38 +163,40 @@ class Store:
 
     def _publish(self, bucket, path, staged):
         target = os.path.join(self.dest, bucket, path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if os.path.isdir(target):
-            shutil.rmtree(target)
-        os.replace(staged, target)
-        entry = {"size": os.path.getsize(target), "published": time.time()}
-        extracted = archive_target(path)
-        if extracted:
-            entry["extracted_to"] = extracted
-            error = self._extract(target, os.path.join(self.dest, bucket, extracted))
-            if error:
-                entry["extract_error"] = error
-                log("extracting %s/%s failed: %s" % (bucket, path, error))
-        with self.lock:
-            self.index[bucket][path] = entry
-            self._save_index()
+        with self.fs_lock:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if os.path.isdir(target):
+                shutil.rmtree(target)
+            os.replace(staged, target)
+            entry = {"size": os.path.getsize(target), "published": time.time()}
+            extracted = archive_target(path)
+            if extracted:
+                entry["extracted_to"] = extracted
+                error = self._extract(target, os.path.join(self.dest, bucket, extracted))
+                if error:
+                    entry["extract_error"] = error
+                    log("extracting %s/%s failed: %s" % (bucket, path, error))
+            with self.lock:
+                self.index[bucket][path] = entry
+                self._save_index()
         log("published %s/%s (%d bytes)" % (bucket, path, entry["size"]))
         self._after_change(bucket, path)
 
     def _unpublish(self, bucket, path):
-        with self.lock:
-            entry = self.index[bucket].pop(path, None)
-            self._save_index()
-        if entry is None:
-            return
-        target = os.path.join(self.dest, bucket, path)
-        try:
-            os.unlink(target)
-        except FileNotFoundError:
-            pass
-        if entry.get("extracted_to"):
-            shutil.rmtree(os.path.join(self.dest, bucket, entry["extracted_to"]), ignore_errors=True)
-        self._prune_dirs(os.path.dirname(target), os.path.join(self.dest, bucket))
+        with self.fs_lock:
+            with self.lock:
+                entry = self.index[bucket].pop(path, None)
+                self._save_index()
+            if entry is None:
+                return
+            target = os.path.join(self.dest, bucket, path)
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+            if entry.get("extracted_to"):
+                shutil.rmtree(os.path.join(self.dest, bucket, entry["extracted_to"]), ignore_errors=True)
+            self._prune_dirs(os.path.dirname(target), os.path.join(self.dest, bucket))
         log("deleted %s/%s" % (bucket, path))
         self._after_change(bucket, path)
 
@@ -240,7 +246,15 @@ class Store:
             self.scan_drivers()
 
     def scan_drivers(self):
-        """Check every drivers/jdbc/<dir>/settings.cfg; write the result for tests to inspect."""
+        """Check every drivers/jdbc/<dir>/settings.cfg; write the result for tests to inspect.
+
+        Scans run one at a time (the publisher and the lab endpoint both call this) and never while
+        a file is being published or deleted, so the index and the files on disk agree.
+        """
+        with self.fs_lock:
+            return self._scan_drivers()
+
+    def _scan_drivers(self):
         with self.lock:
             files = list(self.index.get(self.jdbc_bucket, {}))
         base = self.jdbc_dir + "/"
@@ -507,6 +521,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # lab-only endpoints ------------------------------------------------------------------------
     def lab_endpoint(self):
+        try:
+            return self._lab_endpoint()
+        except Exception as exc:  # a lab bug answers 500 with its name, never a silently dropped connection
+            log("lab endpoint %s %s failed: %r" % (self.command, self.path, exc))
+            return self.reply(500, "lab endpoint failed: %r\n" % exc, close=True)
+
+    def _lab_endpoint(self):
         path = urllib.parse.urlsplit(self.path).path
         store = self.server.store
         if path == "/.lab/health" and self.command == "GET":
