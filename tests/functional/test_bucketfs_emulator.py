@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tarfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -36,8 +37,8 @@ def bucket(bfs, name="default", tls=True, user="w", password=None):
                            verify=bfs["ca_file"] if tls else True, service_name=bfs["service"])
 
 
-def wait_until(predicate, bfs, what):
-    deadline = time.time() + float(bfs.get("sync_delay", 0.5)) * 10 + 5
+def wait_until(predicate, bfs, what, seconds=None):
+    deadline = time.time() + (seconds or float(bfs.get("sync_delay", 0.5)) * 10 + 5)
     while time.time() < deadline:
         if predicate():
             return
@@ -96,13 +97,25 @@ def test_read_user_reads_write_user_reads(bfs, prefix):
 def test_upload_is_visible_only_after_the_sync_delay(bfs, prefix):
     if float(bfs.get("sync_delay", 0)) < 0.2:
         pytest.skip("sync delay too short to observe")
+    delay = float(bfs["sync_delay"])
     bkt = bucket(bfs, tls=False)
     path = prefix + "/late.txt"
+    started = time.monotonic()  # publication cannot happen before started + delay
     bkt.upload(path, b"not yet")
-    assert path not in set(bkt.files)
-    assert not os.path.exists(dest(bfs, "default", path))
-    with pytest.raises(bucketfs.BucketFsError):
+
+    def too_early(seen):
+        # Seeing the file is only wrong while the delay has not passed: a test process stalled by a
+        # loaded machine may look after the publisher has run, and that is not the emulator's fault.
+        return seen and time.monotonic() - started < delay
+
+    assert not too_early(path in set(bkt.files))
+    assert not too_early(os.path.exists(dest(bfs, "default", path)))
+    try:
         bucketfs.as_bytes(bkt.download(path))
+        downloaded = True
+    except bucketfs.BucketFsError:
+        downloaded = False
+    assert not too_early(downloaded)
     wait_until(lambda: path in set(bkt.files), bfs, "the upload is listed")
     assert os.path.exists(dest(bfs, "default", path))
     bkt.delete(path)
@@ -182,7 +195,9 @@ def test_archives_are_extracted_next_to_themselves(bfs, prefix):
     path = prefix + "/slc/ScriptLanguages-test.tar.gz"
     bkt.upload(path, make_tgz({"usr/lib/marker.txt": b"inside\n", "bin/tool": b"#!/bin/sh\n"}))
     extracted = dest(bfs, "default", prefix + "/slc/ScriptLanguages-test/usr/lib/marker.txt")
-    wait_until(lambda: os.path.exists(extracted), bfs, "the archive is extracted")
+    # listed last: the emulator extracts first and then publishes the index entry
+    wait_until(lambda: path in set(bkt.files), bfs, "the archive is listed")
+    assert os.path.exists(extracted)
     with open(extracted, "rb") as handle:
         assert handle.read() == b"inside\n"
     assert path in set(bkt.files)  # the HTTP listing shows the archive, not its members
@@ -259,8 +274,12 @@ def test_fault_injection_is_off_by_default_and_can_be_armed(bfs, prefix):
                                      method="POST")
     urllib.request.urlopen(request, timeout=10).close()
     bkt = bucket(bfs, tls=False)
-    with pytest.raises(bucketfs.BucketFsError):
-        bkt.upload(prefix + "/flaky.txt", b"first try fails")
+    try:
+        with pytest.raises(bucketfs.BucketFsError):
+            bkt.upload(prefix + "/flaky.txt", b"first try fails")
+    finally:  # never leave an armed fault for the next test's PUT
+        disarm = urllib.request.Request(endpoint, data=json.dumps({"count": 0}).encode(), method="POST")
+        urllib.request.urlopen(disarm, timeout=10).close()
     bkt.upload(prefix + "/flaky.txt", b"second try works")
     wait_until(lambda: prefix + "/flaky.txt" in set(bkt.files), bfs, "the retry is listed")
     bkt.delete(prefix + "/flaky.txt")
@@ -301,34 +320,36 @@ def test_driver_scans_never_race_deletes(bfs, prefix):
     """
     bkt = bucket(bfs)
     modern = "JAR" not in lab_drivers(bfs)["required_keys"]
-    stop = time.time() + 60
+    running = threading.Event()
+    running.set()
     failures, answers = [], [0]
 
     def reader():
-        while time.time() < stop and not failures:
+        while running.is_set() and not failures:
             try:
                 lab_drivers(bfs)
                 answers[0] += 1
             except Exception as exc:  # any failure is the bug this test is about
                 failures.append(repr(exc))
+            time.sleep(0.005)  # leave the publisher and the uploads room on a loaded machine
 
     directories = ["drivers/jdbc/%s-%02d" % (prefix, n) for n in range(4)]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        readers = [pool.submit(reader) for _ in range(4)]
+        readers = [pool.submit(reader) for _reader in range(4)]
         try:
-            for _ in range(3):
+            for _round in range(3):
                 for directory in directories:
                     bkt.upload(directory + "/postgresql-42.7.4.jar", b"PK\x03\x04 not really a jar")
                     bkt.upload(directory + "/settings.cfg", settings(modern))
                 wait_until(lambda: set(directories) <= {d["dir"] for d in lab_drivers(bfs)["drivers"]},
-                           bfs, "the drivers are seen")
+                           bfs, "the drivers are seen", seconds=30)
                 for directory in directories:
                     bkt.delete(directory + "/settings.cfg")
                     bkt.delete(directory + "/postgresql-42.7.4.jar")
                 wait_until(lambda: not set(directories) & {d["dir"] for d in lab_drivers(bfs)["drivers"]},
-                           bfs, "the drivers are gone")
+                           bfs, "the drivers are gone", seconds=30)
         finally:
-            stop = 0
+            running.clear()
             for future in readers:
                 future.result()
     assert not failures, failures[:3]

@@ -61,6 +61,7 @@ def env(lab, tmp_path_factory):
                  "vs-objects-test/" + ADAPTER_JAR, "vs-objects-test/" + DRIVER_JAR,
                  "truststores/vs-objects-test.jks", "truststores/vs-objects-wrong.jks"):
         bucketfs_request(lab, "DELETE", path)  # leave the lab's BucketFS as it was
+    wait_synced(lab["bucketfs"])
 
 
 def bucketfs_request(lab, method, path, data=None):
@@ -72,10 +73,17 @@ def bucketfs_request(lab, method, path, data=None):
         assert reply.status in (200, 204)
 
 
+def wait_synced(bfs):
+    """Until BucketFS has published every queued upload and delete (the lab's /.lab/wait-synced)."""
+    with urllib.request.urlopen(bfs["lab_endpoint"] + "wait-synced", timeout=40) as reply:
+        assert json.load(reply)["synced"]
+
+
 def put(lab, path, data):
     """PUT a file into the lab BucketFS and wait until UDFs would see it; returns the UDF path."""
     bfs = lab["bucketfs"]
     bucketfs_request(lab, "PUT", path, data)
+    wait_synced(bfs)  # a queued delete of the same path cannot remove it after the check below
     target = os.path.join(bfs["host_dir"], bfs["service"], ".dest", bfs["bucket"], path)
     deadline = time.time() + 30
     while not (os.path.isfile(target) and os.path.getsize(target) == len(data)):

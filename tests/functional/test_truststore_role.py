@@ -78,6 +78,13 @@ def play(inventory, check=False, **extra):
     return recap(proc.stdout)
 
 
+@pytest.fixture(scope="module")
+def lab_bundle_applied(lab, inventory):
+    """The lab bundle in every node store, whichever tests ran (or were deselected) before."""
+    play(inventory, exasol_truststore_bundle_url=lab["bundle_url"],
+         exasol_truststore_bundle_checksum="sha256:" + lab["bundle_sha256"])
+
+
 def recap(output):
     """{host: changed count} from the PLAY RECAP."""
     return dict((m.group(1), int(m.group(2))) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M))
@@ -139,7 +146,7 @@ def test_role_fills_every_store_and_pgjdbc_connects(lab, inventory, reader, work
     assert "CONNECTED PostgreSQL" in after, after
 
 
-def test_keytool_on_each_node_lists_the_bundle(lab, inventory, workdir):
+def test_keytool_on_each_node_lists_the_bundle(lab, inventory, workdir, lab_bundle_applied):
     """`keytool -list` on every node (over SSH, as Ansible sees it) shows every bundle certificate."""
     wanted = lab_bundle(lab)
     password_file = workdir / "storepass"  # the nodes share the host's /tmp; the file is 0600
@@ -168,7 +175,7 @@ def test_keytool_on_each_node_lists_the_bundle(lab, inventory, workdir):
             assert wanted <= seen.get((node["name"], store), set()), (node["name"], store)
 
 
-def test_real_rds_global_bundle_on_every_node(lab, inventory, reader, rds_bundle_dir):
+def test_real_rds_global_bundle_on_every_node(lab, inventory, reader, rds_bundle_dir, lab_bundle_applied):
     """The 108-certificate global bundle under its own prefix, rerun converges, then removed again."""
     source = {"exasol_truststore_bundle_src": os.path.join(rds_bundle_dir, "global-bundle.pem"),
               "exasol_truststore_alias_prefix": "awsrds-"}

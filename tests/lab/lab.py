@@ -111,10 +111,10 @@ class Lab:
             return False
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
+            with open("/proc/%d/stat" % pid) as handle:  # a zombie is not alive
+                return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except (ProcessLookupError, FileNotFoundError):  # gone, possibly between the two looks
             return False
-        with open("/proc/%d/stat" % pid) as handle:  # a zombie is not alive
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
 
     def spawn(self, name, argv, env=None, cwd=None, user=None):
         """Start a daemon in its own session, log to logs/<name>.log, remember its pid.

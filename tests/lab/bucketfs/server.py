@@ -183,10 +183,11 @@ class Store:
         self._after_change(bucket, path)
 
     def _unpublish(self, bucket, path):
+        # The files go first and the index entry last (the reverse of _publish), so that a client
+        # which no longer sees the file listed also finds it gone from the node's file system.
         with self.fs_lock:
             with self.lock:
-                entry = self.index[bucket].pop(path, None)
-                self._save_index()
+                entry = self.index[bucket].get(path)
             if entry is None:
                 return
             target = os.path.join(self.dest, bucket, path)
@@ -197,6 +198,9 @@ class Store:
             if entry.get("extracted_to"):
                 shutil.rmtree(os.path.join(self.dest, bucket, entry["extracted_to"]), ignore_errors=True)
             self._prune_dirs(os.path.dirname(target), os.path.join(self.dest, bucket))
+            with self.lock:
+                self.index[bucket].pop(path, None)
+                self._save_index()
         log("deleted %s/%s" % (bucket, path))
         self._after_change(bucket, path)
 

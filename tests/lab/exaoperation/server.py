@@ -309,7 +309,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(401, "Unauthorized\n", "text/plain", [("WWW-Authenticate", 'Basic realm="Zope"')])
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or -1)
+        try:
+            length = int(self.headers.get("Content-Length") or -1)
+        except ValueError:
+            length = -1
         if length < 0 or length > MAX_BODY:
             self.close_connection = True
             return self.reply(411 if length < 0 else 413, "bad Content-Length\n", "text/plain")
@@ -334,6 +337,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             response = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True)
         except xmlrpc.client.Fault as fault:
             log("fault for %s on %s: %s" % (method, self.path, fault.faultString))
+            response = xmlrpc.client.dumps(fault, methodresponse=True)
+        except Exception as exc:  # as Zope does: any exception becomes a fault, never a dropped connection
+            fault = ZopeFault(type(exc).__name__, exc)
+            log("unexpected %r for %s on %s" % (exc, method, self.path))
             response = xmlrpc.client.dumps(fault, methodresponse=True)
         self.reply(200, response)
 

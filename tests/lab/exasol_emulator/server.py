@@ -32,7 +32,7 @@ from websockets.asyncio.server import serve  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from .catalog import Database, version_tuple  # noqa: E402
-from .protocol import ProtocolSession  # noqa: E402
+from .protocol import ProtocolSession, error  # noqa: E402
 
 LOG = logging.getLogger("exasol-emulator")
 
@@ -83,11 +83,15 @@ class Server:
                         "text": "invalid JSON request", "sqlCode": "00000"}}))
                     continue
                 was_ready = proto.state == "ready"
-                if request.get("command") == "execute" or request.get("command") in (
-                        "setAttributes", "getAttributes"):
-                    response = await asyncio.to_thread(proto.handle, request)
-                else:
-                    response = proto.handle(request)
+                try:
+                    if request.get("command") == "execute" or request.get("command") in (
+                            "setAttributes", "getAttributes"):
+                        response = await asyncio.to_thread(proto.handle, request)
+                    else:
+                        response = proto.handle(request)
+                except Exception as exc:  # an emulator bug or a request it cannot parse: answer, don't drop
+                    LOG.exception("request %r failed", request.get("command"))
+                    response = error("00000", "lab emulator: internal error: %s: %s" % (type(exc).__name__, exc))
                 if response is None:
                     continue
                 payload = json.dumps(response, separators=(",", ":"))

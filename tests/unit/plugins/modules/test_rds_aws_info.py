@@ -4,7 +4,6 @@ moto runs in this process (ThreadedMotoServer on a free loopback port, with the 
 the modules run as child processes the way Ansible runs them. No lab needed.
 """
 import os
-import socket
 import sys
 
 import pytest
@@ -53,19 +52,15 @@ def test_carries_needs_every_tag():
     assert subnet_group_info.carries(tags, None)
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto():
     import moto_fixes
     moto_fixes.apply()
-    port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    # port 0: the kernel picks a free port at bind time (a port picked earlier could be taken
+    # before moto binds it, and moto 5.2.5's start() then waits forever)
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    port = server.get_host_and_port()[1]
     yield {"endpoint_url": "http://127.0.0.1:%d" % port, "region": "eu-central-1",
            "access_key": "testing", "secret_key": "testing"}
     server.stop()
