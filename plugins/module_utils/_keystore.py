@@ -419,11 +419,47 @@ def finish_replace(tmp, path, stat):
             if (stat.st_uid, stat.st_gid) != (os.geteuid(), os.getegid()):
                 os.fchown(fd, stat.st_uid, stat.st_gid)
             os.fchmod(fd, stat.st_mode & 0o7777)
+            copy_security_label(path, fd)
         os.fsync(fd)
     finally:
         os.close(fd)
     os.rename(tmp, path)
     fsync_directory(os.path.dirname(os.path.abspath(path)))
+
+
+SELINUX_XATTR = "security.selinux"
+# no label to copy: no SELinux on the node, a file system without labels, or no such call here
+_NO_LABEL = frozenset(getattr(errno, name) for name in ("ENODATA", "ENOTSUP", "EOPNOTSUPP", "ENOSYS")
+                      if hasattr(errno, name))
+
+
+def copy_security_label(path, fd):
+    """Give the new store (open as fd) the SELinux label of the store it replaces.
+
+    A file created next to the store gets the directory's default label, which is not always the
+    store's (a relabelled cacerts, a store under an SLC's own tree). Nothing to do where the old file
+    has no label. A label that cannot be set (a policy that forbids relabelling) fails the write
+    before the rename, so the store is never replaced by a file the JVM may not be allowed to read.
+    """
+    if not hasattr(os, "getxattr"):  # not Linux
+        return
+    try:
+        label = os.getxattr(path, SELINUX_XATTR)
+    except OSError as exc:
+        if exc.errno in _NO_LABEL:
+            return
+        raise
+    try:
+        if os.getxattr(fd, SELINUX_XATTR) == label:
+            return
+    except OSError as exc:
+        if exc.errno not in _NO_LABEL:
+            raise
+    try:
+        os.setxattr(fd, SELINUX_XATTR, label)
+    except OSError as exc:
+        raise KeystoreError("cannot give the new %s the SELinux label %s of the store it replaces: %s" % (
+            path, label.rstrip(b"\0").decode("ascii", "replace"), exc.strerror or exc))
 
 
 def fsync_directory(directory):

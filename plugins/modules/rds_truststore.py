@@ -25,7 +25,8 @@ description:
   - Idempotent by SHA-256 fingerprint, a certificate already in the store under any alias is not
     added again.
   - Every store is replaced atomically (temporary file in the same directory, fsync, rename), with
-    its owner, group and mode kept. The SELinux context is not restored (out of scope).
+    its owner, group, mode and SELinux label (C(security.selinux)) kept; a label that cannot be set
+    fails before the store is replaced.
   - The whole bundle and every store are read and checked before the first store is written; bad
     input fails with a message naming the file and the certificate, and changes nothing.
   - Runs on the managed node with the Python standard library only (Python 3.6 and later).

@@ -1,4 +1,5 @@
 """_keystore: JKS in pure Python, PKCS12 through keytool, atomic replace, container paths."""
+import errno
 import os
 import stat
 import sys
@@ -165,3 +166,55 @@ def test_conversion_cache_keeps_the_newest_entries(tmp_path, certs):
     read_only = _keystore.ConversionCache(str(tmp_path / "ro"), read_only=True)
     read_only.put("a" * 64, data)
     assert not os.path.exists(str(tmp_path / "ro"))
+
+
+class FakeLabels:
+    """os.getxattr/os.setxattr for security.selinux, as an SELinux node would answer."""
+
+    def __init__(self, labels, refuse=False):
+        self.labels, self.refuse, self.set_calls = labels, refuse, []
+
+    def getxattr(self, target, name):
+        assert name == "security.selinux"
+        key = "fd" if isinstance(target, int) else os.path.basename(target)
+        if key not in self.labels:
+            raise OSError(errno.ENODATA, "No data available")
+        return self.labels[key]
+
+    def setxattr(self, target, name, value):
+        assert isinstance(target, int) and name == "security.selinux"
+        if self.refuse:
+            raise OSError(errno.EPERM, "Operation not permitted")
+        self.set_calls.append(value)
+
+
+def test_replaced_store_keeps_its_selinux_label(tmp_path, certs, monkeypatch):
+    path = make_jks(tmp_path / "cacerts", certs[:1])
+    store = Store(path, "auto", "changeit").load()
+    fake = FakeLabels({"cacerts": b"system_u:object_r:cert_t:s0\0", "fd": b"system_u:object_r:etc_t:s0\0"})
+    monkeypatch.setattr(_keystore.os, "getxattr", fake.getxattr, raising=False)
+    monkeypatch.setattr(_keystore.os, "setxattr", fake.setxattr, raising=False)
+    store.save(store.entries + [Entry("x", 1, der=certs[1].der)])
+    assert fake.set_calls == [b"system_u:object_r:cert_t:s0\0"]
+
+
+def test_no_label_nothing_set(tmp_path, certs, monkeypatch):
+    path = make_jks(tmp_path / "cacerts", certs[:1])
+    store = Store(path, "auto", "changeit").load()
+    fake = FakeLabels({})
+    monkeypatch.setattr(_keystore.os, "getxattr", fake.getxattr, raising=False)
+    monkeypatch.setattr(_keystore.os, "setxattr", fake.setxattr, raising=False)
+    store.save(store.entries + [Entry("x", 1, der=certs[1].der)])
+    assert fake.set_calls == [] and len(Store(path, "auto", "changeit").load().entries) == 2
+
+
+def test_label_that_cannot_be_set_changes_nothing(tmp_path, certs, monkeypatch):
+    path = make_jks(tmp_path / "cacerts", certs[:1])
+    before = open(path, "rb").read()
+    store = Store(path, "auto", "changeit").load()
+    fake = FakeLabels({"cacerts": b"system_u:object_r:cert_t:s0\0"}, refuse=True)
+    monkeypatch.setattr(_keystore.os, "getxattr", fake.getxattr, raising=False)
+    monkeypatch.setattr(_keystore.os, "setxattr", fake.setxattr, raising=False)
+    with pytest.raises(KeystoreError, match="SELinux label system_u:object_r:cert_t:s0 .*Operation not permitted"):
+        store.save(store.entries + [Entry("x", 1, der=certs[1].der)])
+    assert open(path, "rb").read() == before and os.listdir(str(tmp_path)) == ["cacerts"]
