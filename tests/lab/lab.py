@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -174,8 +175,12 @@ class Lab:
 
     def require_free(self, host, port, what):
         if self.port_open(host, port):
-            raise LabError("%s: %s:%d is already in use by another program; stop it or set the "
-                           "lab's port variable (see tests/lab/README.md)" % (what, host, port))
+            owner = port_owner(host, port)
+            raise LabError("%s: %s:%d is already in use by %s; stop it or set the lab's port variable "
+                           "(see tests/lab/README.md)%s" % (
+                               what, host, port, owner or "another program",
+                               "; a lab of another checkout whose state directory was removed looks "
+                               "like this" if owner and "/tests/lab/" in owner else ""))
 
     def wait_port(self, host, port, what, timeout=30, name=None):
         deadline = time.time() + timeout
@@ -187,6 +192,27 @@ class Lab:
             time.sleep(0.1)
         raise LabError("%s did not listen on %s:%d within %ds; see %s" % (
             what, host, port, timeout, self.log_dir))
+
+
+def port_owner(host, port):
+    """'pid N (command line)' of the process listening on host:port (IPv4, from /proc), or None."""
+    try:
+        wanted = "%08X:%04X" % (struct.unpack("<I", socket.inet_aton(host))[0], port)
+        with open("/proc/net/tcp") as handle:
+            inodes = {fields[9] for fields in (line.split() for line in handle.readlines()[1:])
+                      if fields[3] == "0A" and fields[1] in (wanted, "00000000:%04X" % port)}
+    except (OSError, ValueError, IndexError, struct.error):
+        return None
+    targets = {"socket:[%s]" % inode for inode in inodes}
+    for pid in (entry for entry in os.listdir("/proc") if entry.isdigit()):
+        try:
+            if any(os.readlink("/proc/%s/fd/%s" % (pid, fd)) in targets for fd in os.listdir("/proc/%s/fd" % pid)):
+                with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                    command = " ".join(handle.read().replace(b"\0", b" ").decode("utf-8", "replace").split())
+                return "pid %s (%s)" % (pid, command[:200])
+        except OSError:  # gone meanwhile, or not ours to look at
+            continue
+    return None
 
 
 def components(only=None):

@@ -1,6 +1,7 @@
 """Pure logic of the lab's first half: node layout, /etc/hosts block, inventory (no lab needed)."""
 import importlib.util
 import os
+import socket
 import sys
 
 import pytest
@@ -9,7 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 
 from components import nodes, postgres  # noqa: E402  pylint: disable=wrong-import-position
-from lab import Lab, LabError  # noqa: E402  pylint: disable=wrong-import-position
+from lab import Lab, LabError, port_owner  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def load_inventory():
@@ -78,3 +79,16 @@ def test_missing_program_names_its_debian_package():
     with pytest.raises(LabError, match=r"install the Debian package openssh-server \(`make apt`"):
         Lab.require_program("/nonexistent/sbin/sshd", "openssh-server")
     assert Lab.require_program("sh", "dash").endswith("/sh")
+
+
+def test_a_taken_port_names_its_owner():
+    """lab-up's refusal says which process holds a lab port (e.g. a lab of a removed checkout)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        owner = port_owner("127.0.0.1", port)
+        assert owner.startswith("pid %d (" % os.getpid()) and os.path.basename(sys.executable) in owner
+        assert port_owner("127.0.0.2", port) is None  # same port, other address
+    assert port_owner("127.0.0.1", port) is None
+    assert port_owner("not-an-address", port) is None
