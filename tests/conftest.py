@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -47,3 +48,9 @@ def run_playbook(playbook, *args, extra_vars=None, check=False, env=None):
     full_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     full_env.update(env or {})
     return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, check=False)
+
+
+def bucketfs_wait_synced(bfs):
+    """Until the lab BucketFS has published every queued upload and delete (its /.lab/wait-synced)."""
+    with urllib.request.urlopen(bfs["lab_endpoint"] + "wait-synced", timeout=40) as reply:
+        assert json.load(reply)["synced"]

@@ -20,6 +20,7 @@ import urllib.request
 
 import pyexasol
 import pytest
+from conftest import bucketfs_wait_synced
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_DIR = os.path.join(ROOT, "tests", "lab")
@@ -90,11 +91,6 @@ def bucket_file(lab, path):
 UPLOADED = []
 
 
-def wait_synced(bfs):
-    """Until BucketFS has published every queued upload and delete (the lab's /.lab/wait-synced)."""
-    with urllib.request.urlopen(bfs["lab_endpoint"] + "wait-synced", timeout=40) as reply:
-        assert json.load(reply)["synced"]
-
 
 def remove_uploads(lab):
     """DELETE what the tests put into BucketFS (files under BFS_DIR, the test driver)."""
@@ -113,7 +109,7 @@ def remove_uploads(lab):
         elif os.path.isfile(bucket_file(lab, path)):
             os.unlink(bucket_file(lab, path))
     if bfs.get("http_url"):
-        wait_synced(bfs)  # the next test (or Molecule) must not meet our deletes still queued
+        bucketfs_wait_synced(bfs)  # the next test (or Molecule) must not meet our deletes still queued
 
 
 def upload(lab, path, data):
@@ -128,7 +124,7 @@ def upload(lab, path, data):
         request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
         with urllib.request.urlopen(request, timeout=30) as reply:
             assert reply.status == 200
-        wait_synced(bfs)  # a queued delete of the same path cannot remove it after the check below
+        bucketfs_wait_synced(bfs)  # a queued delete of the same path cannot remove it after the check below
         deadline = time.time() + 30
         while time.time() < deadline:
             if os.path.isfile(target) and os.path.getsize(target) == len(data):

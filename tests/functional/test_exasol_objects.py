@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from conftest import run_playbook  # noqa: E402
+from conftest import bucketfs_wait_synced, run_playbook  # noqa: E402
 from module_runner import run_module  # noqa: E402
 
 JDBC_JAR = os.environ.get("LAB_PG_JDBC_JAR", "/usr/share/java/postgresql.jar")
@@ -61,7 +61,7 @@ def env(lab, tmp_path_factory):
                  "vs-objects-test/" + ADAPTER_JAR, "vs-objects-test/" + DRIVER_JAR,
                  "truststores/vs-objects-test.jks", "truststores/vs-objects-wrong.jks"):
         bucketfs_request(lab, "DELETE", path)  # leave the lab's BucketFS as it was
-    wait_synced(lab["bucketfs"])
+    bucketfs_wait_synced(lab["bucketfs"])
 
 
 def bucketfs_request(lab, method, path, data=None):
@@ -73,17 +73,12 @@ def bucketfs_request(lab, method, path, data=None):
         assert reply.status in (200, 204)
 
 
-def wait_synced(bfs):
-    """Until BucketFS has published every queued upload and delete (the lab's /.lab/wait-synced)."""
-    with urllib.request.urlopen(bfs["lab_endpoint"] + "wait-synced", timeout=40) as reply:
-        assert json.load(reply)["synced"]
-
 
 def put(lab, path, data):
     """PUT a file into the lab BucketFS and wait until UDFs would see it; returns the UDF path."""
     bfs = lab["bucketfs"]
     bucketfs_request(lab, "PUT", path, data)
-    wait_synced(bfs)  # a queued delete of the same path cannot remove it after the check below
+    bucketfs_wait_synced(bfs)  # a queued delete of the same path cannot remove it after the check below
     target = os.path.join(bfs["host_dir"], bfs["service"], ".dest", bfs["bucket"], path)
     deadline = time.time() + 30
     while not (os.path.isfile(target) and os.path.getsize(target) == len(data)):

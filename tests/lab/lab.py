@@ -204,6 +204,8 @@ def port_owner(host, port):
     except (OSError, ValueError, IndexError, struct.error):
         return None
     targets = {"socket:[%s]" % inode for inode in inodes}
+    if not targets:
+        return None
     for pid in (entry for entry in os.listdir("/proc") if entry.isdigit()):
         try:
             if any(os.readlink("/proc/%s/fd/%s" % (pid, fd)) in targets for fd in os.listdir("/proc/%s/fd" % pid)):
