@@ -32,7 +32,7 @@ ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
                for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
 # What must never ship: developer state, caches, lab secrets, build output.
 FORBIDDEN = re.compile(
-    r"(^|/)(\.venv[^/]*|\.build|\.collections|\.git|\.cache|\.pytest_cache|\.ansible|__pycache__)(/|$)"
+    r"(^|/)(\.venv[^/]*|\.build|\.collections|\.git|\.cache|\.pytest_cache|\.benchmarks|\.ansible|__pycache__)(/|$)"
     r"|^tests/lab/state(/|$)|^tests/output(/|$)|\.pyc$|\.retry$|\.tar\.gz$|^changelogs/\.plugin-cache\.yaml$"
 )
 REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "changelogs/changelog.yaml"]

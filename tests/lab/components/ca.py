@@ -36,8 +36,8 @@ def ca_dir(lab):
 
 
 # --- key and certificate helpers (cryptography is imported lazily: lab-down must not need it) -----
-def _x509(*names):
-    """The named cryptography modules, e.g. `ec, rsa = _x509("ec", "rsa")`."""
+def crypto(*names):
+    """The named cryptography modules, e.g. `ec, rsa = crypto("ec", "rsa")`."""
     try:
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
@@ -51,14 +51,14 @@ def _x509(*names):
 
 
 def _new_key(kind):
-    ec, rsa = _x509("ec", "rsa")
+    ec, rsa = crypto("ec", "rsa")
     if kind == "ec384":
         return ec.generate_private_key(ec.SECP384R1())
     return rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
 
 
 def _name(common_name, org="Virtualis Lab", unit="Lab RDS"):
-    x509, NameOID = _x509("x509", "NameOID")
+    x509, NameOID = crypto("x509", "NameOID")
     return x509.Name([
         x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
@@ -71,7 +71,7 @@ def _name(common_name, org="Virtualis Lab", unit="Lab RDS"):
 
 def _build(subject, key, issuer, issuer_key, days, ca=False, path_len=None, dns=(), ips=(), expired=False):
     """One certificate; CA certificates get keyCertSign, leaves serverAuth and their SANs."""
-    x509, hashes, EKU = _x509("x509", "hashes", "ExtendedKeyUsageOID")
+    x509, hashes, EKU = crypto("x509", "hashes", "ExtendedKeyUsageOID")
     now = datetime.datetime.now(datetime.timezone.utc)
     start = now - datetime.timedelta(days=3000 if expired else 1)
     end = now - datetime.timedelta(days=30) if expired else now + datetime.timedelta(days=days)
@@ -96,7 +96,7 @@ def _build(subject, key, issuer, issuer_key, days, ca=False, path_len=None, dns=
 
 
 def _pem(cert):
-    serialization = _x509("serialization")[0]
+    serialization = crypto("serialization")[0]
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
@@ -110,13 +110,13 @@ def _write(path, data, mode=0o644):
 
 
 def _write_key(path, key):
-    serialization = _x509("serialization")[0]
+    serialization = crypto("serialization")[0]
     _write(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                    serialization.NoEncryption()), 0o600)
 
 
 def _load(path, key=False):
-    x509, serialization = _x509("x509", "serialization")
+    x509, serialization = crypto("x509", "serialization")
     with open(path, "rb") as handle:
         data = handle.read()
     return serialization.load_pem_private_key(data, None) if key else x509.load_pem_x509_certificate(data)

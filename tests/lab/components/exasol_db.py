@@ -16,11 +16,7 @@ import os
 import secrets
 import subprocess
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-
+from components.ca import crypto  # cryptography, imported lazily: lab-down must not need it
 from lab import LabError
 
 NAME = "exasol_db"
@@ -40,10 +36,12 @@ def _write_private(path, data):
 
 
 def _key():
+    rsa, = crypto("rsa")
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _pem_key(key):
+    serialization, = crypto("serialization")
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
@@ -53,6 +51,7 @@ def _certificates(directory, host):
     ca_file = os.path.join(directory, "ca.pem")
     cert_file = os.path.join(directory, "server.pem")
     key_file = os.path.join(directory, "server.key")
+    x509, hashes, serialization, NameOID = crypto("x509", "hashes", "serialization", "NameOID")
     if not all(os.path.exists(p) for p in (ca_file, cert_file, key_file)):
         now = datetime.datetime.now(datetime.timezone.utc)
         ca_key = _key()
