@@ -92,7 +92,7 @@ bench-truststore: lab-up  ## benchmark: rds_truststore vs keytool loop vs java_c
 bench-bucketfs: lab-up  ## benchmark: exasol_bucketfs_upload vs curl -T, 200 MB, memory, rerun
 	$(PY) tests/bench/bench_bucketfs_upload.py
 
-bench: bench-truststore bench-bucketfs  ## every benchmark (not part of `make test`: figures, not pass/fail)
+bench: bench-truststore bench-bucketfs  ## every benchmark: figures side by side, PASS/FAIL per target (not part of `make test`)
 
 test: apt venv  ## set-up plus every test (what CI runs)
 	@start=$$(date +%s); \
