@@ -184,11 +184,16 @@ class Adapter:
                 store_password = option.split("=", 1)[1]
         if store:
             mapped = bucket_path(self.host_dir(), store)
-            return mapped or store, store_type, store_password
+            if mapped:
+                return mapped, store_type, store_password
         nodes = self.lab_state().get("nodes") or []
         if not nodes:
-            return None, None, None
+            return (store, store_type, store_password) if store else (None, None, None)
+        # The adapter's JVM runs on a data node: a node path is read in node 1's own tree, never
+        # the host's (the lab's nodes each see their own /etc, /usr/opt, ... through bind mounts).
         node = nodes[0]
+        if store:
+            return os.path.join(node["root"], store.lstrip("/")), store_type, store_password
         central = node.get("central_truststore", "/etc/pki/ca-trust/extracted/java/cacerts")
         path = os.path.join(node["root"], central.lstrip("/"))
         return path, node.get("truststore_type"), node.get("store_password")
