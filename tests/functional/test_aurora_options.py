@@ -3,7 +3,8 @@ password managed by RDS in Secrets Manager.
 
 The network is made with boto3 (tagged with a deployment name of this module's own), so that
 each playbook run is the aurora_cluster role alone; the two clusters of the two options are built
-concurrently and then built again (a second run must report changed=0). The resulting state is
+concurrently: check mode on the empty account (must predict the real run and create nothing), the
+real run, the real run again (must report changed=0). The resulting state is
 read back with boto3, never taken from the role's facts. The smoke test is off: in managed mode
 the password is the secret's, which the lab PostgreSQL does not know (tests/lab/README_aws.md),
 and test_aws_roles.py covers the smoke test. Everything tagged with the deployment is deleted with
