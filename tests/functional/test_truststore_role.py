@@ -206,3 +206,42 @@ def test_corrupted_bundle_changes_no_node(lab, inventory, reader, workdir, rds_b
     assert proc.returncode != 0
     assert "signature does not verify against its issuer" in proc.stdout + proc.stderr
     assert [open(p, "rb").read() for p in stores] == before
+
+
+def test_serial_one_broken_node_does_not_stop_later_batches(lab, inventory, reader):
+    """serial=1 over the lab nodes with a corrupt central store on the second one: the first and
+    the third node are updated all the same, the bundle is verified once, and the play fails after
+    the last batch naming the broken node (and only it)."""
+    source = {"exasol_truststore_bundle_url": lab["bundle_url"],
+              "exasol_truststore_bundle_checksum": "sha256:" + lab["bundle_sha256"]}
+    play(inventory, exasol_truststore_state="absent", **source)  # a clean start: "updated" is visible
+    nodes = lab["nodes"]
+    broken = nodes[1]
+    central = host_stores(broken)[0]
+    original = open(central, "rb").read()
+    try:
+        with open(central, "wb") as handle:
+            handle.write(b"this is not a keystore\n")
+        extra = dict(source, exasol_truststore_serial=1,
+                     exasol_truststore_cache_dir=os.path.join(os.path.dirname(inventory), "cache"))
+        proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra, env={"ANSIBLE_FORKS": "64"})
+        out = proc.stdout
+        assert proc.returncode != 0, out[-4000:]
+        assert open(central, "rb").read() == b"this is not a keystore\n"  # left as it was
+    finally:
+        with open(central, "wb") as handle:
+            handle.write(original)
+    assert out.count("PLAY [RDS CA bundle") == len(nodes)  # one batch per node, every batch ran
+    message = re.search(r"exasol_truststore failed on (\d+) node\(s\): (\S+) \(failed: ", out)
+    assert message and message.groups() == ("1", broken["name"]), out[-4000:]
+    assert len(re.findall(r"Verify every certificate.*\n(ok|changed): ", out)) == 1  # once, not per batch
+    wanted = lab_bundle(lab)
+    others = [node for node in nodes if node is not broken]
+    for node in others:
+        assert re.search(r"%s: %d stores \(\d+ discovered\), %d changed" % (
+            re.escape(node["name"]), len(host_stores(node)), len(host_stores(node))), out), out[-4000:]
+    stores = [p for node in others for p in host_stores(node)]
+    listed = reader.read(stores, nodes[0]["store_password"])
+    assert all(wanted <= set(listed[p].values()) for p in stores)
+    recaps = play(inventory, **source)  # the node repaired, a rerun converges
+    assert recaps[broken["name"]] >= 1 and all(recaps[node["name"]] == 0 for node in others), recaps

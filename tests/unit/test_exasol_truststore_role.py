@@ -104,3 +104,32 @@ def test_anchors_method_runs_update_ca_trust_once(tmp_path, pem_bundle):
     assert marker.read_text() == "extract\n"  # once: the second run changed nothing
     assert central.read_bytes() == before  # update-ca-trust owns the central store now
     assert recap(proc.stdout)["n1"] == 0
+
+
+def test_serial_attempts_every_batch_and_names_failures_at_the_end(tmp_path, pem_bundle):
+    """serial=1 with a broken node first: the later batches still run, the bundle is verified once,
+    every batch prints its nodes' stores, and the play fails after the last batch naming the node."""
+    inventory = cluster(tmp_path, ["n1", "n2", "n3"], broken=["n1"])
+    proc = run_playbook(PLAYBOOK, "-i", inventory, "-v",
+                        extra_vars={"exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_serial": 1})
+    out = proc.stdout
+    assert proc.returncode != 0, out[-3000:]
+    assert out.count("PLAY [RDS CA bundle") == 3
+    assert re.search(r"exasol_truststore failed on 1 node\(s\): n1 \(failed: discover found no truststore", out)
+    assert len(re.findall(r"TASK \[virtualis.aurora.exasol_truststore : Verify every certificate.*\n(ok|changed): ", out)) == 1
+    assert "n2: 2 stores (1 discovered), 2 changed" in out and "n3: 2 stores (1 discovered), 2 changed" in out
+    wanted = sorted(c.sha256 for c in bundle(pem_bundle))
+    for name in ("n2", "n3"):
+        assert fingerprints(tmp_path / name / "etc/pki/ca-trust/extracted/java/cacerts") == wanted
+    assert recap(out)["n1"] == 0 and recap(out)["n2"] == recap(out)["n3"] == 1, recap(out)
+
+
+def test_serial_stops_early_above_max_fail_percentage(tmp_path, pem_bundle):
+    inventory = cluster(tmp_path, ["n1", "n2", "n3"], broken=["n1"])
+    proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars={
+        "exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_serial": 1,
+        "exasol_truststore_max_fail_percentage": 0})
+    assert proc.returncode != 0
+    assert "2 node(s) of later batches were not attempted" in proc.stdout, proc.stdout[-3000:]
+    central = tmp_path / "n3/etc/pki/ca-trust/extracted/java/cacerts"
+    assert not set(c.sha256 for c in bundle(pem_bundle)) & set(fingerprints(central))  # n3 untouched
