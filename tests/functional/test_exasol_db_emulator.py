@@ -1,11 +1,17 @@
-"""Proof of the Exasol database emulator with clients nobody here wrote: pyexasol 3.x (in .venv)
-and pyexasol 2.x (a separate venv, .venv-pyexasol2), against the running lab.
+"""Proof of the Exasol database emulator with clients nobody here wrote, against the running lab:
+
+- pyexasol 3.x, the one in .venv (requirements-dev.txt: pyexasol>=1.0,<4);
+- pyexasol 2.x, version range ``pyexasol>=2.4,<3`` (PYEXASOL2_REQUIREMENT), in its own virtualenv
+  .venv-pyexasol2 that the fixture pyexasol2_python creates at test time when it is missing or
+  does not hold a version in that range (needs PyPI once; reused as is afterwards).
 
 The virtual schema tests read real rows from the lab PostgreSQL (schema exasol_emulator_test,
 created here) through the PostgreSQL JDBC driver the tests put into the lab BucketFS.
 """
 import base64
 import concurrent.futures
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -195,6 +201,23 @@ def register_in_exaoperation(lab, jar):
     return lambda: cluster.deleteSubObject(name)
 
 
+def create_pg_connection(name, pg):
+    """CREATE OR REPLACE CONNECTION to the lab PostgreSQL, TLS verified by the JVM's truststore."""
+    url = ("jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
+           % (pg["jdbc_host"], pg["port"], pg["database"]))
+    return ("CREATE OR REPLACE CONNECTION %s TO '%s' USER '%s' IDENTIFIED BY '%s'"
+            % (name, url, pg["user"], pg["password"].replace("'", "''")))
+
+
+def adapter_script(name, paths, truststore=None):
+    """CREATE OR REPLACE JAVA ADAPTER SCRIPT with the uploaded adapter and driver jars."""
+    option = ("  %%jvmoption -Djavax.net.ssl.trustStore=%s -Djavax.net.ssl.trustStorePassword="
+              "changeit;\n" % truststore) if truststore else ""
+    return ("CREATE OR REPLACE JAVA ADAPTER SCRIPT %s AS\n"
+            "  %%scriptclass com.exasol.adapter.RequestDispatcher;\n"
+            "  %%jar %s;\n  %%jar %s;\n%s/\n" % (name, paths["adapter"], paths["driver"], option))
+
+
 @pytest.fixture(scope="module")
 def vs_setup(lab, exa, pg):
     """Jars, truststores and a registered driver in BucketFS; connection + adapter scripts."""
@@ -225,26 +248,16 @@ def vs_setup(lab, exa, pg):
         unregister = None
     else:  # up to 7.0: registered in EXAoperation
         unregister = register_in_exaoperation(lab, driver)
-    url = ("jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
-           % (pg["jdbc_host"], pg["port"], pg["database"]))
-    script = ("CREATE OR REPLACE JAVA ADAPTER SCRIPT EMU_ADAPTER.%s AS\n"
-              "  %%scriptclass com.exasol.adapter.RequestDispatcher;\n"
-              "  %%jar %s;\n  %%jar %s;\n%s/\n")
     with connect(exa) as conn:
         conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
         conn.execute("CREATE SCHEMA IF NOT EXISTS EMU_ADAPTER")
-        conn.execute("CREATE OR REPLACE CONNECTION EMU_PG TO '%s' USER '%s' IDENTIFIED BY '%s'"
-                     % (url, pg["user"], pg["password"].replace("'", "''")))
-        conn.execute(script % ("TRUSTING", paths["adapter"], paths["driver"],
-                               "  %%jvmoption -Djavax.net.ssl.trustStore=%s "
-                               "-Djavax.net.ssl.trustStorePassword=changeit;\n" % paths["trusted"]))
-        conn.execute(script % ("UNTRUSTING", paths["adapter"], paths["driver"],
-                               "  %%jvmoption -Djavax.net.ssl.trustStore=%s "
-                               "-Djavax.net.ssl.trustStorePassword=changeit;\n" % paths["untrusted"]))
-        conn.execute(script % ("NODE_TRUST", paths["adapter"], paths["driver"], ""))
-        conn.execute(script % ("MISSING_JAR", paths["adapter"],
-                               paths["driver"].replace("postgresql.jar", "nope.jar"), ""))
-    yield paths
+        conn.execute(create_pg_connection("EMU_PG", pg))
+        conn.execute(adapter_script("EMU_ADAPTER.TRUSTING", paths, paths["trusted"]))
+        conn.execute(adapter_script("EMU_ADAPTER.UNTRUSTING", paths, paths["untrusted"]))
+        conn.execute(adapter_script("EMU_ADAPTER.NODE_TRUST", paths))
+        conn.execute(adapter_script("EMU_ADAPTER.MISSING_JAR", dict(
+            paths, driver=paths["driver"].replace("postgresql.jar", "nope.jar"))))
+    yield dict(paths, pg=pg)
     with connect(exa) as conn:
         conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
         conn.execute("DROP SCHEMA IF EXISTS EMU_ADAPTER CASCADE")
@@ -575,29 +588,108 @@ def test_catalog_survives_a_restart(lab, exa, monkeypatch):
 
 
 # pyexasol 2.x --------------------------------------------------------------------------------
+PYEXASOL2_REQUIREMENT = "pyexasol>=2.4,<3"
 PYEXASOL2_SCRIPT = r"""
 import json, ssl, sys
 import pyexasol
 assert pyexasol.__version__.startswith("2."), pyexasol.__version__
 exa = json.load(sys.stdin)
-out = {"version": pyexasol.__version__}
-pv = exa["protocol_version"]
+out = {"version": pyexasol.__version__, "errors": {}}
+pv, vs, adapter = exa["protocol_version"], exa["vs"], exa["adapter_name"]
 fp = "%s/%s:%d" % (exa["host"], exa["fingerprint"], exa["port"])
+
+
+def error(c, key, query):
+    try:
+        c.execute(query)
+    except pyexasol.ExaQueryError as e:
+        out["errors"][key] = [e.code, e.message]
+    else:
+        out["errors"][key] = ["no error", query]
+
+
+def rows(c, query):
+    return [list(r) for r in c.execute(query).fetchall()]
+
+
+def trace(c):  # records the WebSocket commands this pyexasol sends (fetch, closeResultSet)
+    sent, req = [], c.req
+    c.req = lambda request: sent.append(request["command"]) or req(request)
+    return sent
+
+
 with pyexasol.connect(dsn=fp, user=exa["user"], password=exa["password"], protocol_version=pv) as c:
     out["release"] = c.login_info["releaseVersion"]
-    c.execute("CREATE OR REPLACE CONNECTION EMU_PY2 TO 'x' USER 'u' IDENTIFIED BY 'p'")
-    out["conn"] = c.execute("SELECT CONNECTION_STRING FROM EXA_DBA_CONNECTIONS WHERE "
-                            "CONNECTION_NAME = 'EMU_PY2'").fetchall()
-    c.execute("DROP CONNECTION EMU_PY2")
-    try:
-        c.execute("SELEC 1")
-    except pyexasol.ExaQueryError as e:
-        out["syntax"] = e.code
-with pyexasol.connect(dsn="%s:%d" % (exa["host"], exa["port"]), user=exa["user"],
-                      password=exa["password"], protocol_version=pv,
-                      websocket_sslopt={"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": exa["ca_file"]}) as c:
-    out["ca"] = c.execute("SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = "
-                          "'databaseProductVersion'").fetchall()
+    c.execute("CREATE OR REPLACE CONNECTION PYEXA2_CONN TO 'x' USER 'u' IDENTIFIED BY 'p'")
+    out["conn"] = rows(c, "SELECT CONNECTION_STRING FROM EXA_DBA_CONNECTIONS WHERE "
+                          "CONNECTION_NAME = 'PYEXA2_CONN'")
+    c.execute("DROP CONNECTION PYEXA2_CONN")
+    c.execute("DROP CONNECTION IF EXISTS PYEXA2_CONN")
+    error(c, "syntax", "SELEC 1")
+    c.execute(exa["pg_connection"])
+    c.execute("CREATE SCHEMA PYEXA2_ADAPTER")
+    out["schema_opened"] = c.current_schema()
+    c.execute("CREATE OR REPLACE SCHEMA PYEXA2_ADAPTER")
+    error(c, "schema_exists", "CREATE SCHEMA PYEXA2_ADAPTER")
+    c.execute(exa["script"].replace("CREATE OR REPLACE", "CREATE", 1))
+    error(c, "script_exists", exa["script"].replace("CREATE OR REPLACE", "CREATE", 1))
+    c.execute(exa["script"])
+    out["scripts"] = rows(c, "SELECT SCRIPT_NAME, SCRIPT_TYPE, SCRIPT_LANGUAGE FROM "
+                             "EXA_ALL_SCRIPTS WHERE SCRIPT_SCHEMA = 'PYEXA2_ADAPTER'")
+    c.execute("CREATE VIRTUAL SCHEMA %s USING %s WITH CONNECTION_NAME = 'PYEXA2_PG' SCHEMA_NAME "
+              "= '%s' TABLE_FILTER = 'items' LOG_LEVEL = 'INFO'" % (vs, adapter, exa["pg_schema"]))
+    c.execute("CREATE VIRTUAL SCHEMA IF NOT EXISTS %s USING %s" % (vs, adapter))
+
+    # a second session, verified by the CA file, sees the catalog and reads the virtual table
+    with pyexasol.connect(dsn="%s:%d" % (exa["host"], exa["port"]), user=exa["user"],
+                          password=exa["password"], protocol_version=pv, fetch_size_bytes=4000,
+                          websocket_sslopt={"cert_reqs": ssl.CERT_REQUIRED,
+                                            "ca_certs": exa["ca_file"]}) as ca:
+        out["ca"] = rows(ca, "SELECT PARAM_VALUE FROM SYS.EXA_METADATA WHERE PARAM_NAME = "
+                             "'databaseProductVersion'")
+        st = ca.execute("SELECT * FROM EXA_ALL_VIRTUAL_SCHEMAS WHERE SCHEMA_NAME = '%s'" % vs)
+        out["vs_record"] = dict(zip(st.column_names(), st.fetchone()))
+        out["props"] = rows(ca, "SELECT PROPERTY_NAME, PROPERTY_VALUE FROM "
+                                "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES WHERE SCHEMA_NAME = '%s' "
+                                "ORDER BY PROPERTY_NAME" % vs)
+        out["tables"] = rows(ca, "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE "
+                                 "TABLE_SCHEMA = '%s'" % vs)
+        out["columns"] = rows(ca, "SELECT COLUMN_NAME FROM EXA_ALL_VIRTUAL_COLUMNS WHERE "
+                                  "COLUMN_SCHEMA = '%s' AND COLUMN_TABLE = 'ITEMS'" % vs)
+        out["two_rows"] = rows(ca, "SELECT id, name, note FROM %s.items WHERE id IN (2, 3) "
+                                   "ORDER BY id" % vs)
+        sent = trace(ca)
+        st = ca.execute("SELECT id FROM %s.items ORDER BY id" % vs)
+        out["handle_opened"] = st.result_set_handle is not None
+        out["ids"] = [r[0] for r in st.fetchall()]
+        out["handle_closed"] = st.result_set_handle is None
+        out["commands"] = sent[:]
+        del sent[:]
+        out["limited"] = len(ca.execute("SELECT id FROM %s.items LIMIT 999" % vs).fetchall())
+        out["limited_commands"] = sent[:]
+
+    c.execute("ALTER VIRTUAL SCHEMA %s SET TABLE_FILTER = 'other'" % vs)
+    out["filtered"] = rows(c, "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE "
+                              "TABLE_SCHEMA = '%s'" % vs)
+    c.execute("ALTER VIRTUAL SCHEMA %s SET TABLE_FILTER = 'items,other'" % vs)
+    c.execute("ALTER VIRTUAL SCHEMA %s REFRESH" % vs)
+    out["refreshed"] = rows(c, "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE "
+                               "TABLE_SCHEMA = '%s' ORDER BY TABLE_NAME" % vs)
+    error(c, "bad_property", "ALTER VIRTUAL SCHEMA %s SET NO_SUCH_PROPERTY = 'x'" % vs)
+    error(c, "vs_not_empty", "DROP VIRTUAL SCHEMA %s" % vs)
+    c.execute("DROP VIRTUAL SCHEMA %s CASCADE" % vs)
+    c.execute("DROP VIRTUAL SCHEMA IF EXISTS %s CASCADE" % vs)
+    error(c, "vs_gone", "SELECT * FROM %s.items" % vs)
+    error(c, "schema_not_empty", "DROP SCHEMA PYEXA2_ADAPTER")
+    c.execute("DROP ADAPTER SCRIPT %s" % adapter)
+    c.execute("DROP ADAPTER SCRIPT IF EXISTS %s" % adapter)
+    c.execute(exa["script"])
+    c.execute("DROP SCHEMA PYEXA2_ADAPTER CASCADE")
+    c.execute("DROP SCHEMA IF EXISTS PYEXA2_ADAPTER CASCADE")
+    c.execute("DROP CONNECTION PYEXA2_PG")
+    out["left"] = rows(c, "SELECT COUNT(*) FROM EXA_ALL_SCHEMAS WHERE SCHEMA_NAME LIKE 'PYEXA2%'")
+    out["left"] += rows(c, "SELECT COUNT(*) FROM EXA_DBA_CONNECTIONS WHERE CONNECTION_NAME LIKE "
+                           "'PYEXA2%'")
 try:
     pyexasol.connect(dsn=fp, user=exa["user"], password="wrong", protocol_version=pv)
 except pyexasol.ExaAuthError as e:
@@ -613,25 +705,84 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def pyexasol2_python():
+    """The Python of .venv-pyexasol2, (re)installed only when it lacks a PYEXASOL2_REQUIREMENT."""
     python = os.path.join(VENV2, "bin", "python")
-    probe = [python, "-c", "import pyexasol, sys; sys.exit(not pyexasol.__version__.startswith('2.'))"]
-    if not os.path.exists(python) or subprocess.run(probe, capture_output=True, check=False).returncode:
-        subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", VENV2], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "pyexasol>=2.4,<3"], check=True, timeout=300)
+    probe = [python, "-c", "import sys, pyexasol; v = tuple(int(p) for p in pyexasol.__version__."
+             "split('.')[:2]); sys.exit(not (2, 4) <= v < (3,))"]
+
+    def usable():
+        return os.path.exists(python) and not subprocess.run(probe, capture_output=True,
+                                                             check=False).returncode
+
+    lock_file = os.path.join(tempfile.gettempdir(), "venv-pyexasol2-%s.lock" % hashlib.sha256(
+        VENV2.encode()).hexdigest()[:16])
+    with open(lock_file, "w") as lock:  # two pytest runs of this checkout: one installs, one waits
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not usable():
+            if not os.path.exists(python):  # --clear: a half-made venv from an interrupted run
+                subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", "--clear",
+                                VENV2], check=True)
+            subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                            PYEXASOL2_REQUIREMENT], check=True, timeout=300)
+            assert usable(), "%s holds no %s after pip install" % (VENV2, PYEXASOL2_REQUIREMENT)
     return python
 
 
-def test_pyexasol_2x(exa, pyexasol2_python):
-    request = dict(exa, protocol_version=3 if downgrades(exa) else highest_protocol(exa))
-    proc = subprocess.run([pyexasol2_python, "-c", PYEXASOL2_SCRIPT], input=json.dumps(request),
-                          capture_output=True, text=True, timeout=120, check=False)
+def drop_pyexa2_objects(exa):
+    with connect(exa) as conn:
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS PYEXA2_VS CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS PYEXA2_ADAPTER CASCADE")
+        for name in ("PYEXA2_PG", "PYEXA2_CONN"):
+            conn.execute("DROP CONNECTION IF EXISTS %s" % name)
+
+
+def test_pyexasol_2x(exa, vs_setup, pyexasol2_python):
+    """Every statement kind of the tests above, and the error cases, through pyexasol 2.x."""
+    adapter = "PYEXA2_ADAPTER.JDBC_ADAPTER"
+    request = dict(exa, protocol_version=3 if downgrades(exa) else highest_protocol(exa),
+                   vs="PYEXA2_VS", adapter_name=adapter, pg_schema=PG_SCHEMA,
+                   pg_connection=create_pg_connection("PYEXA2_PG", vs_setup["pg"]).replace(
+                       "CREATE OR REPLACE", "CREATE", 1),
+                   script=adapter_script(adapter, vs_setup, vs_setup["trusted"]))
+    drop_pyexa2_objects(exa)
+    started = time.perf_counter()
+    try:  # secrets on stdin, never on the command line
+        proc = subprocess.run([pyexasol2_python, "-c", PYEXASOL2_SCRIPT],
+                              input=json.dumps(request), capture_output=True, text=True,
+                              timeout=120, check=False)
+    finally:
+        drop_pyexa2_objects(exa)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["release"] == exa["version"]
-    assert out["conn"] == [["x"]]
-    assert out["syntax"] == "42000" and out["auth"] == "08004" and out["fingerprint"] is True
-    assert out["ca"] == [[exa["version"]]]
+    assert out["version"].startswith("2.") and out["release"] == exa["version"]
+    assert out["conn"] == [["x"]] and out["ca"] == [[exa["version"]]]
+    assert out["schema_opened"] == "PYEXA2_ADAPTER"
+    assert out["scripts"] == [["JDBC_ADAPTER", "ADAPTER", "JAVA"]]
+    if release(exa) >= (8,):
+        assert [out["vs_record"][k] for k in ("ADAPTER_SCRIPT_SCHEMA", "ADAPTER_SCRIPT_NAME")] == [
+            "PYEXA2_ADAPTER", "JDBC_ADAPTER"]
+    else:
+        assert out["vs_record"]["ADAPTER_SCRIPT"] == adapter
+    assert out["props"] == [["CONNECTION_NAME", "PYEXA2_PG"], ["LOG_LEVEL", "INFO"],
+                            ["SCHEMA_NAME", PG_SCHEMA], ["TABLE_FILTER", "items"]]
+    assert out["tables"] == [["ITEMS"]]
+    assert out["columns"] == [[c] for c in ("ID", "NAME", "NOTE", "OK", "PRICE", "CREATED", "BIG",
+                                            "SMALL")]
+    assert out["two_rows"] == [[2, "item 2", "it's 2"], [3, "item 3", None]]
+    assert out["handle_opened"] and out["handle_closed"]  # > 1000 rows: handle, then closed
+    assert out["ids"] == list(range(1, ROWS + 1))
+    assert out["commands"][0] == "execute" and out["commands"][-1] == "closeResultSet"
+    assert out["commands"].count("fetch") >= 2, out["commands"]  # ~10 kB in 4000-byte chunks
+    assert out["limited"] == 999 and out["limited_commands"] == ["execute"]  # inline, no handle
+    assert out["filtered"] == [["OTHER"]] and out["refreshed"] == [["ITEMS"], ["OTHER"]]
+    codes = {key: value[0] for key, value in out["errors"].items()}
+    assert codes == {"syntax": "42000", "schema_exists": "42500", "script_exists": "42500",
+                     "bad_property": "22002", "vs_not_empty": "42000", "vs_gone": "42000",
+                     "schema_not_empty": "42000"}, out["errors"]
+    assert "E-VSCJDBC-13" in out["errors"]["bad_property"][1]
+    assert out["left"] == [[0], [0]]
+    assert out["auth"] == "08004" and out["fingerprint"] is True
+    assert time.perf_counter() - started < 30
 
 
 # load ----------------------------------------------------------------------------------------
