@@ -10,6 +10,7 @@ COMPONENTS and stopped in reverse. Each exposes:
 `lab.json` (tests/lab/state/lab.json, ignored by git) is the merge of every component's dict.
 """
 import argparse
+import fcntl
 import importlib
 import json
 import os
@@ -275,6 +276,19 @@ def cmd_status(lab, only=None):
         print("%-13s %s" % (name, comp.status(lab)))
 
 
+def serialise(state_dir):
+    """One `up` or `down` at a time per state directory: two at once (two test sessions starting
+    together) would each create a CA and hand out certificates of the other's generation."""
+    os.makedirs(state_dir, exist_ok=True)
+    fd = os.open(os.path.join(state_dir, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("lab: another lab.py up/down is running on %s; waiting for it" % state_dir, file=sys.stderr)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "down", "status"])
@@ -282,6 +296,8 @@ def main():
                         "`up` still needs the ones before them)")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
+    if args.command != "status":
+        _held = serialise(STATE_DIR)  # the lock is held until this process exits
     try:
         {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](Lab(), only)
     except LabError as exc:

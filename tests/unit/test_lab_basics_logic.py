@@ -3,6 +3,7 @@ import importlib.util
 import os
 import socket
 import sys
+import threading
 
 import pytest
 
@@ -10,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 
 from components import nodes, postgres  # noqa: E402  pylint: disable=wrong-import-position
-from lab import Lab, LabError, port_owner  # noqa: E402  pylint: disable=wrong-import-position
+from lab import Lab, LabError, port_owner, serialise  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def load_inventory():
@@ -92,3 +93,21 @@ def test_a_taken_port_names_its_owner():
         assert port_owner("127.0.0.2", port) is None  # same port, other address
     assert port_owner("127.0.0.1", port) is None
     assert port_owner("not-an-address", port) is None
+
+
+def test_two_lab_commands_take_turns(tmp_path, capsys):
+    """A second `up`/`down` on the same state directory waits for the first (no mixed CA generations)."""
+    first = serialise(str(tmp_path))
+    acquired = threading.Event()
+
+    def second():
+        os.close(serialise(str(tmp_path)))
+        acquired.set()
+
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    assert not acquired.wait(0.3)  # still held by the first
+    os.close(first)
+    assert acquired.wait(10)
+    waiter.join()
+    assert "waiting for it" in capsys.readouterr().err
