@@ -11,8 +11,10 @@ truststore in BucketFS (trust mode bucketfs), so the test does not depend on (or
 node truststores hold.
 """
 import base64
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -227,17 +229,41 @@ def node1_trusts_lab_ca(lab):
     return fingerprint.upper() in listing.upper()
 
 
+@contextlib.contextmanager
+def node1_store_trusting_only_the_wrong_ca(lab, workdir):
+    """Node 1's central truststore holds only an unrelated CA for the duration; restored afterwards."""
+    node = lab["nodes"][0]
+    store = os.path.join(node["root"], node["central_truststore"].lstrip("/"))
+    with open(store, "rb") as handle:
+        original = handle.read()
+    replacement = str(workdir / "wrong-ca-only.store")
+    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "wrong", "-file", lab["ca"]["wrong_ca_file"],
+                    "-keystore", replacement, "-storetype", node["truststore_type"], "-storepass:env", "STOREPASS"],
+                   capture_output=True, check=True, env=dict(os.environ, STOREPASS=node["store_password"]))
+    try:
+        shutil.copyfile(replacement, store)
+        yield
+    finally:
+        with open(store, "wb") as handle:
+            handle.write(original)
+
+
 def test_node_trust_mode_works_or_names_the_missing_ca(env, created):
     """trust mode nodes: the adapter's JVM trusts exactly the node truststores (exasol_truststore role)."""
     lab = env["lab"]
     if not lab.get("nodes"):
         pytest.skip("lab.json has no nodes")
-    proc = play(env, exasol_virtual_schema_trust_mode="nodes", exasol_virtual_schema_adapter_script="NODE_TRUST_ADAPTER",
-                exasol_virtual_schema_name="AURORA_NODES", exasol_virtual_schema_connection_name="AURORA_NODES_CONNECTION")[0]
+    names = dict(exasol_virtual_schema_trust_mode="nodes", exasol_virtual_schema_adapter_script="NODE_TRUST_ADAPTER",
+                 exasol_virtual_schema_name="AURORA_NODES", exasol_virtual_schema_connection_name="AURORA_NODES_CONNECTION")
+    proc = play(env, **names)[0]
     if node1_trusts_lab_ca(lab):
         assert proc.returncode == 0, proc.stdout[-2000:]
-    else:
-        assert proc.returncode != 0 and "RDS CA is not in the node truststores" in proc.stdout
+        run_module("exasol_virtual_schema", env["tmp"], **dict(login(lab), name="AURORA_NODES", state="absent"))
+    # whichever tests ran before: a node store without the RDS CA fails with PKIX, and the role says why
+    with node1_store_trusting_only_the_wrong_ca(lab, env["tmp"]):
+        proc = play(env, **names)[0]
+    assert proc.returncode != 0 and "RDS CA is not in the node truststores" in proc.stdout, proc.stdout[-2000:]
+    assert "PKIX" in proc.stdout
     with exa(lab) as conn:
         text = conn.execute("SELECT SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE SCRIPT_NAME = 'NODE_TRUST_ADAPTER'").fetchone()
     assert "trustStore" not in text["SCRIPT_TEXT"]
