@@ -4,7 +4,7 @@ The resulting state is read back with boto3, never taken from the roles' own fac
 deployment (a random name) is built once per module: check mode first on the empty account,
 then the real run, then a second run and check mode again; the bad-input cases use another
 deployment name and must leave nothing behind; teardown runs last and must spare an untagged
-look-alike VPC. The smoke test reaches the lab PostgreSQL through the endpoint name that the
+look-alike VPC, and every teardown keeps a final snapshot of its own. The smoke test reaches the lab PostgreSQL through the endpoint name that the
 lab maps in /etc/hosts (see tests/lab/README_aws.md).
 """
 import os
@@ -179,7 +179,7 @@ def test_cluster_and_writer(built, ec2, rds):
     assert len(found["clusters"]) == 1 and len(found["instances"]) == 1 and len(found["subnet_groups"]) == 1
     cluster, writer, group = found["clusters"][0], found["instances"][0], found["subnet_groups"][0]
     assert cluster["Engine"] == "aurora-postgresql" and cluster["EngineVersion"].startswith("16.")
-    assert cluster["BackupRetentionPeriod"] == 1
+    assert cluster["BackupRetentionPeriod"] == 1  # the lab inventory's playground opt-in (the default is 7)
     assert cluster["StorageEncrypted"] is True
     assert cluster["IAMDatabaseAuthenticationEnabled"] is False
     assert cluster["CopyTagsToSnapshot"] is False
@@ -188,15 +188,38 @@ def test_cluster_and_writer(built, ec2, rds):
     assert [g["VpcSecurityGroupId"] for g in cluster["VpcSecurityGroups"]] == [tagged(ec2)["security_groups"][0]["GroupId"]]
     assert writer["DBClusterIdentifier"] == cluster["DBClusterIdentifier"]
     assert writer["DBInstanceClass"] == "db.t4g.medium"
-    assert writer["PubliclyAccessible"] is True
+    assert writer["PubliclyAccessible"] is True  # the lab inventory's playground opt-in (the default is false)
     assert writer.get("MonitoringInterval", 0) == 0
     assert writer.get("PerformanceInsightsEnabled", False) is False
     assert "DBSubnetGroup" in writer, MOTO_FIX_HINT
 
 
 def test_smoke_test_answered_over_verified_tls(built, lab):
-    assert re.search(r"%s answered over verified\s+TLS:" % re.escape(lab["postgres"]["host"]),
-                     re.sub(r"\s+", " ", built["real"].stdout)), built["real"].stdout[-3000:]
+    assert re.search(r"%s answered over verified\s+TLS\s+\(CA bundle %s\):" % (
+        re.escape(lab["postgres"]["host"]), re.escape(lab["postgres"]["ca_file"])),
+        re.sub(r"\s+", " ", built["real"].stdout)), built["real"].stdout[-3000:]
+
+
+def test_smoke_test_downloads_the_bundle_when_no_ca_cert_is_given(built, base_vars, lab, tmp_path):
+    """aurora_cluster_ca_cert empty: the bundle comes from aurora_cluster_ca_bundle_url (checksum
+    verified), also in check mode, and the private download directory is gone afterwards."""
+    variables = dict(base_vars, aurora_cluster_ca_cert="", aurora_cluster_ca_bundle_url=lab["bundle_url"],
+                     aurora_cluster_ca_bundle_checksum="sha256:" + lab["bundle_sha256"])
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    for check in (False, True):
+        result = run_playbook(AURORA, extra_vars=variables, check=check, env={"TMPDIR": str(scratch)})
+        assert succeeded(result) == 0
+        assert re.search(r"%s answered over verified TLS \(CA bundle %s\):" % (
+            re.escape(lab["postgres"]["host"]), re.escape(lab["bundle_url"])),
+            re.sub(r"\s+", " ", result.stdout)), result.stdout[-3000:]
+        assert not [p.name for p in scratch.iterdir() if p.name.startswith("aurora_cluster.")]
+
+    wrong = dict(variables, aurora_cluster_ca_bundle_checksum="sha256:" + "0" * 64)
+    result = run_playbook(AURORA, extra_vars=wrong, env={"TMPDIR": str(scratch)})
+    assert result.returncode != 0
+    assert re.search(r"checksum", result.stdout, re.I), result.stdout[-3000:]
+    assert not [p.name for p in scratch.iterdir() if p.name.startswith("aurora_cluster.")]
 
 
 def test_second_run_and_check_mode_change_nothing(built, base_vars, rds):
@@ -218,11 +241,15 @@ BAD_INPUT = [
     ({"aurora_cluster_instance_class": "db.m1.small"}, [r"Instance class db\.m1\.small is not offered"]),
     ({"aurora_cluster_serverless": True, "aurora_cluster_serverless_max_acu": 0.7},
      [r"aurora_cluster_serverless_min_acu/max_acu must satisfy"]),
+    ({"aurora_cluster_ca_cert": "/nonexistent/rds.pem", "aurora_cluster_ca_bundle_checksum": "md5:0"},
+     [r"aurora_cluster_ca_cert \"/nonexistent/rds\.pem\" is not a file on the controller",
+      r"aurora_cluster_ca_bundle_checksum must look like sha256:<64 hex digits>"]),
 ]
 
 
 @pytest.mark.parametrize("override,messages", BAD_INPUT, ids=["cidrs", "region-name", "unknown-region",
-                                                              "no-password", "class-not-offered", "acu"])
+                                                              "no-password", "class-not-offered", "acu",
+                                                              "ca-bundle"])
 def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds, override, messages):
     deployment = "vt-bad-" + uuid.uuid4().hex[:6]
     result = run_playbook(AURORA, extra_vars=dict(base_vars, virtualis_deployment=deployment, **override))
@@ -235,12 +262,12 @@ def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds,
 
 
 def test_teardown_deletes_only_the_tagged_resources(built, base_vars, ec2, rds):
-    """Check mode predicts the real teardown; a final snapshot is kept; look-alikes survive."""
+    """Check mode predicts the real teardown; a final snapshot is kept; look-alikes survive; the
+    deployment rebuilt and torn down again keeps a second final snapshot of its own name."""
     look_alike = ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=[{
         "ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": DEPLOYMENT + "-vpc"}]}])["Vpc"]["VpcId"]
     other = ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=[{
         "ResourceType": "vpc", "Tags": [{"Key": TAG, "Value": DEPLOYMENT + "-other"}]}])["Vpc"]["VpcId"]
-    snapshot = DEPLOYMENT + "-final"
     try:
         before = identifiers(ec2, rds)
         predicted = succeeded(run_playbook(TEARDOWN, extra_vars=base_vars, check=True))
@@ -250,13 +277,39 @@ def test_teardown_deletes_only_the_tagged_resources(built, base_vars, ec2, rds):
         assert not any(tagged_rds(rds).values()), tagged_rds(rds)
         survivors = {v["VpcId"] for v in ec2.describe_vpcs(VpcIds=[look_alike, other])["Vpcs"]}
         assert survivors == {look_alike, other}
-        kept = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=snapshot)["DBClusterSnapshots"]
-        assert [s["DBClusterIdentifier"] for s in kept] == [DEPLOYMENT]
+        kept = final_snapshots(rds, DEPLOYMENT)
+        assert [(s["DBClusterIdentifier"], s["Status"]) for s in kept] == [(DEPLOYMENT, "available")]
         assert succeeded(run_playbook(TEARDOWN, extra_vars=base_vars)) == 0
+
+        # The deployment rebuilt under the same name and torn down again keeps a snapshot of its own.
+        for automated in rds.describe_db_cluster_snapshots(
+                DBClusterIdentifier=DEPLOYMENT, SnapshotType="automated")["DBClusterSnapshots"]:
+            # moto keeps a deleted cluster's automated snapshot (AWS drops it), and its name would clash
+            rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=automated["DBClusterSnapshotIdentifier"])
+        rds.create_db_cluster(DBClusterIdentifier=DEPLOYMENT, Engine="aurora-postgresql", MasterUsername="master",
+                              MasterUserPassword="rebuilt-" + uuid.uuid4().hex, Tags=[{"Key": TAG, "Value": DEPLOYMENT}])
+        assert succeeded(run_playbook(TEARDOWN, extra_vars=base_vars)) > 0
+        assert not tagged_rds(rds)["clusters"]
+        again = final_snapshots(rds, DEPLOYMENT)
+        names = [s["DBClusterSnapshotIdentifier"] for s in again]
+        assert len(names) == 2 and names[0] == kept[0]["DBClusterSnapshotIdentifier"], names
+        assert again[1]["Status"] == "available"
+        tags = rds.list_tags_for_resource(ResourceName=again[1]["DBClusterSnapshotArn"])["TagList"]
+        assert {"Key": TAG, "Value": DEPLOYMENT} in tags
     finally:
         for vpc_id in (look_alike, other):
             ec2.delete_vpc(VpcId=vpc_id)
-        try:
-            rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshot)
-        except rds.exceptions.DBClusterSnapshotNotFoundFault:
-            pass
+        delete_final_snapshots(rds, DEPLOYMENT)
+
+
+def final_snapshots(rds, cluster):
+    """The cluster snapshots named <cluster>-final-<UTC YYYYMMDD-HHMMSS>, oldest first."""
+    pattern = re.compile(re.escape(cluster) + r"-final-\d{8}-\d{6}$")
+    found = [s for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+             if pattern.match(s["DBClusterSnapshotIdentifier"])]
+    return sorted(found, key=lambda s: s["DBClusterSnapshotIdentifier"])
+
+
+def delete_final_snapshots(rds, cluster):
+    for snapshot in final_snapshots(rds, cluster):
+        rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshot["DBClusterSnapshotIdentifier"])
