@@ -48,9 +48,6 @@ MOTO_NO_SERVERLESS_CLASS = (
 # does not exist yet, the task "Let RDS manage the master password in Secrets Manager" is skipped
 # (when: not ansible_check_mode or not _aurora_cluster_cluster.changed) instead of reporting the
 # change, so check mode predicts one change fewer than the real run makes.
-CHECK_MODE_SKIPS_MANAGED_PASSWORD = (
-    "aurora_cluster bug: check mode on a new cluster skips handing the password to Secrets Manager "
-    "instead of reporting it as a change (3 changes predicted, 4 made)")
 PLAYBOOK = """\
 - name: aurora_cluster alone
   hosts: localhost
@@ -186,8 +183,7 @@ def test_check_mode_created_nothing(runs):
     assert runs["state"]["check"] == {"clusters": [], "instances": [], "subnet_groups": [], "secrets": {}}
 
 
-@pytest.mark.parametrize("option", ["serverless", pytest.param("managed", marks=pytest.mark.xfail(
-    strict=True, reason=CHECK_MODE_SKIPS_MANAGED_PASSWORD))])
+@pytest.mark.parametrize("option", ["serverless", "managed"])
 def test_check_mode_predicts_the_first_run(runs, option):
     assert succeeded(runs[option]["check"]) == succeeded(runs[option]["first"]) > 0
 
