@@ -62,7 +62,7 @@ changelog: venv  ## lint the changelog fragments (the release rendering is check
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 changelog-release: venv  ## cut the release of galaxy.yml's version: CHANGELOG.rst, changelog.yaml (consumes fragments)
-	antsibull-changelog release --version $$($(PY) -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
+	$(PY) docs/changelog_release.py
 
 docs-check: venv  ## README variables tables in step with meta/argument_specs.yml (docs/gen_role_vars.py --check)
 	$(PY) docs/gen_role_vars.py --check

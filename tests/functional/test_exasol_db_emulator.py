@@ -97,7 +97,6 @@ def bucket_file(lab, path):
 UPLOADED = []
 
 
-
 def remove_uploads(lab):
     """DELETE what the tests put into BucketFS (files under BFS_DIR, the test driver)."""
     bfs = lab["bucketfs"]

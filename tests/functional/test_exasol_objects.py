@@ -75,7 +75,6 @@ def bucketfs_request(lab, method, path, data=None):
         assert reply.status in (200, 204)
 
 
-
 def put(lab, path, data):
     """PUT a file into the lab BucketFS and wait until UDFs would see it; returns the UDF path."""
     bfs = lab["bucketfs"]

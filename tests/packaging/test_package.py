@@ -35,7 +35,7 @@ FORBIDDEN = re.compile(
     r"(^|/)(\.venv[^/]*|\.build|\.collections|\.git|\.cache|\.pytest_cache|\.benchmarks|\.ansible|__pycache__)(/|$)"
     r"|^tests/lab/state(/|$)|^tests/output(/|$)|\.pyc$|\.retry$|\.tar\.gz$|^changelogs/\.plugin-cache\.yaml$"
 )
-REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "changelogs/changelog.yaml"]
+REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.rst", "meta/runtime.yml", "changelogs/changelog.yaml"]
 
 
 def run(command, **kwargs):
