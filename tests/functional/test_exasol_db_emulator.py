@@ -297,6 +297,23 @@ def test_wrong_fingerprint_is_refused(exa):
     assert "did not match" in str(info.value)
 
 
+def test_self_signed_certificate_is_trusted_by_its_fingerprint_only(exa):
+    """The same database behind a self-signed certificate, as a fresh Exasol installation serves."""
+    if "self_signed_port" not in exa:
+        pytest.fail("lab.json exasol has no self_signed_port: is the lab's exasol_db component current?")
+    self_signed = dict(exa, port=exa["self_signed_port"], fingerprint=exa["self_signed_fingerprint"])
+    assert self_signed["fingerprint"] != exa["fingerprint"]
+    with connect(self_signed) as conn:
+        assert conn.login_info["releaseVersion"] == exa["version"]
+    with pytest.raises(pyexasol.ExaConnectionFailedError) as info:  # no CA vouches for it
+        connect(self_signed, dsn=dsn(self_signed, fingerprint=False),
+                websocket_sslopt={"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": exa["ca_file"]})
+    assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+    with pytest.raises(pyexasol.ExaConnectionFailedError) as info:  # nor the other certificate's pin
+        connect(self_signed, dsn=dsn(self_signed, fingerprint=exa["fingerprint"]))
+    assert "did not match" in str(info.value)
+
+
 def test_wrong_password_is_08004(exa):
     with pytest.raises(pyexasol.ExaAuthError) as info:
         connect(exa, password=exa["password"] + "x")

@@ -26,6 +26,8 @@ USER = "sys"
 def _settings(lab):
     return {"host": lab.setting("LAB_EXASOL_HOST", "127.0.0.20"),
             "port": int(lab.setting("LAB_EXASOL_PORT", "8563")),
+            # the same database behind a self-signed certificate, as a fresh Exasol installation has
+            "self_signed_port": int(lab.setting("LAB_EXASOL_SELF_SIGNED_PORT", "8564")),
             "version": lab.setting("LAB_EXASOL_VERSION", "7.1")}
 
 
@@ -88,6 +90,31 @@ def _certificates(directory, host):
     return ca_file, cert_file, key_file, hashlib.sha256(der).hexdigest().upper()
 
 
+def _self_signed(directory, host):
+    """A self-signed server certificate (what Exasol generates at installation), created once;
+    (cert_file, key_file, fingerprint). Only fingerprint pinning can trust it."""
+    cert_file = os.path.join(directory, "self-signed.pem")
+    key_file = os.path.join(directory, "self-signed.key")
+    x509, hashes, serialization, NameOID = crypto("x509", "hashes", "serialization", "NameOID")
+    if not (os.path.exists(cert_file) and os.path.exists(key_file)):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        key = _key()
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "exacluster.local")])
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=397))
+                .add_extension(x509.SubjectAlternativeName([
+                    x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]), critical=False)
+                .sign(key, hashes.SHA256()))
+        _write_private(key_file, _pem_key(key))
+        with open(cert_file, "wb") as handle:
+            handle.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(cert_file, "rb") as handle:
+        der = x509.load_pem_x509_certificate(handle.read()).public_bytes(serialization.Encoding.DER)
+    return cert_file, key_file, hashlib.sha256(der).hexdigest().upper()
+
+
 def _password(directory):
     path = os.path.join(directory, "password")
     if not os.path.exists(path):
@@ -117,11 +144,13 @@ def up(lab):
     sys_path_pkg = os.path.join(lab.here, "exasol_emulator")
     release = _release(cfg["version"], os.path.join(sys_path_pkg, "versions.py"))
     ca_file, cert_file, key_file, fingerprint = _certificates(directory, cfg["host"])
+    self_cert, self_key, self_fingerprint = _self_signed(directory, cfg["host"])
     password = _password(directory)
     helper_dir = _compile_helper(lab, directory)
     config = {
         "host": cfg["host"], "port": cfg["port"], "user": USER, "password": password,
         "release": release, "cert_file": cert_file, "key_file": key_file,
+        "self_signed": {"port": cfg["self_signed_port"], "cert_file": self_cert, "key_file": self_key},
         "catalog_file": os.path.join(directory, "catalog.json"),
         "adapter": {"helper_dir": helper_dir, "lab_json": lab.state_file,
                     "bucketfs_host_dir": lab.path("bucketfs"), "repo_root": lab.root,
@@ -138,11 +167,14 @@ def up(lab):
         lab.stop(NAME)
     if not lab.alive(NAME):
         lab.require_free(cfg["host"], cfg["port"], "Exasol emulator")
+        lab.require_free(cfg["host"], cfg["self_signed_port"], "Exasol emulator (self-signed)")
         lab.spawn(NAME, [lab.python, os.path.join(sys_path_pkg, "server.py"), "--config",
                          config_file], cwd=lab.root)
     lab.wait_port(cfg["host"], cfg["port"], "Exasol emulator", timeout=30, name=NAME)
+    lab.wait_port(cfg["host"], cfg["self_signed_port"], "Exasol emulator (self-signed)", timeout=30, name=NAME)
     return {"exasol": {"host": cfg["host"], "port": cfg["port"], "user": USER,
                        "password": password, "fingerprint": fingerprint, "ca_file": ca_file,
+                       "self_signed_port": cfg["self_signed_port"], "self_signed_fingerprint": self_fingerprint,
                        "version": release, "dsn": "%s:%d" % (cfg["host"], cfg["port"]),
                        "catalog_file": config["catalog_file"]}}
 

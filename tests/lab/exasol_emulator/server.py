@@ -6,6 +6,7 @@ Run by the lab component (tests/lab/components/exasol_db.py) as
 """
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -60,10 +61,11 @@ class Server:
     def new_session_id(self):
         return self.rng.randrange(10 ** 18, 2 ** 63)
 
-    def ssl_context(self):
+    @staticmethod
+    def ssl_context(cert_file, key_file):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.config["cert_file"], self.config["key_file"])
+        context.load_cert_chain(cert_file, key_file)
         return context
 
     async def connection(self, websocket):
@@ -108,11 +110,21 @@ class Server:
             if proto.state == "ready" and not proto.closed:
                 self.count("dropped_sessions")
 
+    def listen(self, port, cert_file, key_file):
+        return serve(self.connection, self.host, port, ssl=self.ssl_context(cert_file, key_file),
+                     max_size=64 * 1024 * 1024, ping_interval=None, compression=None)
+
     async def run(self, stop):
-        async with serve(self.connection, self.host, self.port, ssl=self.ssl_context(),
-                         max_size=64 * 1024 * 1024, ping_interval=None, compression=None):
-            LOG.info("Exasol emulator %s listening on wss://%s:%d", self.release, self.host,
-                     self.port)
+        # One database, two listeners: the CA-signed certificate (ca_certs verification) and,
+        # when configured, a self-signed one (fingerprint pinning, as on a fresh installation).
+        self_signed = self.config.get("self_signed")
+        async with contextlib.AsyncExitStack() as listeners:
+            await listeners.enter_async_context(self.listen(self.port, self.config["cert_file"], self.config["key_file"]))
+            LOG.info("Exasol emulator %s listening on wss://%s:%d", self.release, self.host, self.port)
+            if self_signed:
+                await listeners.enter_async_context(
+                    self.listen(self_signed["port"], self_signed["cert_file"], self_signed["key_file"]))
+                LOG.info("self-signed certificate on wss://%s:%d", self.host, self_signed["port"])
             await stop.wait()
 
 
