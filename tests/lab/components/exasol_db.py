@@ -48,46 +48,64 @@ def _pem_key(key):
                              serialization.NoEncryption())
 
 
+def _builder(subject, issuer, public_key, days):
+    """A certificate builder valid from yesterday for `days` days, with a random serial."""
+    x509, = crypto("x509")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=days)))
+
+
+def _name(common_name):
+    x509, NameOID = crypto("x509", "NameOID")
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _server_names(host):
+    x509, = crypto("x509")
+    return x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")])
+
+
+def _write_certificate(path, cert):
+    serialization, = crypto("serialization")
+    with open(path, "wb") as handle:
+        handle.write(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _fingerprint(cert_file):
+    """Upper-case hex SHA-256 of the certificate's DER, as pyexasol compares it."""
+    x509, serialization = crypto("x509", "serialization")
+    with open(cert_file, "rb") as handle:
+        der = x509.load_pem_x509_certificate(handle.read()).public_bytes(serialization.Encoding.DER)
+    return hashlib.sha256(der).hexdigest().upper()
+
+
 def _certificates(directory, host):
     """CA + server certificate, created once (kept across restarts so pins stay valid)."""
     ca_file = os.path.join(directory, "ca.pem")
     cert_file = os.path.join(directory, "server.pem")
     key_file = os.path.join(directory, "server.key")
-    x509, hashes, serialization, NameOID = crypto("x509", "hashes", "serialization", "NameOID")
     if not all(os.path.exists(p) for p in (ca_file, cert_file, key_file)):
-        now = datetime.datetime.now(datetime.timezone.utc)
+        x509, hashes = crypto("x509", "hashes")
         ca_key = _key()
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "virtualis.aurora lab Exasol CA")])
-        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-              .not_valid_before(now - datetime.timedelta(days=1))
-              .not_valid_after(now + datetime.timedelta(days=825))
+        ca_name = _name("virtualis.aurora lab Exasol CA")
+        ca = (_builder(ca_name, ca_name, ca_key.public_key(), 825)
               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
               .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
                                            False), critical=True)
               .sign(ca_key, hashes.SHA256()))
         key = _key()
-        cert = (x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-                .issuer_name(ca_name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=397))
-                .add_extension(x509.SubjectAlternativeName([
-                    x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]),
-                    critical=False)
+        cert = (_builder(_name(host), ca_name, key.public_key(), 397)
+                .add_extension(_server_names(host), critical=False)
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
                                critical=False)
                 .sign(ca_key, hashes.SHA256()))
         _write_private(key_file, _pem_key(key))
-        with open(cert_file, "wb") as handle:
-            handle.write(cert.public_bytes(serialization.Encoding.PEM))
-        with open(ca_file, "wb") as handle:
-            handle.write(ca.public_bytes(serialization.Encoding.PEM))
-    with open(cert_file, "rb") as handle:
-        der = x509.load_pem_x509_certificate(handle.read()).public_bytes(serialization.Encoding.DER)
-    return ca_file, cert_file, key_file, hashlib.sha256(der).hexdigest().upper()
+        _write_certificate(cert_file, cert)
+        _write_certificate(ca_file, ca)
+    return ca_file, cert_file, key_file, _fingerprint(cert_file)
 
 
 def _self_signed(directory, host):
@@ -95,24 +113,14 @@ def _self_signed(directory, host):
     (cert_file, key_file, fingerprint). Only fingerprint pinning can trust it."""
     cert_file = os.path.join(directory, "self-signed.pem")
     key_file = os.path.join(directory, "self-signed.key")
-    x509, hashes, serialization, NameOID = crypto("x509", "hashes", "serialization", "NameOID")
     if not (os.path.exists(cert_file) and os.path.exists(key_file)):
-        now = datetime.datetime.now(datetime.timezone.utc)
+        hashes, = crypto("hashes")
         key = _key()
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "exacluster.local")])
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=397))
-                .add_extension(x509.SubjectAlternativeName([
-                    x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]), critical=False)
-                .sign(key, hashes.SHA256()))
+        name = _name("exacluster.local")
+        cert = _builder(name, name, key.public_key(), 397).add_extension(_server_names(host), critical=False)
         _write_private(key_file, _pem_key(key))
-        with open(cert_file, "wb") as handle:
-            handle.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(cert_file, "rb") as handle:
-        der = x509.load_pem_x509_certificate(handle.read()).public_bytes(serialization.Encoding.DER)
-    return cert_file, key_file, hashlib.sha256(der).hexdigest().upper()
+        _write_certificate(cert_file, cert.sign(key, hashes.SHA256()))
+    return cert_file, key_file, _fingerprint(cert_file)
 
 
 def _password(directory):
