@@ -324,41 +324,82 @@ def test_pkcs12_store(tmp_path, global_bundle):
     assert sorted(listed.values()) == sorted(c.sha256 for c in bundle(global_bundle))
 
 
-# the kill test ---------------------------------------------------------------------------------
-@needs_java
-def test_killed_at_random_moments_the_store_is_always_old_or_new(tmp_path, rds_bundle_dir):
-    """50 writes alternating the global and the regional bundle (purge), each killed at a random
-    moment: the store is always readable by the JVM and holds exactly one of the two sets."""
-    sets = {}
-    for name in ("global-bundle.pem", "eu-central-1-bundle.pem"):
-        sets[name] = frozenset(c.sha256 for c in bundle(os.path.join(rds_bundle_dir, name)))
-    store = make_jks(tmp_path / "cacerts", bundle(os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")),
-                     aliases={})
-    run(tmp_path, src=os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem"), truststores=[store], purge=True)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
+# the kill tests --------------------------------------------------------------------------------
+BUNDLES = ("global-bundle.pem", "eu-central-1-bundle.pem")
+
+
+def interrupted_writes(tmp_path, rds_bundle_dir, store, rounds, max_delay, each=None, **extra):
+    """`rounds` module runs alternating the global and the regional bundle (purge), each killed
+    at a random moment up to `max_delay` s; a copy of the store after each. (snapshots, outcomes)"""
+    scratch = tmp_path / "module-tmp"  # what a killed run leaves in TMPDIR stays in the test's tree
+    scratch.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"), TMPDIR=str(scratch))
     rng, snapshots, outcomes = random.Random(4), [], {"killed": 0, "finished": 0}
     (tmp_path / "snap").mkdir()
-    for index in range(50):
-        name = "global-bundle.pem" if index % 2 == 0 else "eu-central-1-bundle.pem"
+    for index in range(rounds):
         args = tmp_path / ("args%d.json" % (index % 2))
-        args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
-            "src": os.path.join(rds_bundle_dir, name), "truststores": [store], "purge": True}}))
+        args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(
+            extra, src=os.path.join(rds_bundle_dir, BUNDLES[index % 2]), truststores=[store], purge=True)}))
         proc = subprocess.Popen([sys.executable, MODULE, str(args)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.0, 0.4))
+        time.sleep(rng.uniform(0.0, max_delay))
         outcomes["finished" if proc.poll() is not None else "killed"] += 1
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert frozenset(fingerprints(store)) in sets.values(), "store %d holds a mixed set" % index
+        if each:
+            each(index)
         snapshot = str(tmp_path / "snap" / ("%02d" % index))
         shutil.copy(store, snapshot)
         snapshots.append(snapshot)
+    return snapshots, outcomes
+
+
+def bundle_sets(rds_bundle_dir):
+    return [frozenset(c.sha256 for c in bundle(os.path.join(rds_bundle_dir, name))) for name in BUNDLES]
+
+
+def assert_old_or_new(tmp_path, snapshots, sets):
     listed = JavaStoreReader(tmp_path).read(snapshots)
     for snapshot in snapshots:
         assert isinstance(listed[snapshot], dict), listed[snapshot]
-        assert frozenset(listed[snapshot].values()) in sets.values()
+        assert frozenset(listed[snapshot].values()) in sets, "snapshot %s holds a mixed set" % snapshot
+
+
+@needs_java
+def test_killed_at_random_moments_the_store_is_always_old_or_new(tmp_path, rds_bundle_dir):
+    """50 writes of a JKS store, each killed at a random moment: the store is always readable by
+    the JVM and holds exactly one of the two sets."""
+    sets = bundle_sets(rds_bundle_dir)
+    store = make_jks(tmp_path / "cacerts", bundle(os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")),
+                     aliases={})
+    run(tmp_path, src=os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem"), truststores=[store], purge=True)
+
+    def never_mixed(index):
+        assert frozenset(fingerprints(store)) in sets, "store %d holds a mixed set" % index
+
+    snapshots, outcomes = interrupted_writes(tmp_path, rds_bundle_dir, store, 50, 0.4, each=never_mixed)
+    assert_old_or_new(tmp_path, snapshots, sets)
     assert outcomes["killed"] >= 5, outcomes  # the test really interrupted runs
     listed = keytool("-list", "-keystore", store, "-storepass:env", "KS_PASS")  # and keytool itself agrees
     assert listed.returncode == 0 and "Your keystore contains %d entries" % len(fingerprints(store)) in listed.stdout
     leftovers = [n for n in os.listdir(str(tmp_path)) if n.startswith(".cacerts.")]
     assert len(leftovers) <= outcomes["killed"]
+
+
+@needs_java
+def test_pkcs12_killed_at_random_moments_is_always_old_or_new(tmp_path, rds_bundle_dir):
+    """The keytool path: 12 writes of a PKCS12 store (about a second each, two JVM starts), each
+    killed at a random moment, also while keytool converts: the store is always one of the two sets."""
+    sets = bundle_sets(rds_bundle_dir)
+    regional = os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")
+    seed = make_jks(tmp_path / "seed.jks", bundle(regional)[:1])
+    store = str(tmp_path / "central.p12")
+    keytool("-importkeystore", "-noprompt", "-srckeystore", seed, "-srcstorepass:env", "KS_PASS",
+            "-destkeystore", store, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    first = run(tmp_path, src=regional, truststores=[store], purge=True, cache_dir="")
+    assert first["stores"][0]["type"] == "pkcs12", first
+    snapshots, outcomes = interrupted_writes(tmp_path, rds_bundle_dir, store, 12, 2.0, cache_dir="")
+    assert_old_or_new(tmp_path, snapshots + [store], sets)
+    assert outcomes["killed"] >= 3 and outcomes["finished"] >= 1, outcomes
+    leftovers = [n for n in os.listdir(str(tmp_path)) if n.startswith(".central.p12.")]
+    assert len(leftovers) <= outcomes["killed"]  # the next write removes stale ones
