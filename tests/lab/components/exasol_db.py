@@ -11,7 +11,6 @@ import datetime
 import hashlib
 import importlib.util
 import ipaddress
-import json
 import os
 import secrets
 import subprocess
@@ -165,13 +164,8 @@ def up(lab):
                     "java": lab.require_program("java", "openjdk-17-jdk-headless"),
                     "timeout": 60}}
     config_file = os.path.join(directory, "config.json")
-    try:
-        with open(config_file) as handle:
-            previous = json.load(handle)
-    except (OSError, ValueError):
-        previous = None
-    _write_private(config_file, json.dumps(config, indent=1).encode())
-    if lab.alive(NAME) and previous != config:  # e.g. another LAB_EXASOL_VERSION: restart
+    changed = lab.write_config(config_file, config)
+    if lab.alive(NAME) and changed:  # e.g. another LAB_EXASOL_VERSION: restart
         lab.stop(NAME)
     if not lab.alive(NAME):
         lab.require_free(cfg["host"], cfg["port"], "Exasol emulator")
