@@ -30,10 +30,11 @@ MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, 
                  if not os.path.basename(p).startswith("_"))
 ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
                for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
-# What must never ship: developer state, caches, lab secrets, build output.
+# What must never ship: developer state, caches, the lab (emulators, their state and secrets, its
+# inventory and benchmarks are test equipment), build output.
 FORBIDDEN = re.compile(
     r"(^|/)(\.venv[^/]*|\.build|\.collections|\.git|\.cache|\.pytest_cache|\.benchmarks|\.ansible|__pycache__)(/|$)"
-    r"|^tests/lab/state(/|$)|^tests/output(/|$)|\.pyc$|\.retry$|\.tar\.gz$|^changelogs/\.plugin-cache\.yaml$"
+    r"|^tests/lab(/|$)|^tests/bench(/|$)|^inventory/lab(/|$)|^tests/output(/|$)|\.pyc$|\.retry$|\.tar\.gz$|^changelogs/\.plugin-cache\.yaml$"
 )
 REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.rst", "meta/runtime.yml", "changelogs/changelog.yaml"]
 
@@ -118,6 +119,15 @@ def test_tarball_holds_what_users_need_and_nothing_else(tarball):
     missing = [name for name in REQUIRED + ["plugins/modules/%s.py" % m for m in MODULES] if name not in names]
     assert not missing, "the tarball lacks %s" % missing
     assert os.path.getsize(tarball) < 5 * 1024 * 1024, "the tarball is larger than 5 MiB"
+
+
+def test_tarball_leaves_the_lab_out_but_keeps_the_example_inventory(tarball):
+    """The lab (emulators, their inventory, benchmarks) is test equipment; users get the example."""
+    with tarfile.open(tarball) as archive:
+        names = [member.name.lstrip("./") for member in archive.getmembers()]
+    lab = [name for name in names if name.split("/")[:2] in (["tests", "lab"], ["tests", "bench"], ["inventory", "lab"])]
+    assert not lab, "the tarball ships lab files: %s" % lab[:10]
+    assert any(name.startswith("inventory/example/") for name in names), "the example inventory is missing"
 
 
 def test_installed_collection_matches_its_manifest(clean_env):
