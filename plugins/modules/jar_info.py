@@ -18,8 +18,12 @@ description:
     archive (it starts with the zip magic C(PK\\x03\\x04)) that contains C(META-INF/MANIFEST.MF).
   - Returns the main attributes of the manifest and the version, taken from C(Implementation-Version),
     else C(Bundle-Version), else C(Specification-Version).
-  - With O(min_version) it fails when the jar is older, for example to refuse a PostgreSQL JDBC driver
-    older than 42.2.6.
+  - With O(min_version) it fails when the jar is older.
+  - With O(advisories=pgjdbc) it fails when the version lies in the affected range of a published
+    security advisory of the PostgreSQL JDBC driver (pgjdbc), naming each CVE, unless that CVE is in
+    O(accept_advisories) (then it warns). The ranges, per release line, live in one table of the
+    collection (C(plugins/module_utils/_pgjdbc.py)), taken from pgjdbc's C(docs/content/security.md)
+    and release notes; 42.7.14 is the first release outside all of them.
   - Uses only the Python standard library (C(zipfile)).
 author:
   - virtualis.aurora developers (@virtualis)
@@ -41,15 +45,38 @@ options:
       - Fail unless the manifest's C(Implementation-Title) or C(Bundle-Name) contains this text
         (case-insensitive), for example C(PostgreSQL JDBC).
     type: str
+  advisories:
+    description:
+      - Refuse a version inside the affected range of a known security advisory of this product.
+      - V(pgjdbc) checks the PostgreSQL JDBC driver's advisories (CVE-2022-21724, CVE-2022-31197,
+        CVE-2022-41946, CVE-2024-1597, CVE-2025-49146, CVE-2026-42198, CVE-2026-54291,
+        CVE-2026-107314, CVE-2026-107315). A jar without a version is refused.
+    type: str
+    choices: [pgjdbc]
+  accept_advisories:
+    description:
+      - CVE ids (for example V(CVE-2026-42198)) whose affected range the jar may lie in; the module
+        then warns instead of failing. Only for an advisory whose condition does not apply to you.
+      - An id that is not in the table is an error, so that a typo accepts nothing silently.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
-- name: Refuse a PostgreSQL JDBC driver older than 42.2.6
+- name: Refuse a PostgreSQL JDBC driver with a known security advisory
   virtualis.aurora.jar_info:
-    path: /var/cache/drivers/postgresql-42.7.4.jar
-    min_version: 42.2.6
+    path: /var/cache/drivers/postgresql-42.7.14.jar
     title: PostgreSQL JDBC
+    advisories: pgjdbc
   register: driver_jar
+  delegate_to: localhost
+
+- name: Debian's 42.5.5, accepting the one advisory that needs a malicious server
+  virtualis.aurora.jar_info:
+    path: /usr/share/java/postgresql.jar
+    advisories: pgjdbc
+    accept_advisories: [CVE-2026-42198]
   delegate_to: localhost
 """
 
@@ -79,13 +106,22 @@ size:
   returned: success
   type: int
   sample: 1027073
+advisories:
+  description: Advisories whose affected range holds the version (accepted ones; with others the module fails).
+  returned: when O(advisories) is set
+  type: list
+  elements: dict
+  sample: [{cve: CVE-2026-42198, ghsa: GHSA-98qh-xjc8-98pq, fixed_in: 42.7.11,
+            summary: unbounded SCRAM PBKDF2 iteration count, condition: a malicious PostgreSQL server}]
 """
 
 import os
-import re
 import zipfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.virtualis.aurora.plugins.module_utils import _pgjdbc
+from ansible_collections.virtualis.aurora.plugins.module_utils._pgjdbc import numeric_version
 
 ZIP_MAGIC = b"PK\x03\x04"
 MANIFEST = "META-INF/MANIFEST.MF"
@@ -121,12 +157,6 @@ def read_manifest(path):
     return parse_manifest(data.decode("utf-8", "replace"))
 
 
-def numeric_version(text):
-    """(42, 2, 6) for '42.2.6.jre7'; None when text does not start with a number."""
-    match = re.match(r"\s*(\d+(?:\.\d+)*)", text or "")
-    return tuple(int(part) for part in match.group(1).split(".")) if match else None
-
-
 def check_requirements(module, path, version, title):
     wanted = module.params["min_version"]
     if wanted:
@@ -141,10 +171,29 @@ def check_requirements(module, path, version, title):
         module.fail_json(msg="%s is %r, not a %s jar" % (path, title, needle), title=title)
 
 
+def check_advisories(module, path, version, accepted):
+    """Advisories holding the version; fails on any that is not accepted, warns on the others."""
+    if version is None or numeric_version(version) is None:
+        module.fail_json(msg="%s has no version in its manifest, so it cannot be checked against the "
+                             "pgjdbc security advisories" % path)
+    found = _pgjdbc.affecting(version)
+    refused = [a for a in found if a["cve"] not in accepted]
+    if refused:
+        module.fail_json(msg="%s is pgjdbc %s, inside the affected range of %s. Use %s or newer, or accept "
+                             "an advisory whose condition does not apply (accept_advisories)."
+                             % (path, version, _pgjdbc.describe(refused), _pgjdbc.dotted(_pgjdbc.FIRST_CLEAN)),
+                         version=version, advisories=found)
+    for advisory in found:
+        module.warn("%s is pgjdbc %s, affected by %s (%s), fixed in %s; accepted by accept_advisories"
+                    % (path, version, advisory["cve"], advisory["summary"], advisory["fixed_in"]))
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(path=dict(type="path", required=True), min_version=dict(type="str"),
-                           title=dict(type="str")),
+                           title=dict(type="str"), advisories=dict(type="str", choices=["pgjdbc"]),
+                           accept_advisories=dict(type="list", elements="str", default=[])),
         supports_check_mode=True,
     )
     path = module.params["path"]
@@ -153,14 +202,21 @@ def main():
     if module.params["min_version"] and numeric_version(module.params["min_version"]) is None:
         module.fail_json(msg="min_version must start with a number, got %r" % module.params["min_version"])
     try:
+        accepted = _pgjdbc.check_accept_list(module.params["accept_advisories"])
+    except ValueError as exc:
+        module.fail_json(msg="accept_advisories: %s" % exc)
+    try:
         manifest = read_manifest(path)
     except (IOError, OSError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     version = next((manifest[key] for key in VERSION_KEYS if manifest.get(key)), None)
     title = manifest.get("Implementation-Title") or manifest.get("Bundle-Name")
     check_requirements(module, path, version, title)
-    module.exit_json(changed=False, version=version, title=title, manifest=manifest,
-                     sha256=module.sha256(path), size=os.path.getsize(path))
+    result = dict(changed=False, version=version, title=title, manifest=manifest,
+                  sha256=module.sha256(path), size=os.path.getsize(path))
+    if module.params["advisories"]:
+        result["advisories"] = check_advisories(module, path, version, accepted)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """jar_info: jar detection, manifest parsing, version floor."""
+import json
 import os
 import sys
 import zipfile
@@ -64,3 +65,44 @@ def test_debian_driver(tmp_path):
     assert not result.get("failed"), result
     assert numeric_version(result["version"]) >= (42, 2, 6)
     assert result["manifest"]["Implementation-Vendor-Id"] == "org.postgresql"
+
+
+def test_driver_with_an_advisory_is_refused_naming_each_cve(tmp_path):
+    jar = old_postgresql_driver(str(tmp_path), "42.7.5")
+    result = run_module("jar_info", tmp_path, path=jar, advisories="pgjdbc")
+    assert result["failed"] and "42.7.14 or newer" in result["msg"]
+    for cve in ("CVE-2025-49146", "CVE-2026-42198", "CVE-2026-54291", "CVE-2026-107315"):
+        assert cve in result["msg"]
+    assert "CVE-2024-1597" not in result["msg"]  # fixed in 42.7.2
+
+
+def test_accepted_advisory_passes_with_a_warning_and_a_typo_accepts_nothing(tmp_path):
+    jar = old_postgresql_driver(str(tmp_path), "42.5.5")
+    refused = run_module("jar_info", tmp_path, path=jar, advisories="pgjdbc")
+    assert refused["failed"] and "CVE-2026-42198" in refused["msg"]
+    result = run_module("jar_info", tmp_path, path=jar, advisories="pgjdbc", accept_advisories=["CVE-2026-42198"])
+    assert not result.get("failed"), result
+    assert [a["cve"] for a in result["advisories"]] == ["CVE-2026-42198"]
+    warnings = json.dumps(result["warnings"])
+    assert "CVE-2026-42198" in warnings and "accepted by accept_advisories" in warnings
+    typo = run_module("jar_info", tmp_path, path=jar, advisories="pgjdbc", accept_advisories=["CVE-2026-4219"])
+    assert typo["failed"] and "accept_advisories" in typo["msg"]
+
+
+def test_clean_driver_and_unversioned_jar(tmp_path):
+    ok = run_module("jar_info", tmp_path, path=old_postgresql_driver(str(tmp_path), "42.7.14"), advisories="pgjdbc")
+    assert not ok.get("failed") and ok["advisories"] == [] and not ok.get("warnings")
+    plain = tmp_path / "noversion.jar"
+    with zipfile.ZipFile(str(plain), "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n\r\n")
+    result = run_module("jar_info", tmp_path, path=str(plain), advisories="pgjdbc")
+    assert result["failed"] and "no version" in result["msg"]
+
+
+@pytest.mark.skipif(not os.path.exists(DEBIAN_DRIVER), reason="libpostgresql-jdbc-java not installed")
+def test_debian_driver_passes_only_with_its_one_advisory_accepted(tmp_path):
+    refused = run_module("jar_info", tmp_path, path=DEBIAN_DRIVER, advisories="pgjdbc")
+    assert refused["failed"] and "CVE-2026-42198" in refused["msg"], refused
+    result = run_module("jar_info", tmp_path, path=DEBIAN_DRIVER, advisories="pgjdbc",
+                        accept_advisories=["CVE-2026-42198"])
+    assert not result.get("failed"), result
