@@ -52,7 +52,8 @@ def trust_context(ders):
     loaded = 0
     for der in ders:
         try:  # one by one: a certificate OpenSSL cannot use must not hide the others
-            context.load_verify_locations(cadata=der)
+            # PEM, not DER: Python 3.6 built against OpenSSL 3 cannot load DER cadata
+            context.load_verify_locations(cadata=ssl.DER_cert_to_PEM_cert(der))
             loaded += 1
         except (ssl.SSLError, ValueError):
             continue
@@ -81,7 +82,7 @@ def postgres_tls(context, host, port, server_hostname, timeout):
         try:
             return presented_chain(tls)
         finally:
-            tls.close()
+            _close(tls)
     finally:
         sock.close()
 
@@ -134,6 +135,17 @@ def presented_chain(tls):
                 break
     leaf = tls.getpeercert(binary_form=True)
     return [leaf] if leaf else []
+
+
+def _close(tls):
+    """close_notify, then close: the server sees a client that left before its startup packet,
+    not a connection reset."""
+    try:
+        tls.settimeout(min(tls.gettimeout() or 2, 2))  # a server that never answers the close_notify
+        tls.unwrap()
+    except (ssl.SSLError, socket.error, socket.timeout, OSError, ValueError):
+        pass
+    tls.close()
 
 
 def _reason(exc):
