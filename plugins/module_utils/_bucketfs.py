@@ -11,6 +11,10 @@ body is sent in fixed-size chunks, the response body is read in fixed-size chunk
 stays flat whatever the file's size. BucketFS speaks plain HTTP: PUT/GET/DELETE
 ``/<bucket>/<path>`` with basic auth (``w`` writes, ``r`` reads) and ``GET /<bucket>`` lists
 the bucket, one path per line.
+
+Paths inside a bucket are checked here (``bucket_path``), for every module that names a BucketFS
+file: no ``.``/``..``/empty components, no control characters, nothing that a server decoding the
+URL once more would turn into one (``%2e%2e``, ``%2f``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,20 +24,25 @@ __metaclass__ = type
 import base64
 import hashlib
 import os
+import re
 import socket
 import ssl
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._tls import client_context
+from ansible_collections.virtualis.aurora.plugins.module_utils._tls import client_context, warn_plain_http
 
 try:
     from http.client import HTTPConnection, HTTPSConnection, HTTPException
-    from urllib.parse import quote, urlsplit
+    from urllib.parse import quote, unquote, urlsplit
 except ImportError:  # pragma: no cover - Python 2 is not supported, keep sanity's import test calm
-    HTTPConnection = HTTPSConnection = HTTPException = quote = urlsplit = None
+    HTTPConnection = HTTPSConnection = HTTPException = quote = unquote = urlsplit = None
 
 CHUNK_SIZE = 4 * 1024 * 1024
+SIDECAR_SUFFIX = ".sha256"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SIDECAR_LINE = re.compile(r"^([0-9a-f]{64})  (\S[^\n]*)\n?$")
 TRANSIENT_STATUS = frozenset((500, 502, 503, 504))
 STATUS_HINTS = {
     401: "wrong user or password for bucket {bucket} (BucketFS answered 401 Unauthorized)",
@@ -70,6 +79,31 @@ class _Transient(Exception):
     """A failure worth retrying (connection trouble, 5xx)."""
 
 
+def bucket_path(path, what="path"):
+    """The path of a file inside a bucket, leading slashes dropped; BucketFSError when it could escape.
+
+    Refused: empty, a trailing slash, empty, ``.`` or ``..`` components, control characters, and
+    percent escapes that decode to ``.``, ``..`` or a slash (a server or proxy that decodes twice
+    would see a traversal where this module sends a harmless name).
+    """
+    cleaned = (path or "").lstrip("/")
+    if not cleaned or cleaned.endswith("/"):
+        raise BucketFSError("%s must name a file inside the bucket, got %r" % (what, path))
+    if _CONTROL.search(cleaned):
+        raise BucketFSError("%s %r contains a control character" % (what, path))
+    for part in cleaned.split("/"):
+        decoded = unquote(part)
+        if part in ("", ".", "..") or decoded in (".", "..") or "/" in decoded or "\\" in decoded:
+            raise BucketFSError("%s %r has a %r component: a BucketFS path must stay inside its bucket "
+                                "(no '.', '..', '//' or encoded slashes)" % (what, path, part))
+    return cleaned
+
+
+def _check_name(value, what):
+    if not _NAME.match(value or ""):
+        raise BucketFSError("%s must be a plain name (letters, digits, '_', '-', '.'), got %r" % (what, value))
+
+
 def client_from_params(params, sleep=time.sleep):
     """A BucketFSClient from a module's params (bucketfs_argument_spec)."""
     return BucketFSClient(
@@ -88,6 +122,10 @@ class BucketFSClient(object):
             raise BucketFSError("url must look like http(s)://HOST:PORT, got %r" % url)
         if parts.username or parts.password:
             raise BucketFSError("url must not carry credentials; use the user and password options")
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise BucketFSError("url must not have a path (the bucket is an option), got %r" % url)
+        _check_name(bucket, "bucket")
+        _check_name(service, "service")
         self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
         self.base_url = "%s://%s" % (parts.scheme, parts.netloc)
         self.bucket, self.user, self.service = bucket, user, service
@@ -95,7 +133,9 @@ class BucketFSClient(object):
         token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
         self._auth = "Basic " + token
         self._ssl = None
-        if self.scheme == "https":
+        if self.scheme == "http":
+            warn_plain_http(url, "BucketFS", "the bucket password and the files")
+        else:
             try:
                 self._ssl = client_context(validate_certs, ca_cert)
             except ValueError as exc:
@@ -178,7 +218,7 @@ class BucketFSClient(object):
         return path.lstrip("/") in self.list()
 
     def compare(self, path, src, full_hash=False):
-        """Compare the remote file with a local one without uploading anything.
+        """Compare the remote file with a local one by content, without uploading anything.
 
         Returns (state, remote_sha256) where state is "absent", "different" or "same".
         The remote body is streamed and compared chunk by chunk with the local file; a
@@ -201,45 +241,116 @@ class BucketFSClient(object):
                 conn.close()
         return self._retry("Could not read %s" % self.file_url(path), action)
 
-    def upload(self, path, src):
-        """PUT the local file src to path, streamed in CHUNK_SIZE pieces; returns its sha256."""
+    def remote_size(self, path):
+        """The size of a remote file (its Content-Length) without reading its body; None when missing.
+
+        BucketFS documents no HEAD request, so this is a GET whose connection is closed after the
+        headers: the server stops sending when it notices, a few socket buffers later.
+        """
+        def action():
+            conn = self._start("GET", path)
+            try:
+                response = conn.getresponse()
+                if self._check(response, path, missing_ok=True):
+                    return None
+                length = response.getheader("Content-Length")
+                if length is None:
+                    raise BucketFSError("%s: BucketFS sent no Content-Length" % self.file_url(path))
+                return int(length)
+            finally:
+                conn.close()
+        return self._retry("Could not read %s" % self.file_url(path), action)
+
+    def read_sidecar(self, path):
+        """The sha256 recorded in the sidecar of path (see sidecar_path), or None when none is usable.
+
+        A sidecar that is too large, not one ``<sha256>  <name>`` line, or names another file is
+        treated as missing, never trusted.
+        """
+        def action():
+            conn = self._start("GET", sidecar_path(path))
+            try:
+                response = conn.getresponse()
+                if self._check(response, sidecar_path(path), missing_ok=True):
+                    return None
+                return response.read(4097)
+            finally:
+                conn.close()
+        body = self._retry("Could not read %s" % self.file_url(sidecar_path(path)), action)
+        if body is None or len(body) > 4096:
+            return None
+        match = _SIDECAR_LINE.match(body.decode("utf-8", "replace"))
+        if not match or match.group(2) != path.lstrip("/").rsplit("/", 1)[-1]:
+            return None
+        return match.group(1)
+
+    def write_sidecar(self, path, sha256):
+        """PUT the sidecar of path: one line ``<sha256>  <file name>`` (the format of sha256sum)."""
+        line = ("%s  %s\n" % (sha256, path.lstrip("/").rsplit("/", 1)[-1])).encode("utf-8")
+        self._put_bytes(sidecar_path(path), line)
+
+    def _put_bytes(self, path, data):
+        def action():
+            conn = self._start("PUT", path, length=len(data))
+            try:
+                conn.send(data)
+                response = conn.getresponse()
+                response.read()
+                self._check(response, path, ok=(200, 201, 204))
+            finally:
+                conn.close()
+        return self._retry("Could not upload %s" % self.file_url(path), action)
+
+    def upload(self, path, src, sha256=None):
+        """PUT the local file src to path, streamed; returns its sha256.
+
+        When the caller already knows the sha256 (it checked O(checksum) or hashed the file to
+        compare it), pass it: the file is then not hashed a second time.
+        """
         size = os.path.getsize(src)
 
         def action():
             conn = self._start("PUT", path, length=size)
             try:
-                digest = self._send_file(conn, src)
+                digest = self._send_file(conn, src, size, sha256 is None)
                 response = conn.getresponse()
                 response.read()
                 self._check(response, path, ok=(200, 201, 204))
                 return digest
             finally:
                 conn.close()
-        return self._retry("Could not upload %s to %s" % (src, self.file_url(path)), action)
+        digest = self._retry("Could not upload %s to %s" % (src, self.file_url(path)), action)
+        return sha256 or digest
 
-    def _send_file(self, conn, src):
-        """Send src and return its sha256, hashing in a helper thread while the body goes out.
+    def _send_file(self, conn, src, size, want_hash):
+        """Send src (size bytes); its sha256 when want_hash, hashed in a helper thread while it is sent.
 
-        Plain HTTP sends with sendfile() (zero-copy) while the helper hashes its own read of the
-        file; HTTPS sends CHUNK_SIZE pieces and the helper hashes each piece while it is sent.
-        hashlib, sendfile and TLS writes all release the GIL, so on two cores the checksum costs
-        little wall time; at most two chunks are in memory.
+        Plain HTTP sends with sendfile() (zero-copy, like curl's own loop it never copies the file
+        into Python) while the helper hashes its own read of the file from the page cache. HTTPS
+        reads CHUNK_SIZE pieces into one reused buffer (no allocation per piece) and the helper
+        hashes each piece while it is encrypted and sent. hashlib, sendfile and TLS writes release
+        the GIL, so the checksum costs little wall time; memory holds one chunk.
         """
-        with ThreadPoolExecutor(max_workers=1) as helper, open(src, "rb") as handle:
+        sock = conn.sock
+        with open(src, "rb", buffering=0) as handle:
             if self._ssl is None:
-                hashing = helper.submit(sha256_file, src)
-                self.bytes_sent += conn.sock.sendfile(handle)
-                return hashing.result()
-            digest, hashing = hashlib.sha256(), None
-            for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
-                if hashing is not None:
-                    hashing.result()
-                hashing = helper.submit(digest.update, chunk)
-                conn.send(chunk)
-                self.bytes_sent += len(chunk)
-            if hashing is not None:
-                hashing.result()
-            return digest.hexdigest()
+                helper = _Helper(sha256_file, src) if want_hash else None
+                sent = sock.sendfile(handle, 0, size)
+                self.bytes_sent += sent
+                return helper.result() if helper else None
+            digest = hashlib.sha256() if want_hash else None
+            buf = bytearray(min(CHUNK_SIZE, max(size, 1)))
+            view = memoryview(buf)
+            while True:
+                got = _fill(handle.readinto, view)
+                if not got:
+                    break
+                helper = _Helper(digest.update, view[:got]) if digest else None
+                sock.sendall(view[:got])
+                self.bytes_sent += got
+                if helper:
+                    helper.result()
+            return digest.hexdigest() if digest else None
 
     def delete(self, path):
         def action():
@@ -268,27 +379,87 @@ class BucketFSClient(object):
             interval = min(interval * 2, 2.0)
 
 
+def sidecar_path(path):
+    """Where the checksum of path is kept: next to it, ``<path>.sha256``."""
+    return path.lstrip("/") + SIDECAR_SUFFIX
+
+
+class _Helper(object):
+    """Run function(*args) in a thread; result() joins it and returns (or raises) its outcome.
+
+    A bare thread, not concurrent.futures: one helper per chunk is all the module needs, and the
+    import is start-up time every run pays.
+    """
+
+    def __init__(self, function, *args):
+        self._outcome = None
+        self._thread = threading.Thread(target=self._run, args=(function, args))
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self, function, args):
+        try:
+            self._outcome = (True, function(*args))
+        except BaseException as exc:  # handed to the caller by result()
+            self._outcome = (False, exc)
+
+    def result(self):
+        self._thread.join()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+
+def _fill(readinto, view):
+    """readinto until view is full or the stream ends; the number of bytes read."""
+    total = 0
+    while total < len(view):
+        got = readinto(view[total:])
+        if not got:
+            break
+        total += got
+    return total
+
+
 def _compare_stream(response, src, full_hash):
-    """Read response and the file src in lockstep; ("same"|"different", remote sha256 or None)."""
+    """Read response and the file src in lockstep; ("same"|"different", remote sha256 or None).
+
+    Two buffers reused for the whole file: memory stays at two chunks whatever the size.
+    """
     remote, same = hashlib.sha256(), True
-    with open(src, "rb") as handle:
+    remote_buf, local_buf = bytearray(CHUNK_SIZE), bytearray(CHUNK_SIZE)
+    remote_view, local_view = memoryview(remote_buf), memoryview(local_buf)
+    with open(src, "rb", buffering=0) as handle:
         while True:
-            chunk = response.read(CHUNK_SIZE)
-            if not chunk:
+            got = _fill(response.readinto, remote_view)
+            if not got:
                 same = same and handle.read(1) == b""
                 break
-            remote.update(chunk)
-            if same and handle.read(len(chunk)) != chunk:
+            remote.update(remote_view[:got])
+            if same and not _equal(remote_buf, local_buf, got, _fill(handle.readinto, local_view[:got])):
                 same = False
                 if not full_hash:
                     return "different", None
     return ("same" if same else "different"), remote.hexdigest()
 
 
+def _equal(remote_buf, local_buf, got, local_got):
+    if local_got != got:
+        return False
+    if got == len(remote_buf):
+        return remote_buf == local_buf  # bytearray == bytearray is one memcmp
+    return remote_buf[:got] == local_buf[:got]
+
+
 def sha256_file(path):
-    """The sha256 of a local file, read in CHUNK_SIZE pieces."""
+    """The sha256 of a local file, read in CHUNK_SIZE pieces into one reused buffer."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
-            digest.update(chunk)
+    view = memoryview(bytearray(CHUNK_SIZE))
+    with open(path, "rb", buffering=0) as handle:
+        while True:
+            got = _fill(handle.readinto, view)
+            if not got:
+                break
+            digest.update(view[:got])
     return digest.hexdigest()

@@ -21,7 +21,7 @@ import base64
 import socket
 import ssl
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._tls import client_context
+from ansible_collections.virtualis.aurora.plugins.module_utils._tls import client_context, warn_plain_http
 
 try:
     import xmlrpc.client as xmlrpc_client
@@ -86,6 +86,7 @@ class ExaOperation(object):
                 raise ExaOperationError(str(exc))
         else:
             base = xmlrpc_client.Transport
+            warn_plain_http(url, "EXAoperation", "the EXAoperation password and every call")
         self._transport = lambda: _transport_class(base)("Basic " + token, timeout, **kwargs)
 
     def _proxy(self, object_name=None):

@@ -12,6 +12,8 @@ __metaclass__ = type
 
 import ssl
 
+from ansible.module_utils.common.warnings import warn
+
 
 def client_context(validate_certs=True, ca_cert=None):
     """An SSLContext that verifies the server (against ca_cert, else the system store) unless told not to.
@@ -27,3 +29,14 @@ def client_context(validate_certs=True, ca_cert=None):
         return ssl.create_default_context(cafile=ca_cert)
     except (IOError, OSError, ssl.SSLError) as exc:
         raise ValueError("Could not load CA certificates from %s: %s" % (ca_cert, exc))
+
+
+def warn_plain_http(url, service, secrets):
+    """Warn (into the module's result, like module.warn) that url sends secrets unencrypted.
+
+    Shared by the BucketFS and EXAoperation clients, so every module that talks to them warns
+    the same way without code of its own.
+    """
+    warn("%s url %s is plain http: %s go over the network unencrypted, readable by anyone on the "
+         "way. Use https:// (with ca_cert) unless this network is private test equipment."
+         % (service, url, secrets))

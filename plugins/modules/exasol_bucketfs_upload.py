@@ -18,17 +18,34 @@ description:
   - 'B(Where it runs.) The module talks to BucketFS over the network from the machine the task runs
     on; O(src) is read there. Usually that is the controller (C(delegate_to: localhost)); it needs
     only the Python standard library.'
-  - B(Idempotence.) BucketFS has no checksum or ETag API, so the module compares content. It GETs
-    the existing file and compares it with O(src) chunk by chunk while streaming; a different
-    C(Content-Length) or the first differing chunk ends the check early. When the file is the same,
-    nothing is uploaded, so a rerun sends no file body (it receives one download of the file, about
-    1 second for 200 MB in the lab).
-    A checksum stored next to the file (a C(.sha256) sidecar) would be cheaper but is not reliable
-    (anyone may overwrite the file without updating the sidecar, and UDFs would see the sidecar),
-    so the module does not use one. Set O(force=true) to upload without comparing.
-  - B(Streaming.) The file is sent with C(sendfile) over HTTP and in 4 MiB chunks over HTTPS, and
-    compared in 4 MiB chunks; its sha256 is computed in a helper thread while it is sent. Memory use
-    does not grow with the file's size (about 4 MB more for a 200 MB file than for a 1 KiB one).
+  - B(Idempotence.) BucketFS has no checksum, ETag or modification-time API, so the module decides
+    in one of two ways (O(compare)). C(content) GETs the existing file and compares it with O(src)
+    chunk by chunk while streaming; a different C(Content-Length) or the first differing chunk ends
+    the check early; a rerun with the same file receives one download of it. C(sidecar) keeps the
+    file's sha256 in a sidecar file next to it, C(<path>.sha256) (one C(sha256sum) line), written
+    after every upload; a rerun reads the sidecar and the remote file's size (the headers of a GET
+    whose body is not read), hashes O(src) locally, and downloads nothing. The default, C(auto),
+    uses the sidecar for files of 64 MiB and more (script-language containers, large jars) and the
+    content below that (drivers, C(settings.cfg)), where a download costs less than a second.
+  - 'B(The sidecar trade-off.) The sidecar is what this module uploaded, not proof of what is in
+    BucketFS now: if another tool replaces the file with different content of the B(same size) and
+    leaves the sidecar alone, a rerun with C(sidecar) reports V(same) and does not repair it (a
+    different size, a deleted file or a deleted sidecar are noticed). Use O(compare=content) (or
+    O(force=true)) where other tools write the same paths. The sidecar is visible to UDFs as
+    C(/buckets/<service>/<bucket>/<path>.sha256); nothing in Exasol reads it. A sidecar that does
+    not hold exactly one C(<sha256>  <file name>) line for this file is ignored (the content
+    decides, and a correct sidecar is written). With O(compare=content) no sidecar is created, but
+    one that exists is rewritten on upload so that it never vouches for old content.'
+  - B(Streaming and memory.) The file is sent with C(sendfile) over HTTP (no copy into Python, like
+    C(curl -T)) and from one reused 4 MiB buffer over HTTPS; its sha256 is computed in a helper
+    thread while it is sent, and never twice (a file checked against O(checksum) or hashed to compare
+    it is not hashed again). The comparison reads the remote file and O(src) into two reused 4 MiB
+    buffers. Memory use does not grow with the file's size (about 10 MB more for a 1.5 GB file than
+    for a 1 KiB one). C(tests/bench/bench_bucketfs_upload.py) measures throughput against C(curl -T).
+  - B(Paths.) O(path) must stay inside the bucket. C(.), C(..) and empty components, control characters
+    and percent escapes that decode to a dot component or a slash are refused before anything is sent.
+  - B(Plain HTTP.) With an C(http://) O(url) the password (basic auth) and the file cross the network
+    unencrypted; the module warns every time. Use C(https://) with O(ca_cert) outside private test networks.
   - B(Retries.) Connection errors and 5xx answers are retried with exponential backoff (O(retries));
     a 401, 403 or 404 answer fails at once with a message naming the likely cause.
   - B(Visibility.) BucketFS spreads a new file to the nodes asynchronously; with O(wait_visible)
@@ -40,13 +57,14 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode reads the bucket (the comparison above) but neither uploads nor deletes.
+      - Check mode reads the bucket (the comparison above) but neither uploads nor deletes, nor writes a sidecar.
   diff_mode:
     support: full
     details:
-      - The diff shows the path, whether the file exists and its sha256 before and after. Computing
-        the remote sha256 needs the whole remote file to be read, even when its size already
-        differs; with O(state=absent) the remote sha256 is not computed.
+      - The diff shows the path, whether the file exists and its sha256 before and after. With
+        O(compare=content) the remote sha256 needs the whole remote file to be read, even when its
+        size already differs; with the sidecar it is the sha256 the sidecar records; with
+        O(state=absent) it is not computed.
 extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.idempotent
@@ -56,7 +74,7 @@ options:
   path:
     description:
       - Path of the file inside the bucket, for example C(jars/postgresql-42.7.4.jar).
-      - Leading slashes are ignored.
+      - Leading slashes are ignored. C(.), C(..) and empty components are refused (see B(Paths) above).
     type: str
     required: true
   src:
@@ -84,6 +102,15 @@ options:
       - Upload without comparing with the existing file first.
     type: bool
     default: false
+  compare:
+    description:
+      - How a rerun decides whether the file in BucketFS is already O(src), see B(Idempotence) above.
+      - V(sidecar) compares the sha256 recorded in C(<path>.sha256) (written on upload) and the size;
+        it downloads nothing. V(content) downloads the file and compares it byte by byte.
+        V(auto) is V(sidecar) for files of 64 MiB and more, V(content) below.
+    type: str
+    choices: [auto, sidecar, content]
+    default: auto
   wait_visible:
     description:
       - Poll the bucket listing until the file is listed (O(state=present)) or no longer listed
@@ -96,7 +123,8 @@ options:
     default: 120
 notes:
   - An archive (C(.tar.gz), C(.zip)...) uploaded to BucketFS is also unpacked by BucketFS; the module
-    only manages the archive itself.
+    only manages the archive itself (and its sidecar).
+  - O(state=absent) also deletes the sidecar C(<path>.sha256) when one is listed.
 seealso:
   - name: BucketFS documentation
     description: Exasol's description of BucketFS and its HTTP interface.
@@ -125,6 +153,17 @@ EXAMPLES = r"""
       DRIVERNAME=POSTGRESQL
       PREFIX=jdbc:postgresql:
   delegate_to: localhost
+
+- name: Upload a script-language container (1.5 GB); a rerun reads only its sidecar checksum
+  virtualis.aurora.exasol_bucketfs_upload:
+    url: https://exasol-node1.example.com:2581
+    password: "{{ bucketfs_write_password }}"
+    ca_cert: /etc/pki/exasol-ca.pem
+    path: slc/template-Exasol-all-python-3.10.tar.gz
+    src: /var/cache/slc/template-Exasol-all-python-3.10.tar.gz
+    wait_timeout: 600
+  delegate_to: localhost
+  run_once: true
 
 - name: Remove an old adapter jar
   virtualis.aurora.exasol_bucketfs_upload:
@@ -156,6 +195,13 @@ previous_state:
   returned: always
   type: str
   sample: absent
+compared_by:
+  description:
+    - How the module decided, V(sidecar) (the recorded sha256 and the size), V(content) (a download)
+      or V(none) (O(force) or O(state=absent)).
+  returned: always
+  type: str
+  sample: sidecar
 bytes_sent:
   description: Number of file body bytes sent to BucketFS (0 when nothing was uploaded).
   returned: always
@@ -175,10 +221,15 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import (
     BucketFSError,
+    bucket_path,
     bucketfs_argument_spec,
     client_from_params,
     sha256_file,
+    sidecar_path,
 )
+
+# compare=auto keeps a sidecar from this size on: below it a download costs less than a second.
+SIDECAR_MIN_SIZE = 64 * 1024 * 1024
 
 
 def argument_spec():
@@ -190,6 +241,7 @@ def argument_spec():
         checksum=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         force=dict(type="bool", default=False),
+        compare=dict(type="str", default="auto", choices=["auto", "sidecar", "content"]),
         wait_visible=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=120),
     )
@@ -210,7 +262,7 @@ def local_source(module):
 
 
 def check_checksum(module, src):
-    """Fail before any upload when src does not have the expected sha256."""
+    """Fail before any upload when src does not have the expected sha256; its sha256 or None."""
     expected = module.params["checksum"]
     if not expected:
         return None
@@ -221,27 +273,85 @@ def check_checksum(module, src):
     return actual
 
 
-def ensure_present(module, client, path):
-    src = local_source(module)
+def compare_mode(module, src):
+    mode = module.params["compare"]
+    if mode == "auto":
+        return "sidecar" if os.path.getsize(src) >= SIDECAR_MIN_SIZE else "content"
+    return mode
+
+
+class Plan(object):
+    """What is in BucketFS, what the local file is, and what must be written."""
+
+    def __init__(self, previous, before_sha=None, local_sha=None, compared_by="content", sidecar=None):
+        self.previous, self.before_sha, self.local_sha = previous, before_sha, local_sha
+        self.compared_by, self.sidecar = compared_by, sidecar  # sidecar: the recorded sha256 or None
+
+    @property
+    def upload(self):
+        return self.previous != "same"
+
+
+def by_content(module, client, path, src, local_sha):
+    previous, remote_sha = client.compare(path, src, full_hash=module._diff)
+    if previous == "same":
+        local_sha = local_sha or remote_sha
+    return Plan(previous, remote_sha, local_sha, "content")
+
+
+def by_sidecar(module, client, path, src, local_sha):
+    """Decide from the sidecar and the remote size; the remote body is never read.
+
+    Without a usable sidecar the content decides (one download), and the sidecar is written after.
+    """
+    recorded = client.read_sidecar(path)
+    if recorded is None:
+        return by_content(module, client, path, src, local_sha)
+    size = client.remote_size(path)
+    if size is None:
+        return Plan("absent", local_sha=local_sha, compared_by="sidecar", sidecar=recorded)
+    local_sha = local_sha or sha256_file(src)
+    same = size == os.path.getsize(src) and recorded == local_sha
+    return Plan("same" if same else "different", recorded, local_sha, "sidecar", recorded)
+
+
+def plan_present(module, client, path, src, mode):
     local_sha = check_checksum(module, src)
     if module.params["force"]:
-        previous, before_sha = "unknown", None
-    else:
-        previous, before_sha = client.compare(path, src, full_hash=module._diff)
-    changed = previous != "same"
-    if changed and not module.check_mode:
-        local_sha = client.upload(path, src)
-    local_sha = local_sha or sha256_file(src)
-    if previous == "same":
-        before_sha = local_sha
-    return changed, previous, before_sha, local_sha
+        return Plan("unknown", local_sha=local_sha, compared_by="none")
+    if mode == "sidecar":
+        return by_sidecar(module, client, path, src, local_sha)
+    return by_content(module, client, path, src, local_sha)
+
+
+def ensure_present(module, client, path):
+    src = local_source(module)
+    mode = compare_mode(module, src)
+    plan = plan_present(module, client, path, src, mode)
+    # The sidecar must never vouch for content that is not there: it follows every upload, and
+    # in sidecar mode a missing or stale one is written. In content mode one is kept only if listed.
+    write_sidecar = (plan.upload or plan.sidecar is None) if mode == "sidecar" else None
+    if not module.check_mode:
+        if plan.upload:
+            plan.local_sha = client.upload(path, src, sha256=plan.local_sha)
+        if write_sidecar is None and plan.upload:
+            write_sidecar = sidecar_path(path) in client.list()
+        if write_sidecar:
+            client.write_sidecar(path, plan.local_sha or sha256_file(src))
+    plan.local_sha = plan.local_sha or sha256_file(src)
+    if plan.previous == "same":
+        plan.before_sha = plan.local_sha
+    return plan.upload or bool(write_sidecar), plan
 
 
 def ensure_absent(module, client, path):
-    present = client.exists(path)
-    if present and not module.check_mode:
-        client.delete(path)
-    return present, "same" if present else "absent"
+    listed = client.list()
+    present = path in listed
+    doomed = [p for p in (path, sidecar_path(path)) if p in listed]
+    if doomed and not module.check_mode:
+        for name in doomed:
+            client.delete(name)
+    return bool(doomed), Plan("same" if present else "absent", compared_by="none")
 
 
 def wait(module, client, path, present):
@@ -259,24 +369,20 @@ def main():
         required_if=[["state", "present", ["src", "content"], True]],
         supports_check_mode=True,
     )
-    path = module.params["path"].lstrip("/")
-    if not path or path.endswith("/"):
-        module.fail_json(msg="path must name a file inside the bucket, got %r" % module.params["path"])
     present = module.params["state"] == "present"
     try:
+        path = bucket_path(module.params["path"])
         client = client_from_params(module.params)
-        if present:
-            changed, previous, before_sha, sha = ensure_present(module, client, path)
-        else:
-            (changed, previous), before_sha, sha = ensure_absent(module, client, path), None, None
+        changed, plan = (ensure_present if present else ensure_absent)(module, client, path)
         wait(module, client, path, present)
     except BucketFSError as exc:
         module.fail_json(msg=str(exc), status=exc.status)
+    sha = plan.local_sha if present else None
     result = dict(changed=changed, url=client.file_url(path), udf_path=client.udf_path(path), sha256=sha,
-                  previous_state=previous, bytes_sent=client.bytes_sent)
+                  previous_state=plan.previous, compared_by=plan.compared_by, bytes_sent=client.bytes_sent)
     if module._diff:
-        result["diff"] = dict(before=dict(path=path, sha256=before_sha if previous != "absent" else None,
-                                          present=previous != "absent"),
+        result["diff"] = dict(before=dict(path=path, sha256=plan.before_sha if plan.previous != "absent" else None,
+                                          present=plan.previous != "absent"),
                               after=dict(path=path, sha256=sha, present=present))
     module.exit_json(**result)
 

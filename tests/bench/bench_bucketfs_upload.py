@@ -1,34 +1,47 @@
-"""Benchmark: a 200 MB upload to the lab BucketFS through exasol_bucketfs_upload and through `curl -T`.
+"""Benchmark: exasol_bucketfs_upload against `curl -T`, side by side, over HTTP and HTTPS.
 
-    .venv/bin/python tests/bench/bench_bucketfs_upload.py [--size-mb 200] [--schemes http,https] [--no-playbook]
+    .venv/bin/python tests/bench/bench_bucketfs_upload.py [--emulator 127.0.0.62] [--size-mb 200]
+        [--large-mb 1536] [--schemes http,https] [--repeat 3] [--no-ansible]
 
-Needs the lab's BucketFS (`make lab-up`; LAB_STATE_DIR honoured). Side by side, per scheme:
-1. `curl -T` (password from a 0600 netrc file, never on the command line): wall time.
-2. The module as Ansible runs it (a child process with a JSON args file), first upload of the file,
-   with wait_visible off (the same work as curl) and on (adds the wait for BucketFS to list it):
-   wall time, peak RSS of the module process (ru_maxrss of the child), bytes of file body sent.
-   Also the module's upload code in-process (the transfer alone, no interpreter start-up), and the
-   module uploading 1 KiB (its fixed start-up cost). Curl and module runs are interleaved
-   (--repeat rounds) and the fastest of each counts.
-3. The module again with the same file: nothing uploaded (bytes sent must be 0); it downloads the
-   file once to compare it.
-4. Optionally the same upload as an ansible-playbook task (what a user sees, Ansible start-up included).
-Memory growth = peak RSS of the 200 MB upload minus peak RSS of the same module uploading 1 KiB.
-Targets: module throughput >= 80 % of curl's, memory growth < 50 MB, rerun sends no body.
+Target BucketFS (one of):
+- the lab's (`make lab-up`; LAB_STATE_DIR honoured), the default;
+- an emulator of its own: `--emulator ADDRESS` or BENCH_BUCKETFS_EMULATOR=ADDRESS starts the lab's
+  BucketFS emulator (tests/lab/bucketfs) on ADDRESS (ports BENCH_BUCKETFS_HTTP_PORT/_HTTPS_PORT,
+  default 2580/2581) with a temporary state directory and a certificate of its own, and stops it
+  after. Use a loopback address the lab does not use (e.g. 127.0.0.62).
+
+Sizes: the default run is one 200 MB file (--size-mb). The large case (a script-language container
+is 1-2 GB) is opt-in: `--large-mb 1536` or BENCH_BUCKETFS_LARGE_MB=1536; it needs about 4x that
+size of free disk (source file, the emulator's copies).
+
+Per scheme and size, interleaved rounds (the fastest of --repeat counts, all see the same load):
+1. `curl -T` (password from a 0600 netrc file, never on a command line): wall time, peak RSS.
+2. The module as AnsiballZ runs it (a child Python process with a JSON args file), first upload,
+   wait_visible off (the same work as curl): wall time, peak RSS, % of curl's throughput.
+3. The same upload as an `ansible` ad-hoc task (localhost, connection local): what a user waits
+   for, controller start-up included; and its 1 KiB run (Ansible's fixed cost, subtracted for the
+   "transfer" column). Skipped with --no-ansible.
+4. Reruns with the same file (nothing may be sent): compare=auto (the sidecar checksum: the local
+   file is hashed, the remote one is not downloaded) and compare=content (one download).
+Peak RSS is ru_maxrss of the child; "RSS growth" is that minus the module's RSS for a 1 KiB file.
+Verdicts: module (and ad-hoc transfer) >= 90 % of curl's throughput, RSS growth < 50 MB,
+reruns send no body.
 """
 import argparse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+import types
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB_STATE = os.environ.get("LAB_STATE_DIR", os.path.join(ROOT, "tests", "lab", "state"))
+LAB_DIR = os.path.join(ROOT, "tests", "lab")
+LAB_STATE = os.environ.get("LAB_STATE_DIR", os.path.join(LAB_DIR, "state"))
 MODULE = os.path.join(ROOT, "plugins", "modules", "exasol_bucketfs_upload.py")
 BIN = os.path.dirname(sys.executable)
 MB = 1024 * 1024
@@ -42,184 +55,261 @@ def private_file(path, text):
 
 
 def random_file(path, size):
+    block = os.urandom(4 * MB)
     with open(path, "wb") as handle:
         left = size
         while left:
-            block = os.urandom(min(left, 4 * MB))
-            handle.write(block)
-            left -= len(block)
+            # A fresh random head per block is enough to defeat any compression and deduplication.
+            piece = os.urandom(64) + block[64:min(left, len(block))]
+            handle.write(piece[:left])
+            left -= len(piece[:left])
     return path
 
 
+TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
+def _wait4_popen(argv, env=None, cwd=None):
+    """Run argv; (seconds, peak RSS MB of argv's process, stdout, stderr, exit status).
+
+    The peak RSS comes from GNU time, which forks argv from its own small process: a child forked
+    straight from this (larger) Python process would report this process's RSS as its own peak.
+    """
+    rss_file = None
+    if TIME:
+        rss_file = tempfile.NamedTemporaryFile(prefix="bench-rss-", delete=False).name
+        argv = [TIME, "-q", "-f", "%M", "-o", rss_file] + list(argv)
+    started = time.time()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    out, err = proc.communicate()
+    seconds = time.time() - started
+    rss = None
+    if rss_file:
+        with open(rss_file) as handle:
+            rss = int(handle.read().split()[-1]) / 1024.0
+        os.unlink(rss_file)
+    return seconds, rss, out, err, proc.returncode
+
+
 def module_run(workdir, args):
-    """The module in a child process (as Ansible runs it); (seconds, peak RSS MB, result)."""
+    """The module in a child process (as AnsiballZ runs it); (seconds, peak RSS MB, result)."""
     path = private_file(os.path.join(workdir, "args-%s.json" % uuid.uuid4().hex[:6]),
                         json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
-    started = time.time()
-    proc = subprocess.Popen([sys.executable, MODULE, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out = proc.stdout.read()
-    proc.stderr.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.time() - started
-    result = json.loads(out)
+    seconds, rss, out, err, status = _wait4_popen([sys.executable, MODULE, path], env=env)
+    os.unlink(path)
+    try:
+        result = json.loads(out)
+    except ValueError:
+        raise SystemExit("module printed no JSON: %s %s" % (out[-2000:], err[-2000:]))
     if status or result.get("failed"):
         raise SystemExit("module failed: %s" % result.get("msg", out[-2000:]))
-    return seconds, usage.ru_maxrss / 1024.0, result
+    return seconds, rss, result
 
 
-def curl_run(workdir, url, netrc, ca_file, src):
+def curl_run(url, netrc, ca_file, src):
     argv = ["curl", "-sS", "--fail", "--netrc-file", netrc, "-T", src, "-o", "/dev/null",
             "-w", "%{size_upload}", url]
     if url.startswith("https"):
         argv[1:1] = ["--cacert", ca_file]
-    started = time.time()
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    seconds = time.time() - started
-    if proc.returncode:
-        raise SystemExit("curl failed: %s" % proc.stderr)
-    return seconds, int(float(proc.stdout or 0))
+    seconds, rss, out, err, status = _wait4_popen(argv)
+    if status:
+        raise SystemExit("curl failed: %s" % err.decode(errors="replace"))
+    return seconds, rss, int(float(out or 0))
 
 
-def playbook_run(workdir, args):
-    vars_file = private_file(os.path.join(workdir, "bench-vars.yml"), json.dumps({"bench_args": args}))
-    playbook = os.path.join(workdir, "bench-play.yml")
-    with open(playbook, "w") as handle:
-        handle.write("- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
-                     "    - name: Upload\n      virtualis.aurora.exasol_bucketfs_upload: \"{{ bench_args }}\"\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
-    started = time.time()
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), playbook, "-e", "@" + vars_file],
-                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-    if proc.returncode:
-        raise SystemExit("ansible-playbook failed: %s" % proc.stdout[-2000:])
-    return time.time() - started
+def adhoc_run(workdir, args):
+    """The module as an `ansible` ad-hoc task on localhost; seconds (controller start-up included)."""
+    vars_file = private_file(os.path.join(workdir, "adhoc-vars.json"), json.dumps({"bench": args}))
+    module_args = " ".join("%s={{ bench.%s }}" % (key, key) for key in sorted(args))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    argv = [os.path.join(BIN, "ansible"), "localhost", "-c", "local", "-e", "@" + vars_file,
+            "-e", "ansible_python_interpreter=" + sys.executable,
+            "-m", "virtualis.aurora.exasol_bucketfs_upload", "-a", module_args]
+    seconds, _rss, out, err, status = _wait4_popen(argv, env=env, cwd=ROOT)
+    if status:
+        raise SystemExit("ansible failed: %s" % (out + err).decode(errors="replace")[-2000:])
+    return seconds
 
 
-def wait_synced(bfs):
+# targets -------------------------------------------------------------------------------------
+def lab_target():
     try:
-        with urllib.request.urlopen(bfs["lab_endpoint"] + "wait-synced", timeout=60) as response:
-            response.read()
-    except OSError:
-        time.sleep(2)
+        with open(os.path.join(LAB_STATE, "lab.json")) as handle:
+            return json.load(handle)["bucketfs"], None
+    except (OSError, KeyError) as exc:
+        raise SystemExit("the lab's BucketFS is not up (%s): run `make lab-up` or use --emulator ADDRESS" % exc)
 
 
-def engine_run(common, path, src):
-    """The module's upload code (module_utils._bucketfs) in this process: the transfer without start-up."""
-    sys.path.insert(0, os.path.join(ROOT, ".collections"))
-    from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
-    client = BucketFSClient(common["url"], common["bucket"], "w", common["password"], ca_cert=common["ca_cert"])
-    started = time.time()
-    client.upload(path, src)
-    return time.time() - started, client.bytes_sent
+def wait_port(address, port, proc, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the BucketFS emulator exited with %s" % proc.returncode)
+        try:
+            socket.create_connection((address, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the BucketFS emulator did not listen on %s:%d" % (address, port))
 
 
-def bench_scheme(scheme, bfs, workdir, files, rows, options):
-    src, size, tiny = files
-    base = bfs["%s_url" % scheme]
-    host = base.split("://", 1)[1].split(":")[0]
-    netrc = private_file(os.path.join(workdir, "netrc"), "machine %s login w password %s\n" % (host, bfs["write_password"]))
-    tag = uuid.uuid4().hex[:8]
-    common = dict(url=base, bucket=bfs["bucket"], password=bfs["write_password"], ca_cert=bfs["ca_file"],
-                  service=bfs["service"])
-
-    def rate(seconds):
-        return size / MB / seconds
-
-    # Interleaved rounds (curl, module, in-process, start-up), so that all see the same machine load;
-    # the fastest run of each counts.
-    runs = {"curl": [], "module": [], "engine": [], "tiny": []}
-    for _round in range(options.repeat):
-        runs["curl"].append(curl_run(workdir, "%s/%s/bench/%s/curl.bin" % (base, bfs["bucket"], tag),
-                                     netrc, bfs["ca_file"], src))
-        runs["module"].append(module_run(workdir, dict(common, path="bench/%s/module.bin" % tag, src=src,
-                                                       wait_visible=False, force=True)))
-        runs["engine"].append(engine_run(common, "bench/%s/engine.bin" % tag, src))
-        runs["tiny"].append(module_run(workdir, dict(common, path="bench/%s/tiny.bin" % tag, src=tiny,
-                                                     wait_visible=False, force=True)))
-    seconds, sent = min(runs["curl"])
-    curl_rate = rate(seconds)
-    rows.append((scheme, "curl -T", seconds, curl_rate, None, sent, ""))
-    start_up, tiny_rss = min(r[0] for r in runs["tiny"]), max(r[1] for r in runs["tiny"])
-    rows.append((scheme, "module, 1 KiB file (start-up)", start_up, None, 0.0, 1024, "baseline RSS %.0f MB" % tiny_rss))
-    seconds, rss = min(r[0] for r in runs["module"]), max(r[1] for r in runs["module"])
-    module_rate = rate(seconds)
-    rows.append((scheme, "module, upload", seconds, module_rate, rss - tiny_rss, runs["module"][0][2]["bytes_sent"],
-                 "%.0f %% of curl" % (100.0 * module_rate / curl_rate)))
-    seconds, sent = min(runs["engine"])
-    rows.append((scheme, "module code in-process", seconds, rate(seconds), None, sent,
-                 "%.0f %% of curl (no interpreter start-up)" % (100.0 * rate(seconds) / curl_rate)))
-    seconds, rss, result = module_run(workdir, dict(common, path="bench/%s/module-wait.bin" % tag, src=src))
-    rows.append((scheme, "module, upload + wait_visible", seconds, rate(seconds), rss - tiny_rss, result["bytes_sent"], ""))
-    wait_synced(bfs)
-    seconds, rss, result = module_run(workdir, dict(common, path="bench/%s/module.bin" % tag, src=src))
-    rows.append((scheme, "module, rerun same file", seconds, None, rss - tiny_rss, result["bytes_sent"],
-                 "changed=%s (downloads to compare)" % result["changed"]))
-    if not options.no_playbook:
-        seconds = playbook_run(workdir, dict(common, path="bench/%s/playbook.bin" % tag, src=src))
-        rows.append((scheme, "ansible-playbook task", seconds, rate(seconds), None, size, "Ansible start-up included"))
-    cleanup(common, tag)
-    return curl_rate, module_rate
+def emulator_target(address, workdir):
+    """Start tests/lab/bucketfs on address with a state dir in workdir; (bfs dict, process)."""
+    sys.path.insert(0, LAB_DIR)
+    from bucketfs import tls  # the lab's own certificate maker (an own CA when no lab CA exists)
+    state = os.path.join(workdir, "emulator")
+    os.makedirs(state, mode=0o700)
+    http_port = int(os.environ.get("BENCH_BUCKETFS_HTTP_PORT", "2580"))
+    https_port = int(os.environ.get("BENCH_BUCKETFS_HTTPS_PORT", "2581"))
+    cert = tls.server_cert(types.SimpleNamespace(state=None), os.path.join(state, "tls"), "BucketFS", address)
+    password = uuid.uuid4().hex
+    config = {"service": "bfsdefault", "sync_delay": 0.1, "exasol_version": "7.1", "jdbc_bucket": "default",
+              "jdbc_dir": "drivers/jdbc", "host_dir": os.path.join(state, "host"), "state_dir": state,
+              "address": address, "http_port": http_port, "https_port": https_port,
+              "cert_file": cert["cert_file"], "key_file": cert["key_file"],
+              "buckets": {"default": {"read_password": uuid.uuid4().hex, "write_password": password,
+                                      "public": False}}}
+    config_file = private_file(os.path.join(state, "config.json"), json.dumps(config))
+    log = open(os.path.join(state, "emulator.log"), "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "bucketfs", config_file], cwd=LAB_DIR, stdout=log, stderr=log,
+                            env=dict(os.environ, PYTHONPATH=LAB_DIR, PYTHONUNBUFFERED="1"))
+    log.close()
+    for port in (http_port, https_port):
+        wait_port(address, port, proc)
+    bfs = {"http_url": "http://%s:%d" % (address, http_port), "https_url": "https://%s:%d" % (address, https_port),
+           "service": "bfsdefault", "bucket": "default", "write_password": password, "ca_file": cert["ca_file"]}
+    return bfs, proc
 
 
-def cleanup(common, tag):
-    sys.path.insert(0, os.path.join(ROOT, ".collections"))
-    from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
-    client = BucketFSClient(common["url"], common["bucket"], "w", common["password"], ca_cert=common["ca_cert"])
-    for path in client.list():
-        if path.startswith("bench/%s/" % tag):
-            client.delete(path)
+# measurements --------------------------------------------------------------------------------
+class Bench(object):
+    def __init__(self, bfs, workdir, options):
+        self.bfs, self.workdir, self.options, self.rows, self.checks = bfs, workdir, options, [], []
+        self.tiny = random_file(os.path.join(workdir, "tiny.bin"), 1024)
+
+    def common(self, scheme):
+        bfs = self.bfs
+        return dict(url=bfs["%s_url" % scheme], bucket=bfs["bucket"], password=bfs["write_password"],
+                    ca_cert=bfs["ca_file"], service=bfs["service"], wait_visible=False)
+
+    def row(self, scheme, size_mb, what, seconds, curl_rate=None, rss=None, sent=None, note=""):
+        rate = size_mb / seconds if seconds and sent else None
+        share = "%3.0f %%" % (100.0 * rate / curl_rate) if rate and curl_rate else ""
+        self.rows.append((scheme, size_mb, what, seconds, rate, share, rss, sent, note))
+        return rate
+
+    def scheme(self, scheme, src, size):
+        size_mb = size / float(MB)
+        common, tag = self.common(scheme), uuid.uuid4().hex[:8]
+        host = common["url"].split("://", 1)[1].rsplit(":", 1)[0]
+        netrc = private_file(os.path.join(self.workdir, "netrc"),
+                             "machine %s login w password %s\n" % (host, common["password"]))
+        curl_url = "%s/%s/bench/%s/curl.bin" % (common["url"], common["bucket"], tag)
+        runs = {"curl": [], "module": [], "tiny": [], "adhoc": [], "adhoc_tiny": []}
+        for _round in range(self.options.repeat):
+            runs["curl"].append(curl_run(curl_url, netrc, common["ca_cert"], src))
+            runs["module"].append(module_run(self.workdir, dict(common, path="bench/%s/module.bin" % tag, src=src,
+                                                                force=True)))
+            runs["tiny"].append(module_run(self.workdir, dict(common, path="bench/%s/tiny.bin" % tag,
+                                                              src=self.tiny, force=True)))
+            if not self.options.no_ansible:
+                runs["adhoc"].append(adhoc_run(self.workdir, dict(common, path="bench/%s/adhoc.bin" % tag,
+                                                                  src=src, force=True)))
+                runs["adhoc_tiny"].append(adhoc_run(self.workdir, dict(common, path="bench/%s/adhoc-tiny.bin" % tag,
+                                                                       src=self.tiny, force=True)))
+        seconds, curl_rss, sent = min(runs["curl"])
+        curl_rate = self.row(scheme, size_mb, "curl -T", seconds, rss=curl_rss, sent=sent)
+        tiny_rss = max(r[1] for r in runs["tiny"])
+        self.row(scheme, size_mb, "module, 1 KiB file (start-up)", min(r[0] for r in runs["tiny"]),
+                 rss=tiny_rss, note="baseline RSS %.0f MB" % tiny_rss)
+        best = min(runs["module"], key=lambda r: r[0])
+        growth = max(r[1] for r in runs["module"]) - tiny_rss
+        rate = self.row(scheme, size_mb, "module (as AnsiballZ runs it)", best[0], curl_rate, growth,
+                        best[2]["bytes_sent"], "RSS growth vs 1 KiB")
+        self.checks.append(("%s %.0f MB: module >= 90 %% of curl" % (scheme, size_mb), rate >= 0.9 * curl_rate))
+        self.checks.append(("%s %.0f MB: RSS growth %.1f MB < 50 MB" % (scheme, size_mb, growth), growth < 50))
+        if runs["adhoc"]:
+            adhoc, fixed = min(runs["adhoc"]), min(runs["adhoc_tiny"])
+            self.row(scheme, size_mb, "ansible ad-hoc, 1 KiB file", fixed, note="controller + module start-up")
+            self.row(scheme, size_mb, "ansible ad-hoc task", adhoc, curl_rate, sent=size, note="all included")
+            transfer = self.row(scheme, size_mb, "ansible ad-hoc minus 1 KiB run", adhoc - fixed, curl_rate,
+                                sent=size, note="the transfer as Ansible runs it")
+            self.checks.append(("%s %.0f MB: ad-hoc transfer >= 90 %% of curl" % (scheme, size_mb),
+                                transfer >= 0.9 * curl_rate))
+        self.reruns(scheme, size_mb, common, tag, src, tiny_rss)
+        self.cleanup(common, tag)
+
+    def reruns(self, scheme, size_mb, common, tag, src, tiny_rss):
+        args = dict(common, path="bench/%s/module.bin" % tag, src=src, wait_visible=True)
+        module_run(self.workdir, args)  # the last forced upload: make sure it is published
+        for compare in ("auto", "content"):
+            seconds, rss, result = module_run(self.workdir, dict(args, compare=compare))
+            self.row(scheme, size_mb, "module rerun, compare=%s" % compare, seconds, rss=rss - tiny_rss,
+                     sent=result["bytes_sent"], note="changed=%s, compared by %s" % (
+                         result["changed"], result.get("compared_by")))
+            self.checks.append(("%s %.0f MB: rerun (%s) sends nothing, changed=false" % (scheme, size_mb, compare),
+                                result["bytes_sent"] == 0 and not result["changed"]))
+            self.checks.append(("%s %.0f MB: rerun (%s) RSS growth %.1f MB < 50 MB" % (
+                scheme, size_mb, compare, rss - tiny_rss), rss - tiny_rss < 50))
+
+    def cleanup(self, common, tag):
+        sys.path.insert(0, os.path.join(ROOT, ".collections"))
+        from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
+        client = BucketFSClient(common["url"], common["bucket"], "w", common["password"], ca_cert=common["ca_cert"])
+        for path in client.list():
+            if path.startswith("bench/%s/" % tag):
+                client.delete(path)
+
+    def print_table(self, target):
+        print("\nexasol_bucketfs_upload vs curl -T, BucketFS %s (%d CPUs, load %.1f)" % (
+            target, os.cpu_count(), os.getloadavg()[0]))
+        header = ("scheme", "MB", "what", "seconds", "MB/s", "of curl", "RSS MB", "body bytes", "note")
+        print("%-6s %5s  %-32s %8s %7s %7s %7s %11s  %s" % header)
+        for scheme, size_mb, what, seconds, rate, share, rss, sent, note in self.rows:
+            print("%-6s %5.0f  %-32s %8.2f %7s %7s %7s %11s  %s" % (
+                scheme, size_mb, what, seconds, "%.0f" % rate if rate else "-", share,
+                "%.1f" % rss if rss is not None else "-", sent if sent is not None else "-", note))
+        print()
+        for text, ok in self.checks:
+            print("%s  %s" % ("PASS" if ok else "FAIL", text))
+        return 0 if all(ok for _t, ok in self.checks) else 1
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--emulator", default=os.environ.get("BENCH_BUCKETFS_EMULATOR"),
+                        help="start an own BucketFS emulator on this loopback address instead of using the lab's")
     parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--large-mb", type=int, default=int(os.environ.get("BENCH_BUCKETFS_LARGE_MB", "0")),
+                        help="also a large file of this size (opt-in; e.g. 1536)")
     parser.add_argument("--schemes", default="http,https")
-    parser.add_argument("--no-playbook", action="store_true")
+    parser.add_argument("--no-ansible", action="store_true", help="skip the ansible ad-hoc runs")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the fastest counts")
     options = parser.parse_args()
-    try:
-        with open(os.path.join(LAB_STATE, "lab.json")) as handle:
-            bfs = json.load(handle)["bucketfs"]
-    except (OSError, KeyError) as exc:
-        raise SystemExit("the lab's BucketFS is not up (%s): run `make lab-up`" % exc)
     if not shutil.which("curl"):
         raise SystemExit("curl is missing (apt-get install curl)")
     workdir = tempfile.mkdtemp(prefix="bench-bucketfs-")
+    proc = None
     try:
-        size = options.size_mb * MB
-        src = random_file(os.path.join(workdir, "big.bin"), size)
-        tiny = random_file(os.path.join(workdir, "tiny.bin"), 1024)
-        rows, verdicts = [], []
-        for scheme in options.schemes.split(","):
-            curl_rate, module_rate = bench_scheme(scheme, bfs, workdir, (src, size, tiny), rows, options)
-            verdicts.append((scheme, module_rate >= 0.8 * curl_rate))
-        print_table(options.size_mb, rows)
-        return report(rows, verdicts)
+        if options.emulator:
+            bfs, proc = emulator_target(options.emulator, workdir)
+        else:
+            bfs, proc = lab_target()
+        bench = Bench(bfs, workdir, options)
+        for size_mb in [options.size_mb] + ([options.large_mb] if options.large_mb else []):
+            size = size_mb * MB
+            src = random_file(os.path.join(workdir, "src-%d.bin" % size_mb), size)
+            for scheme in options.schemes.split(","):
+                bench.scheme(scheme, src, size)
+            os.unlink(src)
+        return bench.print_table("emulator on %s" % options.emulator if options.emulator else "of the lab")
     finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def print_table(size_mb, rows):
-    print("\n%d MB upload to the lab BucketFS (%d CPUs, load %.1f)" % (size_mb, os.cpu_count(), os.getloadavg()[0]))
-    header = ("scheme", "what", "seconds", "MB/s", "RSS growth MB", "body bytes sent", "note")
-    print("%-6s  %-31s %8s %8s %14s %16s  %s" % header)
-    for scheme, what, seconds, rate, rss, sent, note in rows:
-        print("%-6s  %-31s %8.2f %8s %14s %16s  %s" % (
-            scheme, what, seconds, "%.0f" % rate if rate else "-", "%.1f" % rss if rss is not None else "-",
-            sent, note))
-
-
-def report(rows, verdicts):
-    growth = max(r[4] for r in rows if r[4] is not None)
-    rerun_sent = [r[5] for r in rows if r[1] == "module, rerun same file"]
-    checks = [("throughput >= 80 %% of curl (%s)" % s, ok) for s, ok in verdicts]
-    checks += [("memory growth %.1f MB < 50 MB" % growth, growth < 50),
-               ("rerun sends no file body (%s bytes)" % rerun_sent, all(sent == 0 for sent in rerun_sent))]
-    print()
-    for text, ok in checks:
-        print("%s  %s" % ("PASS" if ok else "FAIL", text))
-    return 0 if all(ok for _t, ok in checks) else 1
 
 
 if __name__ == "__main__":
