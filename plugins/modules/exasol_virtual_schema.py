@@ -24,8 +24,13 @@ description:
     O(adapter_schema)/O(adapter_script) differ from the current ones, the module drops the virtual
     schema (C(DROP VIRTUAL SCHEMA ... CASCADE)) and creates it again, in one transaction, and
     warns (privileges granted on the virtual schema are lost).
-  - Property names are checked against the properties the PostgreSQL dialect documents before any
-    SQL runs, so a typo never reaches the adapter.
+  - Property names the adapter documents are checked (and their values validated) before any SQL
+    runs; the set depends on the adapter's major version (O(adapter_version)), read from the
+    adapter script's C(%jar) file name (C(virtual-schema-dist-<vscjdbc>-postgresql-<version>.jar)).
+    A name the module does not know is passed through with a warning; the adapter validates it
+    itself and refuses what it does not support (C(E-VSCJDBC-13)).
+  - Property names are plain identifiers (letters, digits, underscores); a name read from the
+    database that is not one is refused, never written into SQL.
   - Returns the virtual tables (C(EXA_ALL_VIRTUAL_TABLES)) and, with O(probe_rows), a few rows of
     one of them, which proves the whole path (adapter JVM, JDBC driver, TLS trust, credentials).
 author:
@@ -65,14 +70,17 @@ options:
     description:
       - Adapter properties, by name (case-insensitive). At least C(CONNECTION_NAME) is needed;
         C(SCHEMA_NAME) selects the PostgreSQL schema (usually V(public)).
-      - "Known properties: C(CONNECTION_NAME), C(SCHEMA_NAME), C(CATALOG_NAME), C(TABLE_FILTER),
-        C(EXCLUDED_CAPABILITIES), C(POSTGRESQL_IDENTIFIER_MAPPING) (V(CONVERT_TO_UPPER) or
-        V(PRESERVE_ORIGINAL_CASE)), C(IGNORE_ERRORS) (V(POSTGRESQL_UPPERCASE_TABLES)),
-        C(LOG_LEVEL) (a java.util.logging level), C(DEBUG_ADDRESS) (C(host:port)),
-        C(MAX_TABLE_COUNT) (positive integer), C(IMPORT_DATA_TYPES) (deprecated) and
-        C(SQL_DIALECT) (only for the old virtualschema-jdbc-adapter-dist jars)."
-      - Any other name is refused before any SQL runs. C(CONNECTION_STRING), C(USERNAME) and
-        C(PASSWORD) are refused too; they would show credentials in
+      - "Known properties of adapter 3.x (virtual-schema-common-jdbc 12/13): C(CONNECTION_NAME),
+        C(SCHEMA_NAME), C(CATALOG_NAME), C(TABLE_FILTER), C(EXCLUDED_CAPABILITIES),
+        C(POSTGRESQL_IDENTIFIER_MAPPING) (V(CONVERT_TO_UPPER) or V(PRESERVE_ORIGINAL_CASE)),
+        C(IGNORE_ERRORS) (V(POSTGRESQL_UPPERCASE_TABLES)), C(LOG_LEVEL) (a java.util.logging
+        level), C(DEBUG_ADDRESS) (C(host:port)), C(MAX_TABLE_COUNT) (positive integer) and
+        C(IMPORT_DATA_TYPES) (deprecated); C(SQL_DIALECT) only for the old all-dialect jars."
+      - Adapter 4.x (virtual-schema-common-jdbc 14.0.2 and later) knows the same plus C(TELEMETRY)
+        (V(true) or V(false)); set it with O(telemetry). C(TELEMETRY) on a 3.x adapter is refused
+        (that adapter would refuse it with C(E-VSCJDBC-13)).
+      - Any other name is passed through with a warning. C(CONNECTION_STRING), C(USERNAME) and
+        C(PASSWORD) are refused; they would show credentials in
         C(EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES); use a connection (M(virtualis.aurora.exasol_connection)).
       - Values are strings; numbers and booleans are converted, a list (for C(TABLE_FILTER) or
         C(EXCLUDED_CAPABILITIES)) is joined with commas, V(null) removes the property.
@@ -84,6 +92,22 @@ options:
       - Properties added by O(version_defaults) count as named.
     type: bool
     default: true
+  adapter_version:
+    description:
+      - Version of the PostgreSQL virtual-schema adapter (C(postgresql-virtual-schema)), for the
+        properties it knows; only the major version counts.
+      - V(auto) reads it from the adapter script's C(%jar) line
+        (C(virtual-schema-dist-14.0.5-postgresql-4.0.2.jar) is 4.x); when the name does not say,
+        every property the module knows is accepted and O(telemetry) is not applied (with a warning).
+    type: str
+    default: auto
+  telemetry:
+    description:
+      - Adapter 4.x sends anonymous feature-usage events to Exasol (C(telemetry-java)) unless the
+        property C(TELEMETRY) is V(false). V(false) sets C(TELEMETRY=false), V(true) sets
+        C(TELEMETRY=true); unset leaves the property to O(properties).
+      - Ignored for a 3.x adapter, which has no telemetry.
+    type: bool
   version_defaults:
     description:
       - Add what the Exasol version and the adapter jar need when O(properties) does not set it.
@@ -117,6 +141,9 @@ notes:
     (C(PKIX), C(SSLHandshake)) is reported with the fix (the RDS CA is missing from the node
     truststores).
 seealso:
+  - name: telemetry-java app user guide
+    description: What adapter 4.x collects and the C(TELEMETRY) property that disables it.
+    link: https://github.com/exasol/telemetry-java/blob/main/doc/app-user-guide.md
   - module: virtualis.aurora.exasol_connection
   - module: virtualis.aurora.exasol_adapter_script
   - name: PostgreSQL dialect user guide
@@ -139,6 +166,7 @@ EXAMPLES = r"""
     properties:
       CONNECTION_NAME: AURORA_CONNECTION
       SCHEMA_NAME: public
+    telemetry: false  # adapter 4.x: no usage events leave the cluster
     probe_rows: 3
   register: aurora_vs
 
@@ -175,8 +203,13 @@ properties:
   returned: always
   type: dict
   sample: {CONNECTION_NAME: AURORA_CONNECTION, SCHEMA_NAME: public}
+adapter_major:
+  description: Major version of the adapter the properties were checked for; null when unknown.
+  returned: always
+  type: int
+  sample: 4
 applied_defaults:
-  description: Properties added by O(version_defaults).
+  description: Properties added by O(version_defaults) and O(telemetry).
   returned: always
   type: dict
   sample: {EXCLUDED_CAPABILITIES: "JOIN,JOIN_TYPE_INNER,JOIN_TYPE_LEFT_OUTER,JOIN_TYPE_RIGHT_OUTER,JOIN_TYPE_FULL_OUTER,JOIN_CONDITION_EQUI"}
@@ -217,26 +250,38 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
     ExasolInputError, Session, exasol_argument_spec, object_name, quote_ident, quote_literal,
 )
 
-# virtual-schema-common-jdbc (common JDBC properties) + postgresql-virtual-schema (dialect)
-KNOWN_PROPERTIES = frozenset([
+# virtual-schema-common-jdbc AbstractSqlDialect.COMMON_SUPPORTED_PROPERTIES plus what the PostgreSQL
+# dialect adds (exasol/postgresql-virtual-schema doc/user_guide/postgresql_user_guide.md).
+COMMON_PROPERTIES = frozenset([
     "CONNECTION_NAME", "SCHEMA_NAME", "CATALOG_NAME", "TABLE_FILTER", "EXCLUDED_CAPABILITIES",
     "DEBUG_ADDRESS", "LOG_LEVEL", "MAX_TABLE_COUNT", "IMPORT_DATA_TYPES", "IGNORE_ERRORS",
-    "POSTGRESQL_IDENTIFIER_MAPPING", "SQL_DIALECT",
+    "POSTGRESQL_IDENTIFIER_MAPPING",
 ])
+# Adapter 4.x uses virtual-schema-common-jdbc 14.0.2+, which accepts TELEMETRY (its changes_14.0.1.md
+# fixed the E-VSCJDBC-13 refusal of it); 3.x and older use 13.x and refuse it.
+FIRST_TELEMETRY_MAJOR = 4
+LEGACY_PROPERTIES = frozenset(["SQL_DIALECT"])  # only the old all-dialect jars
+ALL_KNOWN_PROPERTIES = COMMON_PROPERTIES | LEGACY_PROPERTIES | frozenset(["TELEMETRY"])
 CREDENTIAL_PROPERTIES = frozenset(["CONNECTION_STRING", "USERNAME", "PASSWORD"])
 CHOICES = {
     "POSTGRESQL_IDENTIFIER_MAPPING": ("CONVERT_TO_UPPER", "PRESERVE_ORIGINAL_CASE"),
     "LOG_LEVEL": ("OFF", "SEVERE", "WARNING", "INFO", "CONFIG", "FINE", "FINER", "FINEST", "ALL"),
     "IMPORT_DATA_TYPES": ("EXASOL_CALCULATED", "FROM_RESULT_SET"),
     "SQL_DIALECT": ("POSTGRESQL",),
+    "TELEMETRY": ("TRUE", "FALSE"),  # the adapter reads anything but "true" as off; be explicit
 }
 # Join push-down arrived with Exasol 6.2; adapters with join support need Exasol 6.1.2/6.0.15 or
 # these capabilities excluded (exasol/virtual-schemas release notes, PostgreSQL join push-down).
 OLD_EXASOL_EXCLUDED_CAPABILITIES = ("JOIN,JOIN_TYPE_INNER,JOIN_TYPE_LEFT_OUTER,JOIN_TYPE_RIGHT_OUTER,"
                                     "JOIN_TYPE_FULL_OUTER,JOIN_CONDITION_EQUI")
 LAST_EXASOL_NEEDING_EXCLUSION = (6, 1, 4)
+# Adapter 4.x supports only the current Exasol release and the 2025.1 LTS line (changes_4.0.0.md).
+FIRST_EXASOL_FOR_ADAPTER_4 = (2025, 1)
 _LEGACY_JAR = re.compile(r"%jar\s+[^;]*(virtualschema-jdbc-adapter-dist-|virtual-schema-dist-[^/;]*-bundle-)",
                          re.IGNORECASE)
+_ADAPTER_JAR = re.compile(r"%jar\s+[^;]*virtual-schema-dist-[0-9.]+-postgresql-(\d+)(?:\.\d+)*\.jar",
+                          re.IGNORECASE)
+_PROPERTY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 def property_value(key, value):
@@ -250,13 +295,18 @@ def property_value(key, value):
     return str(value)
 
 
+def check_name(key, where="property"):
+    """A property name goes into SQL unquoted, so it must be a plain identifier."""
+    if not _PROPERTY_NAME.match(key):
+        raise ExasolInputError("%s name %r is not a plain identifier (letters, digits, underscores); "
+                               "it is refused rather than written into SQL" % (where, key))
+
+
 def validate_property(key, value):
     if key in CREDENTIAL_PROPERTIES:
         raise ExasolInputError("property %s would store credentials in the virtual schema; put them in "
                                "a connection and set CONNECTION_NAME" % key)
-    if key not in KNOWN_PROPERTIES:
-        raise ExasolInputError("unknown property %s; the PostgreSQL dialect knows %s"
-                               % (key, ", ".join(sorted(KNOWN_PROPERTIES))))
+    check_name(key)
     if value is None:
         return
     if key in CHOICES and value.upper() not in CHOICES[key]:
@@ -272,7 +322,7 @@ def validate_property(key, value):
 
 
 def desired_properties(raw):
-    """Upper-case names, string values; ExasolInputError before any SQL for anything unknown."""
+    """Upper-case names, string values; ExasolInputError before any SQL for a bad name or value."""
     wanted = {}
     for key, value in (raw or {}).items():
         name = str(key).strip().upper()
@@ -285,6 +335,27 @@ def desired_properties(raw):
     return wanted
 
 
+def adapter_major(setting, script_text):
+    """The adapter's major version: from adapter_version, else from the %jar file name; None if unknown."""
+    if setting and setting != "auto":
+        match = re.match(r"^\s*(\d+)(?:\.\d+)*\s*$", str(setting))
+        if not match:
+            raise ExasolInputError("adapter_version must be auto or a version such as 4 or 4.0.2, got %r" % setting)
+        return int(match.group(1))
+    found = _ADAPTER_JAR.search(script_text or "")
+    return int(found.group(1)) if found else None
+
+
+def unknown_properties(wanted, major):
+    """Names the adapter of this major version does not document; TELEMETRY on 3.x is an error."""
+    if major is not None and major < FIRST_TELEMETRY_MAJOR and "TELEMETRY" in wanted:
+        raise ExasolInputError("property TELEMETRY needs adapter 4.x; the %d.x adapter refuses it "
+                               "(E-VSCJDBC-13); remove it (a %d.x adapter sends no telemetry)" % (major, major))
+    known = ALL_KNOWN_PROPERTIES if major is None else COMMON_PROPERTIES | LEGACY_PROPERTIES | (
+        frozenset(["TELEMETRY"]) if major >= FIRST_TELEMETRY_MAJOR else frozenset())
+    return sorted(key for key in wanted if key not in known)
+
+
 def version_defaults(wanted, version, script_text):
     """Properties the Exasol version and the adapter jar need that `wanted` does not set."""
     added = {}
@@ -293,6 +364,23 @@ def version_defaults(wanted, version, script_text):
     if script_text and _LEGACY_JAR.search(script_text) and "SQL_DIALECT" not in wanted:
         added["SQL_DIALECT"] = "POSTGRESQL"
     return added
+
+
+def telemetry_default(module, wanted, major, telemetry):
+    """{TELEMETRY: 'true'/'false'} when the option asks for it and the adapter has telemetry."""
+    if telemetry is None:
+        return {}
+    value = "true" if telemetry else "false"
+    if "TELEMETRY" in wanted:
+        if (wanted["TELEMETRY"] or "").lower() != value:
+            raise ExasolInputError("telemetry=%s contradicts the property TELEMETRY=%r; set one of them"
+                                   % (value, wanted["TELEMETRY"]))
+        return {}
+    if major is None:
+        module.warn("cannot tell the adapter version from the adapter script's %jar lines, so TELEMETRY is "
+                    "not set; set adapter_version (4.x adapters send usage events unless TELEMETRY=false)")
+        return {}
+    return {"TELEMETRY": value} if major >= FIRST_TELEMETRY_MAJOR else {}
 
 
 def property_changes(current, wanted, purge):
@@ -312,6 +400,9 @@ def property_changes(current, wanted, purge):
 
 
 def assignments(properties):
+    """K = 'v' ... in name order; every name is checked, also those read from the database."""
+    for key in properties:
+        check_name(key)
     return " ".join("%s = %s" % (key, "NULL" if value is None else quote_literal(value))
                     for key, value in sorted(properties.items()))
 
@@ -368,7 +459,11 @@ def plan_present(module, session, name, adapter, wanted, current_row, current_pr
     statements = []
     changes = property_changes(current_props, wanted, module.params["purge_properties"])
     if changes:
-        sql = "ALTER VIRTUAL SCHEMA %s SET %s" % (target, assignments(changes))
+        try:
+            sql = "ALTER VIRTUAL SCHEMA %s SET %s" % (target, assignments(changes))
+        except ExasolInputError as exc:  # only a name read from EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES gets here
+            session.fail("virtual schema %s: %s (read from EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES); nothing was "
+                         "changed; remove it by hand or set purge_properties=false" % (name, exc))
         statements.append((sql, sql))
     if module.params["refresh"]:
         sql = "ALTER VIRTUAL SCHEMA %s REFRESH" % target
@@ -389,6 +484,26 @@ def adapter_text(session, adapter):
     if str(rows[0]["SCRIPT_TYPE"]).upper() != "ADAPTER":
         session.fail("script %s.%s is not an adapter script" % adapter)
     return rows[0]["SCRIPT_TEXT"]
+
+
+def plan_properties(module, session, wanted, version, script_text):
+    """Check `wanted` against the adapter's version and add the defaults; returns (major, added)."""
+    params = module.params
+    try:
+        major = adapter_major(params["adapter_version"], script_text)
+        unknown = unknown_properties(wanted, major)
+        added = version_defaults(wanted, version, script_text) if params["version_defaults"] else {}
+        added.update(telemetry_default(module, wanted, major, params["telemetry"]))
+    except ExasolInputError as exc:
+        session.fail(str(exc))
+    if unknown:
+        module.warn("properties %s are not documented for the %s adapter; they are passed on and the adapter "
+                    "validates them (E-VSCJDBC-13 names one it does not support)"
+                    % (", ".join(unknown), "%d.x" % major if major is not None else "PostgreSQL"))
+    if major is not None and major >= 4 and version and version < FIRST_EXASOL_FOR_ADAPTER_4:
+        module.warn("adapter %d.x supports only Exasol 2025.1 and later (postgresql-virtual-schema "
+                    "changes_4.0.0.md); this database is %s" % (major, ".".join(str(v) for v in version)))
+    return major, added
 
 
 def probe(session, name, tables, table, limit):
@@ -414,6 +529,8 @@ def main():
         refresh=dict(type="bool", default=False),
         probe_rows=dict(type="int", default=0),
         probe_table=dict(type="str"),
+        adapter_version=dict(type="str", default="auto"),
+        telemetry=dict(type="bool"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -431,9 +548,9 @@ def main():
     session = Session(module, secrets=[params["login_password"]])
     version = session.version()
     schema_row, current_row, current_props = read_state(session, name)
-    applied = {}
+    applied, major = {}, None
     if params["state"] == "present":
-        applied = version_defaults(wanted, version, adapter_text(session, adapter)) if params["version_defaults"] else {}
+        major, applied = plan_properties(module, session, wanted, version, adapter_text(session, adapter))
         wanted.update(applied)
         statements = plan_present(module, session, name, adapter, wanted, current_row, current_props)
     else:
@@ -444,7 +561,7 @@ def main():
 
     result = dict(changed=bool(statements), name=name, exasol_version=".".join(str(v) for v in version),
                   properties=dict((k, v) for k, v in wanted.items() if v is not None),
-                  applied_defaults=applied, queries=[s[1] for s in statements], tables=[])
+                  applied_defaults=applied, adapter_major=major, queries=[s[1] for s in statements], tables=[])
     exists_now = params["state"] == "present" and (current_row is not None or not module.check_mode)
     if exists_now:
         result["tables"] = [r["TABLE_NAME"] for r in session.query(

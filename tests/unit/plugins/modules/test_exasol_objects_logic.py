@@ -10,6 +10,7 @@ from ansible_collections.virtualis.aurora.plugins.module_utils import _exasol  #
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import ExasolInputError  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules import exasol_adapter_script as script  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules import exasol_connection as conn  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_info as info  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules import exasol_virtual_schema as vs  # noqa: E402
 
 
@@ -108,7 +109,8 @@ def test_properties_are_upper_cased_and_stringified():
 
 
 @pytest.mark.parametrize("props,message", [
-    ({"CONNECTION_NAME": "C", "TABEL_FILTER": "x"}, "unknown property TABEL_FILTER"),
+    ({"CONNECTION_NAME": "C", "LOG LEVEL": "x"}, "not a plain identifier"),
+    ({"CONNECTION_NAME": "C", "TELEMETRY": "off"}, "must be one of TRUE, FALSE"),
     ({"CONNECTION_NAME": "C", "PASSWORD": "x"}, "would store credentials"),
     ({"SCHEMA_NAME": "public"}, "must set CONNECTION_NAME"),
     ({"CONNECTION_NAME": "C", "POSTGRESQL_IDENTIFIER_MAPPING": "LOWER"}, "must be one of"),
@@ -243,13 +245,88 @@ def test_changed_adapter_recreates_with_a_warning(monkeypatch, capsys):
     assert any("cannot change the adapter" in text for text in fake.warnings)
 
 
-def test_unknown_property_fails_before_connecting(monkeypatch, capsys):
+def test_bad_property_name_fails_before_connecting(monkeypatch, capsys):
     monkeypatch.setattr(_exasol, "connect", lambda m: pytest.fail("connected despite bad input"))
     with patch_module_args(dict(login_host="exa", login_user="sys", login_password="s", name="v",
-                                properties={"CONNECTION_NAME": "C", "BOGUS": "1"})):
+                                properties={"CONNECTION_NAME": "C", "X = 'y' LOG_LEVEL": "1"})):
         with pytest.raises(SystemExit):
             vs.main()
-    assert "unknown property BOGUS" in json.loads(capsys.readouterr().out)["msg"]
+    assert "not a plain identifier" in json.loads(capsys.readouterr().out)["msg"]
+
+
+# adapter versions, telemetry, unknown properties, purge of foreign names ------------------------------
+JAR3 = "%jar /buckets/bfsdefault/default/jars/virtual-schema-dist-12.0.0-postgresql-3.0.0.jar;"
+JAR4 = "%jar /buckets/bfsdefault/default/jars/virtual-schema-dist-14.0.5-postgresql-4.0.2.jar;"
+
+
+def vs_tables(version, script_text, props=None):
+    tables = {"EXA_METADATA": [{"PARAM_VALUE": version}],
+              "EXA_ALL_SCRIPTS": [{"SCRIPT_TYPE": "ADAPTER", "SCRIPT_TEXT": script_text}]}
+    if props is not None:
+        tables.update({"EXA_SCHEMAS": [{"SCHEMA_NAME": "AURORA", "SCHEMA_IS_VIRTUAL": True}],
+                       "EXA_ALL_VIRTUAL_SCHEMAS": [{"ADAPTER_SCRIPT_SCHEMA": "ADAPTER",
+                                                    "ADAPTER_SCRIPT_NAME": "JDBC_ADAPTER"}],
+                       "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES": [{"PROPERTY_NAME": k, "PROPERTY_VALUE": v}
+                                                             for k, v in props.items()]})
+    return tables
+
+
+@pytest.mark.parametrize("setting,text,major", [
+    ("auto", JAR4, 4), ("auto", JAR3, 3), ("auto", "%jar /b/s/adapter.jar;", None), ("3.1.1", JAR4, 3),
+])
+def test_adapter_major_from_the_jar_name_or_the_option(setting, text, major):
+    assert vs.adapter_major(setting, text) == major
+
+
+def test_telemetry_off_on_adapter_4_and_nothing_on_adapter_3(monkeypatch, capsys):
+    args = dict(name="aurora", properties={"CONNECTION_NAME": "C"}, telemetry=False)
+    result, fake = run_main(vs, args, vs_tables("2025.1.3", JAR4), monkeypatch, capsys)
+    assert result["adapter_major"] == 4 and result["applied_defaults"] == {"TELEMETRY": "false"}
+    assert fake.executed == ["CREATE VIRTUAL SCHEMA \"AURORA\" USING \"ADAPTER\".\"JDBC_ADAPTER\" WITH "
+                             "CONNECTION_NAME = 'C' TELEMETRY = 'false'"]
+    result, fake = run_main(vs, args, vs_tables("7.1.26", JAR3), monkeypatch, capsys)
+    assert result["adapter_major"] == 3 and result["applied_defaults"] == {} and "TELEMETRY" not in fake.executed[0]
+    result, fake = run_main(vs, args, vs_tables("2025.1.3", JAR4, {"CONNECTION_NAME": "C", "TELEMETRY": "false"}),
+                            monkeypatch, capsys)
+    assert result["changed"] is False and fake.executed == []  # second run
+
+
+def test_telemetry_property_refused_on_adapter_3_and_unknown_jar_warns(monkeypatch, capsys):
+    props = {"CONNECTION_NAME": "C", "TELEMETRY": "false"}
+    result, fake = run_main(vs, dict(name="aurora", properties=props), vs_tables("7.1.26", JAR3), monkeypatch, capsys)
+    assert result["failed"] and "E-VSCJDBC-13" in result["msg"] and fake.executed == []
+    result, fake = run_main(vs, dict(name="aurora", properties={"CONNECTION_NAME": "C"}, telemetry=False),
+                            vs_tables("2025.1.3", "%jar /b/s/adapter.jar;"), monkeypatch, capsys)
+    assert result["adapter_major"] is None and any("set adapter_version" in w for w in fake.warnings)
+
+
+def test_unknown_property_passes_with_a_warning_and_adapter_4_on_7_1_warns(monkeypatch, capsys):
+    props = {"CONNECTION_NAME": "C", "NEW_FEATURE_SWITCH": "on"}
+    result, fake = run_main(vs, dict(name="aurora", properties=props), vs_tables("7.1.26", JAR4), monkeypatch, capsys)
+    assert not result.get("failed") and "NEW_FEATURE_SWITCH = 'on'" in fake.executed[0]
+    assert any("NEW_FEATURE_SWITCH" in w and "E-VSCJDBC-13" in w for w in fake.warnings)
+    assert any("only Exasol 2025.1 and later" in w for w in fake.warnings)
+
+
+def test_purge_refuses_a_property_name_from_the_database_that_is_not_an_identifier(monkeypatch, capsys):
+    current = {"CONNECTION_NAME": "C", "LOG_LEVEL = NULL, X": "1"}
+    result, fake = run_main(vs, dict(name="aurora", properties={"CONNECTION_NAME": "C"}),
+                            vs_tables("2025.1.3", JAR4, current), monkeypatch, capsys)
+    assert result["failed"] and "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES" in result["msg"] and fake.executed == []
+    result, fake = run_main(vs, dict(name="aurora", properties={"CONNECTION_NAME": "C"}, purge_properties=False),
+                            vs_tables("2025.1.3", JAR4, current), monkeypatch, capsys)
+    assert result["changed"] is False and fake.executed == []
+
+
+@pytest.mark.parametrize("version,generation,exaoperation,minimal", [
+    ("6.2.17", "6.x and 7.0", True, False), ("7.0.20", "6.x and 7.0", True, False),
+    ("7.1.26", "7.1", False, False), ("8.0.2", "8.x", False, False), ("8.29.12", "8.x", False, True),
+    ("2025.1.3", "2025.x", False, True),
+])
+def test_exasol_info_generation(version, generation, exaoperation, minimal, monkeypatch, capsys):
+    result = run_main(info, {}, {"EXA_METADATA": [{"PARAM_VALUE": version}]}, monkeypatch, capsys)[0]
+    assert (result["version"], result["generation"]) == (version, generation)
+    assert (result["exaoperation"], result["minimal_settings"], result["changed"]) == (exaoperation, minimal, False)
 
 
 def test_no_secret_in_any_output(monkeypatch, capsys):
