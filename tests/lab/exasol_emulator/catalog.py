@@ -46,7 +46,7 @@ class Session:
         self.transaction = None  # (snapshot at start, working copy) while autocommit is off
 
 
-READS = ("select", "open_schema", "close_schema", "commit", "rollback")
+READS = ("select", "open_schema", "close_schema", "commit", "rollback", "kill_session")
 COLLECTIONS = ("schemas", "connections")
 
 
@@ -393,9 +393,13 @@ class Database:
     def do_select(self, session, stmt):
         schema, table = stmt["source"]
         with self.lock:
-            source = self.system_table(schema, table)
+            source = DUAL if table == "DUAL" and schema in (None, "SYS") else \
+                self.system_table(schema, table)
             if source is None:
                 source = self.virtual_table(session, schema, table)
+        if source is DUAL and any(item.get("star") for item in stmt["items"]):
+            raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol "
+                           "emulator: SELECT * without a table")
         columns, rows = source
         names = [c[0] for c in columns]
 
@@ -411,6 +415,8 @@ class Database:
                 return expr[1]
             if kind == "col":
                 return lookup(row, expr[1])
+            if kind == "fn":
+                return session_function(session, expr[1])
             inner = value(row, expr[1])
             if inner is None:
                 return None
@@ -486,14 +492,22 @@ class Database:
                     dtype = NAME if expr[1][0] != "col" else columns[names.index(expr[1][1])][1] \
                         if expr[1][1] in names else NAME
                 else:
-                    v = expr[1]
-                    dtype = BOOL if isinstance(v, bool) else DEC if isinstance(v, int) else \
-                        {"type": "DOUBLE"} if isinstance(v, float) else varchar(max(1, len(v or "")))
+                    dtype = expression_type(expr)
                 out_cols.append((item["name"], dtype))
                 getters.append(expr)
         for row in rows:
-            out_rows.append([value(row, g) for g in getters])
+            out_rows.append([wire_value(value(row, g), dtype) if g[0] in ("lit", "fn")
+                             else value(row, g) for g, (_, dtype) in zip(getters, out_cols)])
         return result_set(out_cols, out_rows), {}
+
+    def do_kill_session(self, session, stmt):
+        """KILL SESSION: the server (session_killer, set by server.py) owns the sockets."""
+        killer = getattr(self, "session_killer", None)
+        if killer is None:
+            raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol "
+                           "emulator: KILL SESSION outside the WebSocket server")
+        killer(session, session.session_id if stmt["session"] is None else stmt["session"])
+        return ({"resultType": "rowCount", "rowCount": 0}, {})
 
     def virtual_table(self, session, schema, table):
         schema = self.schema_of(session, schema)
@@ -617,6 +631,59 @@ class Database:
         return ([("COLUMN_SCHEMA", NAME), ("COLUMN_TABLE", NAME), ("COLUMN_OBJECT_TYPE", NAME),
                  ("COLUMN_NAME", NAME), ("COLUMN_TYPE", NAME), ("COLUMN_ORDINAL_POSITION", DEC),
                  ("COLUMN_IS_VIRTUAL", BOOL), ("COLUMN_IS_NULLABLE", BOOL)], rows)
+
+
+DUAL = ([], [[]])  # SELECT without FROM reads this: one row, no columns
+SESSION_FUNCTION_TYPES = {"CURRENT_SESSION": {"type": "DECIMAL", "precision": 20, "scale": 0},
+                          "CURRENT_USER": NAME, "CURRENT_SCHEMA": NAME}
+
+
+def session_function(session, name):
+    """CURRENT_SESSION / CURRENT_USER / CURRENT_SCHEMA (docs.exasol.com function pages;
+    CURRENT_SCHEMA is NULL when no schema is open)."""
+    return {"CURRENT_SESSION": session.session_id, "CURRENT_USER": session.user,
+            "CURRENT_SCHEMA": session.current_schema}[name]
+
+
+def expression_type(expr):
+    """Result type of a literal or session function item (README_exasol.md, SQL surface)."""
+    if expr[0] == "fn":
+        return SESSION_FUNCTION_TYPES[expr[1]]
+    if expr[0] != "lit":
+        raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
+                       "this select item")
+    v = expr[1]
+    if v is None:  # NULL or '' (Exasol: '' is NULL); the type Exasol gives it is not documented
+        raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
+                       "NULL as a select item")
+    if isinstance(v, bool):
+        return BOOL
+    if len(expr) > 2:
+        return numeric_literal_type(expr[2])
+    return {"type": "CHAR", "size": len(v), "characterSet": "UTF8"}  # lab inference
+
+
+def numeric_literal_type(text):
+    """docs.exasol.com "Literals": a number exactly representable as DECIMAL gets the smallest
+    DECIMAL type (1 -> DECIMAL(1,0), 0.50 -> DECIMAL(1,1)), anything else DOUBLE."""
+    whole, _, fraction = text.partition(".")
+    whole, fraction = whole.lstrip("0"), fraction.rstrip("0")
+    precision = max(1, len(whole) + len(fraction))
+    if precision > 36:
+        return {"type": "DOUBLE"}
+    return {"type": "DECIMAL", "precision": precision, "scale": len(fraction)}
+
+
+def wire_value(v, dtype):
+    """A DECIMAL goes out as a JSON number only when that is exact (scale 0, precision <= 18),
+    else as a string (pyexasol issue #95; its tests read DECIMAL(10,5) as '0.7')."""
+    if v is None or dtype.get("type") not in ("DECIMAL", "DOUBLE"):
+        return v
+    if dtype["type"] == "DOUBLE":
+        return float(v)
+    if dtype.get("scale", 0) == 0 and dtype.get("precision", 18) <= 18:
+        return v
+    return format(v, "f").rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
 
 
 def not_empty(name, session):

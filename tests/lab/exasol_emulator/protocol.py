@@ -16,8 +16,9 @@ import secrets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .catalog import Session
-from .sql import SqlError
+from . import metadata
+from .catalog import Session, result_set
+from .sql import SessionKilled, SqlError
 
 LOG = logging.getLogger("exasol-emulator")
 AUTH_FAILED = "Connection exception - authentication failed."
@@ -58,6 +59,8 @@ class ProtocolSession:
         self.result_sets = {}
         self.next_handle = 1
         self.closed = False
+        self.killed = False  # by KILL SESSION: the server drops whatever this socket sends next
+        self.websocket = None  # set by the server; KILL SESSION closes it
 
     # dispatch ---------------------------------------------------------------------------
     def handle(self, request):
@@ -82,6 +85,7 @@ class ProtocolSession:
             "execute": self.execute, "fetch": self.fetch, "closeResultSet": self.close_result_set,
             "getAttributes": self.get_attributes, "setAttributes": self.set_attributes,
             "disconnect": self.disconnect, "getHosts": self.get_hosts,
+            "getSchemas": self.metadata, "getTables": self.metadata,
         }.get(command)
         if handler is None:
             return error("0A000", "feature not supported by the lab Exasol emulator: WebSocket "
@@ -144,6 +148,9 @@ class ProtocolSession:
             return failure
         self.state = "ready"
         self.server.count("logins")
+        register = getattr(self.server, "register_session", None)
+        if register is not None:  # KILL SESSION finds sessions there
+            register(self)
         return {"status": "ok", "responseData": {
             "sessionId": session_id, "protocolVersion": self.protocol,
             "releaseVersion": self.server.release, "databaseName": "EXA_DB",
@@ -207,6 +214,9 @@ class ProtocolSession:
         before = self.session.current_schema
         try:
             result, changed = self.server.database.execute(self.session, text)
+        except SessionKilled as exc:  # KILL SESSION CURRENT_SESSION: an error, then logged out
+            self.kill()
+            return error(exc.code, exc.text)
         except SqlError as exc:
             self.server.count("sql_errors")
             return error(exc.code, exc.text)
@@ -227,11 +237,12 @@ class ProtocolSession:
             response["attributes"] = changed
         return response
 
-    def shape(self, result):
+    def shape(self, result, statement=True):
+        """Response form of a result; resultSetMaxRows applies to statements only (V2.md)."""
         if result["resultType"] == "rowCount":
             return result
         rows = result["rows"]
-        max_rows = self.attributes.get("resultSetMaxRows") or 0
+        max_rows = self.attributes.get("resultSetMaxRows") or 0 if statement else 0
         if max_rows:
             rows = rows[:max_rows]
         columns = result["columns"]
@@ -276,6 +287,31 @@ class ProtocolSession:
         for handle in handles:
             del self.result_sets[handle]
         return {"status": "ok"}
+
+    def metadata(self, request):
+        """getSchemas / getTables (see metadata.py); unknown before protocol V2."""
+        if self.protocol < 2:
+            return error("0A000", "WebSocket command %r needs protocol version 2 or higher; "
+                         "this session speaks version %d" % (request["command"], self.protocol))
+        database = self.server.database
+        with database.lock:  # the catalog as this session sees it, own open transaction included
+            catalog = self.session.transaction[1] if self.session.transaction else database.committed
+            try:
+                if request["command"] == "getSchemas":
+                    columns, rows = metadata.get_schemas(catalog, request)
+                else:
+                    names = sorted(n[4:].upper() for n in dir(database) if n.startswith("sys_"))
+                    columns, rows = metadata.get_tables(catalog, names, request)
+            except SqlError as exc:
+                return error(exc.code, exc.text)
+        return {"status": "ok", "responseData": {"numResults": 1, "results": [
+            self.shape(result_set(columns, rows), statement=False)]}}
+
+    def kill(self):
+        """Ended by KILL SESSION: open transaction rolled back, result sets gone."""
+        self.killed = self.closed = True
+        self.server.database.rollback(self.session)
+        self.result_sets.clear()
 
     def get_hosts(self, request):
         return {"status": "ok", "responseData": {"numNodes": 1, "nodes": [self.server.host]}}

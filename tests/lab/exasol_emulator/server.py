@@ -34,6 +34,7 @@ from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from .catalog import Database, version_tuple  # noqa: E402
 from .protocol import ProtocolSession, error  # noqa: E402
+from .sql import SessionKilled, SqlError  # noqa: E402
 
 LOG = logging.getLogger("exasol-emulator")
 
@@ -53,6 +54,10 @@ class Server:
         self.counter_lock = threading.Lock()
         self.rng = random.SystemRandom()
         self.active = 0
+        self.sessions = {}  # session id -> ProtocolSession of each logged-in socket
+        self.closing = set()
+        self.loop = None
+        self.database.session_killer = self.kill_session
 
     def count(self, name):
         with self.counter_lock:
@@ -60,6 +65,30 @@ class Server:
 
     def new_session_id(self):
         return self.rng.randrange(10 ** 18, 2 ** 63)
+
+    def register_session(self, proto):
+        self.sessions[proto.session.session_id] = proto
+
+    def kill_session(self, session, target):
+        """KILL SESSION (runs in a statement's worker thread). Another session's socket gets a
+        close frame before the KILL is answered, so its next request fails (pyexasol's
+        test_close_closed_connection expects ExaCommunicationError); the own session gets an
+        error reply, then its socket closes (docs.exasol.com "KILL": the user gets an error
+        message and is logged out)."""
+        victim = self.sessions.get(target)
+        if victim is None:
+            raise SqlError("42000", "session %d not found (Session: %d)" % (target, session.session_id))
+        if victim.session is session:
+            raise SessionKilled("00000", "session %d was killed by KILL SESSION" % target)
+        victim.kill()
+        self.count("killed_sessions")
+        asyncio.run_coroutine_threadsafe(self.close_socket(victim.websocket), self.loop).result(timeout=30)
+
+    async def close_socket(self, websocket):
+        task = asyncio.ensure_future(websocket.close(1000, "session killed"))
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+        await asyncio.sleep(0)  # close() writes the close frame before it first waits
 
     @staticmethod
     def ssl_context(cert_file, key_file):
@@ -70,9 +99,12 @@ class Server:
 
     async def connection(self, websocket):
         proto = ProtocolSession(self)
+        proto.websocket = websocket  # for KILL SESSION from another connection
         self.active += 1
         try:
             async for message in websocket:
+                if proto.killed:
+                    break
                 if proto.compression and proto.state == "ready":
                     if isinstance(message, str):
                         LOG.warning("text frame on a compressed session; closing")
@@ -107,6 +139,8 @@ class Server:
             pass
         finally:
             self.active -= 1
+            if proto.session is not None:
+                self.sessions.pop(proto.session.session_id, None)
             if proto.state == "ready" and not proto.closed:
                 self.count("dropped_sessions")
 
@@ -115,6 +149,7 @@ class Server:
                      max_size=64 * 1024 * 1024, ping_interval=None, compression=None)
 
     async def run(self, stop):
+        self.loop = asyncio.get_running_loop()
         # One database, two listeners: the CA-signed certificate (ca_certs verification) and,
         # when configured, a self-signed one (fingerprint pinning, as on a fresh installation).
         self_signed = self.config.get("self_signed")

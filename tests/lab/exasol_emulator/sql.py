@@ -18,6 +18,10 @@ class SqlError(Exception):
         self.text = text
 
 
+class SessionKilled(SqlError):
+    """KILL SESSION hit the session that sent it: the reply is this error, then the socket closes."""
+
+
 SYNTAX = "42000"
 NOT_SUPPORTED = "0A000"
 
@@ -28,7 +32,7 @@ _TOKEN = re.compile(r"""
   | (?P<quoted>"(?:[^"]|"")*")
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><>|!=|<=|>=|\|\||[=<>(),.*;])
+  | (?P<op><>|!=|<=|>=|\|\||[=<>(),.*;+\-/])
 """, re.VERBOSE | re.DOTALL)
 
 
@@ -195,6 +199,8 @@ class Parser:
             self.accept_kw("WORK")
             self.expect_end()
             return {"kind": first.value.lower()}
+        if first.is_kw("KILL") and self.peek(1) is not None and self.peek(1).is_kw("SESSION"):
+            return self.kill_session()
         if first.is_kw("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "IMPORT", "EXPORT",
                        "GRANT", "REVOKE", "EXECUTE", "DESCRIBE", "EXPLAIN", "WITH", "RENAME",
                        "COMMENT", "RECOMPRESS", "REORGANIZE", "PRELOAD", "FLUSH", "KILL",
@@ -202,6 +208,15 @@ class Parser:
             raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: %s "
                            "statements (see tests/lab/README_exasol.md)" % first.value)
         self.error("SQL statement")
+
+    def kill_session(self):
+        """KILL SESSION {<id> | CURRENT_SESSION} (docs.exasol.com "KILL"; CURRENT_SESSION: Exasol
+        changelog 5370). KILL STATEMENT stays refused (0A000, above)."""
+        self.expect_kw("KILL")
+        self.expect_kw("SESSION")
+        target = None if self.accept_kw("CURRENT_SESSION") else self.integer()
+        self.expect_end()
+        return {"kind": "kill_session", "session": target}
 
     def create(self):
         self.expect_kw("CREATE")
@@ -383,6 +398,9 @@ class Parser:
         items = [self.select_item()]
         while self.accept_op(","):
             items.append(self.select_item())
+        if self.peek() is None:  # SELECT <expressions>: evaluated once, as FROM DUAL
+            return {"kind": "select", "items": items, "source": (None, "DUAL"), "where": None,
+                    "order": [], "limit": None, "offset": None}
         self.expect_kw("FROM")
         source = self.qualified()
         tok = self.peek()
@@ -431,6 +449,10 @@ class Parser:
         else:
             start = self.i
             expr = self.operand()
+            if self.peek() is not None and self.peek().kind == "op" and \
+                    self.peek().value in ("+", "-", "*", "/", "||"):
+                raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
+                               "operator %s in a select item" % self.peek().value)
             default = self.default_name(expr, start)
         alias = None
         if self.accept_kw("AS"):
@@ -438,15 +460,18 @@ class Parser:
         else:
             tok = self.peek()
             if tok is not None and (tok.kind == "ident" or (tok.kind == "word" and tok.value not in (
-                    "FROM",))):
+                    "FROM", "WHERE", "ORDER", "LIMIT", "GROUP", "HAVING", "UNION", "MINUS",
+                    "INTERSECT", "EXCEPT"))):
                 alias = self.identifier()
         return {"expr": expr, "name": alias or default}
 
     def default_name(self, expr, start):
+        """Column name of an item without alias: a column's name, else the expression as written
+        with keywords upper-cased and string literals kept (SELECT 1 -> "1"; lab inference)."""
         if expr[0] == "col":
             return expr[1]
-        return "".join(t.value if t.kind != "string" else "'%s'" % t.value
-                       for t in self.tokens[start:self.i]).upper()
+        return "".join("'%s'" % t.value.replace("'", "''") if t.kind == "string" else t.value
+                       for t in self.tokens[start:self.i])
 
     def order_item(self):
         expr = self.operand()
@@ -516,7 +541,7 @@ class Parser:
             return ("lit", tok.value if tok.value != "" else None)  # Exasol: '' is NULL
         if tok.kind == "number":
             self.i += 1
-            return ("lit", int(tok.value) if "." not in tok.value else float(tok.value))
+            return ("lit", int(tok.value) if "." not in tok.value else float(tok.value), tok.value)
         if tok.is_kw("NULL"):
             self.i += 1
             return ("lit", None)
@@ -529,6 +554,15 @@ class Parser:
             inner = self.operand()
             self.expect_op(")")
             return ("upper" if tok.value in ("UPPER", "UCASE") else "lower", inner)
+        if tok.is_kw(*SESSION_FUNCTIONS):
+            self.i += 1
+            return ("fn", tok.value)
+        if tok.is_kw(*UNSUPPORTED_FUNCTIONS):
+            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
+                           "function %s" % tok.value)
+        if tok.kind == "op" and tok.value in ("+", "-", "/"):
+            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
+                           "arithmetic and signed numbers")
         if tok.kind in ("word", "ident"):
             if tok.kind == "word" and self.peek(1) is not None and self.peek(1).value == "(":
                 raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
@@ -539,6 +573,14 @@ class Parser:
                 name = self.identifier()
             return ("col", name)
         self.error("expression")
+
+
+# functions without arguments the emulator evaluates (docs.exasol.com, "Alphabetical list of
+# functions"); the others of that kind are refused rather than read as column names
+SESSION_FUNCTIONS = ("CURRENT_SESSION", "CURRENT_USER", "CURRENT_SCHEMA")
+UNSUPPORTED_FUNCTIONS = ("USER", "CURRENT_STATEMENT", "CURRENT_DATE", "CURRENT_TIMESTAMP",
+                         "SYSDATE", "SYSTIMESTAMP", "LOCALTIMESTAMP", "CURRENT_CLUSTER",
+                         "CURRENT_CLUSTER_UID", "DBTIMEZONE", "SESSIONTIMEZONE")
 
 
 def parse(text):
