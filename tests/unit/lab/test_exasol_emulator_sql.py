@@ -11,8 +11,8 @@ _spec = importlib.util.spec_from_file_location(
 _loader = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_loader)
 _loader.load()  # the emulator package, imported as `lab_exasol` (never as `exasol`)
-from lab_exasol import catalog, protocol, sql  # noqa: E402
-from lab_exasol.sql import SqlError  # noqa: E402
+from lab_exasol import catalog, protocol, server, sql  # noqa: E402
+from lab_exasol.sql import SessionKilled, SqlError  # noqa: E402
 
 
 def parse(text):
@@ -135,23 +135,29 @@ class FakeServer:
         return 42
 
 
+def login(proto, requested):
+    """The two login steps with the right password: (first reply, second reply or None)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    first = proto.handle({"command": "login", "protocolVersion": requested})
+    if first["status"] != "ok":
+        return first, None
+    key = serialization.load_pem_public_key(first["responseData"]["publicKeyPem"].encode())
+    assert key.key_size == 1024
+    secret = base64.b64encode(key.encrypt(b"secret", padding.PKCS1v15())).decode()
+    return first, proto.handle({"username": "SYS", "password": secret, "useCompression": False,
+                                "attributes": {"autocommit": True}})
+
+
 @pytest.mark.parametrize("release,requested,expected", [
     ("6.1.4", 1, 1), ("6.1.4", 3, None), ("6.2.17", 3, 1), ("7.0.20", 3, 2),
     ("7.1.26", 3, 3), ("8.29.12", 3, 3), ("7.1.26", 5, 3),
 ])
 def test_protocol_negotiation(release, requested, expected):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import padding
-    proto = protocol.ProtocolSession(FakeServer(release))
-    first = proto.handle({"command": "login", "protocolVersion": requested})
+    first, reply = login(protocol.ProtocolSession(FakeServer(release)), requested)
     if expected is None:
         assert first["status"] == "error" and first["exception"]["sqlCode"] == "08004"
         return
-    key = serialization.load_pem_public_key(first["responseData"]["publicKeyPem"].encode())
-    assert key.key_size == 1024
-    secret = base64.b64encode(key.encrypt(b"secret", padding.PKCS1v15())).decode()
-    reply = proto.handle({"username": "SYS", "password": secret, "useCompression": False,
-                          "attributes": {"autocommit": True}})
     assert reply["status"] == "ok"
     assert reply["responseData"]["protocolVersion"] == expected
     assert reply["responseData"]["releaseVersion"] == release
@@ -195,3 +201,155 @@ def test_transactions_commit_rollback_and_conflict(tmp_path):
     with pytest.raises(SqlError) as info:
         run(db, observer, "ALTER CONNECTION nope TO 'x'")
     assert info.value.code == "42000"
+
+
+# issue 12 item 4: SELECT without FROM, KILL SESSION, getSchemas/getTables ----------------------
+DEC1 = {"type": "DECIMAL", "precision": 1, "scale": 0}
+
+
+def columns_and_rows(result):
+    return [(c["name"], c["dataType"]) for c in result["columns"]], result["rows"]
+
+
+@pytest.mark.parametrize("text,columns,rows", [
+    ("SELECT 1;", [("1", DEC1)], [[1]]),  # pyexasol integration_smoke_test
+    ("select 1 from dual", [("1", DEC1)], [[1]]),
+    ("SELECT 'Ab' a, TRUE, 0.50, 1234567890123456789 AS big", [
+        ("A", {"type": "CHAR", "size": 2, "characterSet": "UTF8"}), ("TRUE", {"type": "BOOLEAN"}),
+        ("0.50", {"type": "DECIMAL", "precision": 1, "scale": 1}),
+        ("BIG", {"type": "DECIMAL", "precision": 19, "scale": 0})],
+     [["Ab", True, "0.5", "1234567890123456789"]]),
+    ("SELECT CURRENT_SESSION, current_user, CURRENT_SCHEMA", [
+        ("CURRENT_SESSION", {"type": "DECIMAL", "precision": 20, "scale": 0}),
+        ("CURRENT_USER", catalog.NAME), ("CURRENT_SCHEMA", catalog.NAME)],
+     [["7792436882684342285", "SYS", None]]),
+    ("SELECT COUNT(*) FROM DUAL", [("COUNT(*)", catalog.DEC)], [[1]]),
+])
+def test_select_without_from(tmp_path, text, columns, rows):
+    db = make_db(tmp_path, "7.1.26")
+    session = catalog.Session(7792436882684342285, "SYS", True)
+    assert columns_and_rows(run(db, session, text)) == (columns, rows)
+
+
+def test_current_schema_follows_open_schema(tmp_path):
+    db = make_db(tmp_path, "7.1.26")
+    session = catalog.Session(1, "SYS", True)
+    run(db, session, "CREATE SCHEMA s1")
+    assert run(db, session, "SELECT CURRENT_SCHEMA")["rows"] == [["S1"]]
+    run(db, session, "CLOSE SCHEMA")
+    assert run(db, session, "SELECT CURRENT_SCHEMA")["rows"] == [[None]]
+
+
+@pytest.mark.parametrize("text,code", [
+    ("SELECT 1+1", "0A000"), ("SELECT -1", "0A000"), ("SELECT 'a' || 'b'", "0A000"),
+    ("SELECT USER", "0A000"), ("SELECT CURRENT_TIMESTAMP", "0A000"), ("SELECT NULL", "0A000"),
+    ("SELECT ''", "0A000"), ("SELECT *", "0A000"), ("SELECT nope", "42000"),
+    ("SELECT 1 WHERE 1 = 1", "42000"), ("SELECT1", "42000"),
+    ("KILL STATEMENT IN SESSION 5", "0A000"), ("KILL SESSION", "42000"), ("KILL SESSION x", "42000"),
+])
+def test_outside_the_subset(tmp_path, text, code):
+    db = make_db(tmp_path, "7.1.26")
+    with pytest.raises(SqlError) as info:
+        run(db, catalog.Session(1, "SYS", True), text)
+    assert info.value.code == code
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1", (1, 0)), ("007", (1, 0)), ("0", (1, 0)), ("0.5", (1, 1)), ("12.340", (4, 2)),
+    ("9" * 36, (36, 0)), ("9" * 37, None),
+])
+def test_numeric_literal_types(text, expected):
+    dtype = catalog.numeric_literal_type(text)
+    if expected is None:
+        assert dtype == {"type": "DOUBLE"}
+    else:
+        assert (dtype["precision"], dtype["scale"]) == expected
+
+
+def test_kill_session_statement(tmp_path):
+    assert parse("KILL SESSION 123;") == {"kind": "kill_session", "session": 123}
+    assert parse("kill session current_session") == {"kind": "kill_session", "session": None}
+    db = make_db(tmp_path, "7.1.26")
+    session = catalog.Session(7, "SYS", False)
+    with pytest.raises(SqlError) as info:  # without the server nothing can be killed
+        run(db, session, "KILL SESSION 8")
+    assert info.value.code == "0A000"
+    killed = []
+    db.session_killer = lambda who, target: killed.append((who.session_id, target))
+    run(db, session, "KILL SESSION 8")
+    run(db, session, "KILL SESSION CURRENT_SESSION")
+    assert killed == [(7, 8), (7, 7)] and session.transaction is None  # no transaction opened
+
+
+def test_server_kill_session_refuses_unknown_and_ends_its_own(tmp_path):
+    srv = server.Server({"host": "127.0.0.61", "port": 0, "user": "sys", "password": "secret",
+                         "release": "7.1.26", "catalog_file": str(tmp_path / "catalog.json"),
+                         "adapter": {}})
+    proto = protocol.ProtocolSession(srv)
+    login(proto, 3)
+    own = proto.session.session_id
+    assert srv.sessions == {own: proto}
+    reply = proto.handle({"command": "execute", "sqlText": "KILL SESSION %d" % (own + 1)})
+    assert reply["exception"]["sqlCode"] == "42000" and not proto.closed
+    reply = proto.handle({"command": "execute", "sqlText": "KILL SESSION CURRENT_SESSION"})
+    assert reply["status"] == "error" and "killed" in reply["exception"]["text"]
+    assert proto.closed and proto.killed
+
+
+def metadata_server(tmp_path, release):
+    fake = FakeServer(release)
+    fake.database = make_db(tmp_path, release)
+    fake.database.committed["schemas"].update({
+        "ADAPTER": {"virtual": False, "object_id": 1, "scripts": {}},
+        "AURORA": {"virtual": True, "object_id": 2, "tables": [{"name": "CUSTOMERS"},
+                                                               {"name": "ORDERS"}]}})
+    proto = protocol.ProtocolSession(fake)
+    login(proto, 3)
+    return proto
+
+
+def meta(proto, command, **fields):
+    reply = proto.handle(dict(fields, command=command))
+    if reply["status"] != "ok":
+        return reply["exception"]["sqlCode"]
+    result = reply["responseData"]["results"][0]["resultSet"]
+    assert result["numRowsInMessage"] == result["numRows"]
+    return [list(row) for row in zip(*result["data"])] if result["numRows"] else []
+
+
+def test_get_schemas(tmp_path):
+    proto = metadata_server(tmp_path, "7.1.26")
+    proto.handle({"command": "setAttributes", "attributes": {"resultSetMaxRows": 1}})
+    assert meta(proto, "getSchemas") == [  # resultSetMaxRows applies to statements only
+        ["ADAPTER", "SYS", False, None], ["AURORA", "SYS", True, None],
+        ["EXA_STATISTICS", "SYS", False, None], ["SYS", "SYS", False, None]]
+    assert [r[0] for r in meta(proto, "getSchemas", schema="A%")] == ["ADAPTER", "AURORA"]
+    assert meta(proto, "getSchemas", schema="") == []
+    assert meta(proto, "getSchemas", schema=None) == meta(proto, "getSchemas")
+    assert meta(proto, "getSchemas", schema=["A%"]) == "00000"
+    assert meta(proto, "getSchemas", catalog="EXA_DB") == "00000"  # not a field of getSchemas
+
+
+def test_get_tables(tmp_path):
+    proto = metadata_server(tmp_path, "8.29.12")
+    tables = meta(proto, "getTables", schema="AURORA")
+    assert tables == [["AURORA", "CUSTOMERS", "SYS", "TABLE", True, False, False, None],
+                      ["AURORA", "ORDERS", "SYS", "TABLE", True, False, False, None]]
+    assert [r[1] for r in meta(proto, "getTables", table="CUST%", tableTypes=["TABLE"])] == ["CUSTOMERS"]
+    assert meta(proto, "getTables", schema="AURORA", tableTypes=["VIEW"]) == []
+    system = meta(proto, "getTables", schema="SYS")
+    assert {r[3] for r in system} == {"SYSTEM TABLE"} and ["SYS", "EXA_ALL_SCRIPTS"] in [r[:2] for r in system]
+    everything = meta(proto, "getTables")
+    assert everything == sorted(everything, key=lambda r: (r[3], r[0], r[1])) and len(everything) == len(system) + 2
+    assert meta(proto, "getTables", tableTypes=["MATERIALIZED VIEW"]) == "00000"
+    assert meta(proto, "getColumns", schema="AURORA") == "0A000"  # still refused
+
+
+def test_metadata_refused_on_protocol_v1(tmp_path):
+    fake = FakeServer("6.2.17")
+    fake.database = make_db(tmp_path, "6.2.17")
+    proto = protocol.ProtocolSession(fake)
+    login(proto, 3)
+    assert proto.protocol == 1
+    assert meta(proto, "getSchemas") == "0A000"
+    assert meta(proto, "getTables") == "0A000"
