@@ -192,6 +192,7 @@ def test_cluster_and_writer(built, ec2, rds):
     assert writer.get("MonitoringInterval", 0) == 0
     assert writer.get("PerformanceInsightsEnabled", False) is False
     assert "DBSubnetGroup" in writer, MOTO_FIX_HINT
+    assert writer["CACertificateIdentifier"] == "rds-ca-rsa2048-g1"  # aurora_cluster_ca_certificate_identifier's default
 
 
 def test_smoke_test_answered_over_verified_tls(built, lab):
@@ -227,6 +228,29 @@ def test_second_run_and_check_mode_change_nothing(built, base_vars, rds):
         pytest.fail(MOTO_FIX_HINT)
     assert succeeded(run_playbook(AURORA, extra_vars=base_vars)) == 0
     assert succeeded(run_playbook(AURORA, extra_vars=base_vars, check=True)) == 0
+
+
+def test_ca_certificate_identifier_changes_the_writer_only_when_it_differs(built, base_vars, rds):
+    """Check mode predicts the CA change and leaves the writer alone; the real run changes it (read
+    back with boto3); a rerun and check mode then change nothing. The smoke test stays off: moto
+    switches the identifier, not the lab PostgreSQL's certificate. Back to the default at the end."""
+    def writer_ca():
+        return tagged_rds(rds)["instances"][0]["CACertificateIdentifier"]
+
+    target = dict(base_vars, aurora_cluster_ca_certificate_identifier="rds-ca-rsa4096-g1", aurora_cluster_smoke_test=False)
+    try:
+        assert succeeded(run_playbook(AURORA, extra_vars=target, check=True)) == 1
+        assert writer_ca() == "rds-ca-rsa2048-g1"
+        assert succeeded(run_playbook(AURORA, extra_vars=target)) == 1
+        assert writer_ca() == "rds-ca-rsa4096-g1"
+        assert succeeded(run_playbook(AURORA, extra_vars=target)) == 0
+        assert succeeded(run_playbook(AURORA, extra_vars=target, check=True)) == 0
+        bad = run_playbook(AURORA, extra_vars=dict(target, aurora_cluster_ca_certificate_identifier="rds-ca-2019"))
+        assert bad.returncode != 0 and "aurora_cluster_ca_certificate_identifier must be one of" in bad.stdout
+        assert writer_ca() == "rds-ca-rsa4096-g1"
+    finally:
+        run_playbook(AURORA, extra_vars=dict(base_vars, aurora_cluster_smoke_test=False))
+    assert writer_ca() == "rds-ca-rsa2048-g1"
 
 
 BAD_INPUT = [
