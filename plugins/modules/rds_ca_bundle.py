@@ -94,7 +94,7 @@ attributes:
     details:
       - Downloads (or reads) and verifies the bundle as in a real run, and returns RV(content);
         writes nothing, so RV(path) exists only when an earlier run cached the same bundle
-        (RV(cached)). Run the task with C(check_mode: false) where a later task needs the file in
+        (RV(cached)). Run the task with C(check_mode=false) where a later task needs the file in
         check mode; the cache is controller scratch space.
   diff_mode:
     support: none

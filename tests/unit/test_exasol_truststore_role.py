@@ -1,6 +1,6 @@
 """exasol_truststore role on fake node trees (local connection, no lab): a failed node does not
 stop the others and is named at the end, a rerun converges, check mode changes nothing, and the
-anchors method runs update-ca-trust only when the anchor changes."""
+anchors method runs update-ca-trust exactly when the extracted store lacks the bundle."""
 import json
 import os
 import re
@@ -84,26 +84,63 @@ def test_check_mode_changes_nothing(tmp_path, pem_bundle):
     assert [p.read_bytes() for p in stores] == before
 
 
+def fake_update_ca_trust(tmp_path, central, anchors, fail_flag):
+    """An update-ca-trust that logs its call and writes every anchor certificate into the central
+    JKS, as the real one does; while `fail_flag` exists it fails before writing (a killed run)."""
+    script = tmp_path / "update-ca-trust"
+    script.write_text("\n".join([
+        "#!%s" % sys.executable,
+        "import glob, os, sys",
+        "sys.path[:0] = %r" % [os.path.join(ROOT, "tests", "support"), os.path.join(ROOT, ".collections")],
+        "from truststores import bundle, make_jks",
+        "open(%r, 'a').write(' '.join(sys.argv[1:]) + '\\n')" % str(tmp_path / "extracted.log"),
+        "if os.path.exists(%r): sys.exit('killed')" % str(fail_flag),
+        "make_jks(%r, [c for p in sorted(glob.glob(%r)) for c in bundle(p)])" % (str(central), str(anchors / "*.pem")),
+    ]) + "\n")
+    script.chmod(0o755)
+    return script
+
+
+def anchors_vars(tmp_path, pem_bundle, fake):
+    return {"exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_central_method": "anchors",
+            "exasol_truststore_anchors_dir": str(tmp_path / "anchors"), "exasol_truststore_update_ca_trust": str(fake),
+            "exasol_truststore_alias_prefix": "anch-"}
+
+
 def test_anchors_method_runs_update_ca_trust_once(tmp_path, pem_bundle):
     inventory = cluster(tmp_path, ["n1"])
-    anchors = tmp_path / "anchors"
-    anchors.mkdir()
-    marker = tmp_path / "extracted.log"
-    fake = tmp_path / "update-ca-trust"
-    fake.write_text("#!/bin/sh\necho \"$@\" >> %s\n" % marker)
-    fake.chmod(0o755)
+    (tmp_path / "anchors").mkdir()
     central = tmp_path / "n1/etc/pki/ca-trust/extracted/java/cacerts"
-    before = central.read_bytes()
-    extra = {"exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_central_method": "anchors",
-             "exasol_truststore_anchors_dir": str(anchors), "exasol_truststore_update_ca_trust": str(fake),
-             "exasol_truststore_alias_prefix": "anch-"}
+    fake = fake_update_ca_trust(tmp_path, central, tmp_path / "anchors", tmp_path / "fail")
     for dummy in range(2):
-        proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra)
+        proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=anchors_vars(tmp_path, pem_bundle, fake))
         assert proc.returncode == 0, proc.stdout[-3000:]
-    assert (anchors / "anch-ca-bundle.pem").read_text().strip() == open(pem_bundle).read().strip()
-    assert marker.read_text() == "extract\n"  # once: the second run changed nothing
-    assert central.read_bytes() == before  # update-ca-trust owns the central store now
+    assert (tmp_path / "anchors/anch-ca-bundle.pem").read_text().strip() == open(pem_bundle).read().strip()
+    assert (tmp_path / "extracted.log").read_text() == "extract\n"  # once: the second run changed nothing
+    assert fingerprints(central) == sorted(c.sha256 for c in bundle(pem_bundle))  # update-ca-trust's work
     assert recap(proc.stdout)["n1"] == 0
+
+
+def test_anchors_method_extracts_on_rerun_after_an_interrupted_run(tmp_path, pem_bundle):
+    """Issue 11 item 13: the anchor was copied, update-ca-trust never finished. The rerun finds the
+    anchor unchanged but the extracted store without the bundle, and extracts (0.1.0 did not)."""
+    inventory = cluster(tmp_path, ["n1"])
+    (tmp_path / "anchors").mkdir()
+    central = tmp_path / "n1/etc/pki/ca-trust/extracted/java/cacerts"
+    fail = tmp_path / "fail"
+    fail.write_text("")
+    fake = fake_update_ca_trust(tmp_path, central, tmp_path / "anchors", fail)
+    variables = anchors_vars(tmp_path, pem_bundle, fake)
+    first = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=variables)
+    assert first.returncode != 0 and "n1 (failed: " in first.stdout, first.stdout[-3000:]
+    assert (tmp_path / "anchors/anch-ca-bundle.pem").exists() and fingerprints(central) == []
+    fail.unlink()
+    second = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=variables)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert fingerprints(central) == sorted(c.sha256 for c in bundle(pem_bundle))
+    third = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=variables)
+    assert recap(third.stdout)["n1"] == 0
+    assert (tmp_path / "extracted.log").read_text() == "extract\nextract\n"  # killed once, then once more
 
 
 def test_serial_attempts_every_batch_and_names_failures_at_the_end(tmp_path, pem_bundle):
@@ -125,10 +162,10 @@ def test_serial_attempts_every_batch_and_names_failures_at_the_end(tmp_path, pem
 
 
 def test_serial_stops_early_above_max_fail_percentage(tmp_path, pem_bundle):
+    """Given with `-e name=value`, the percentage is a string (issue 11 item 15: 0.1.0 failed on it)."""
     inventory = cluster(tmp_path, ["n1", "n2", "n3"], broken=["n1"])
-    proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars={
-        "exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_serial": 1,
-        "exasol_truststore_max_fail_percentage": 0})
+    proc = run_playbook(PLAYBOOK, "-i", inventory, "-e", "exasol_truststore_max_fail_percentage=0", extra_vars={
+        "exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_serial": 1})
     assert proc.returncode != 0
     assert "2 node(s) of later batches were not attempted" in proc.stdout, proc.stdout[-3000:]
     central = tmp_path / "n3/etc/pki/ca-trust/extracted/java/cacerts"

@@ -7,7 +7,7 @@ import hashlib
 import http.server
 import os
 import stat
-import threading
+import sys
 from unittest import mock
 
 import pytest
@@ -16,6 +16,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.virtualis.aurora.plugins.action import rds_ca_bundle as plugin
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from loopback import LoopbackServer  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures")
 EU = os.path.join(FIXTURES, "bundle_eu-central-1.pem")
@@ -197,8 +200,8 @@ def test_missing_cryptography_is_reported_as_a_missing_library(tmp_path, monkeyp
 
 
 # downloads ----------------------------------------------------------------------------------------
-class BundleServer(object):
-    """Serves /bundle.pem (the eu-central-1 bundle) on loopback; any other path is a 404."""
+class BundleServer(LoopbackServer):
+    """Serves /bundle.pem on 127.0.0.1; any other path is a 404."""
 
     def __init__(self, body):
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -215,15 +218,8 @@ class BundleServer(object):
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.start_thread()
+        self.url = "http://127.0.0.1:%d" % self.port
 
 
 def test_download_with_checksum(tmp_path):
