@@ -117,6 +117,15 @@ def test_nosql_metadata_like_pyexasol(exa, schema):  # noqa: F811
         assert "EXA_ALL_SCRIPTS" in names(system)
 
 
+def test_snapshot_metadata_sql(exa, schema):  # noqa: F811
+    """pyexasol meta.list_schemas / list_tables (SQL on EXA_SCHEMAS / EXA_ALL_TABLES behind the
+    /*snapshot execution*/ hint) and, on protocol V1, table_exists through EXA_ALL_TABLES."""
+    with connect(exa, protocol_version=pyexasol.PROTOCOL_V1) as conn:
+        assert [s["SCHEMA_NAME"] for s in conn.meta.list_schemas(schema)] == [schema]
+        assert conn.meta.list_tables(schema) == []
+        assert not conn.meta.table_exists((schema, "users"))
+
+
 def test_metadata_bad_request_and_other_commands(exa):  # noqa: F811
     """examples/a13_meta_nosql.py "Exception handling": a malformed request is an ExaRequestError;
     metadata commands the emulator does not implement stay refused (0A000)."""

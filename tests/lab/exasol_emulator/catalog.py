@@ -616,6 +616,21 @@ class Database:
         return ([("TABLE_SCHEMA", NAME), ("TABLE_NAME", NAME), ("TABLE_OBJECT_ID", DEC),
                  ("LAST_REFRESH", TS), ("LAST_REFRESH_BY", NAME), ("ADAPTER_NOTES", TEXT)], rows)
 
+    def sys_exa_all_tables(self):
+        """docs.exasol.com EXA_ALL_TABLES; only virtual tables exist here (row count and delete
+        percentage NULL, their types lab inference). pyexasol reads it in meta.list_tables and,
+        on protocol V1, in meta.table_exists."""
+        rows = [[name, t["name"], OWNER, t.get("object_id"), True, False, False, None, None, None]
+                for name, obj in self.virtual_schemas() for t in obj["tables"]]
+        return ([("TABLE_SCHEMA", NAME), ("TABLE_NAME", NAME), ("TABLE_OWNER", NAME),
+                 ("TABLE_OBJECT_ID", DEC), ("TABLE_IS_VIRTUAL", BOOL),
+                 ("TABLE_HAS_DISTRIBUTION_KEY", BOOL), ("TABLE_HAS_PARTITION_KEY", BOOL),
+                 ("TABLE_ROW_COUNT", DEC), ("DELETE_PERCENTAGE", {"type": "DECIMAL", "precision": 4, "scale": 1}),
+                 ("TABLE_COMMENT", varchar(2000))], rows)
+
+    sys_exa_dba_tables = sys_exa_all_tables
+    sys_exa_user_tables = sys_exa_all_tables
+
     def sys_exa_all_virtual_columns(self):
         rows = [[name, t["name"], c["name"], t["object_id"], None]
                 for name, obj in self.virtual_schemas() for t in obj["tables"]

@@ -342,6 +342,10 @@ def test_get_tables(tmp_path):
     everything = meta(proto, "getTables")
     assert everything == sorted(everything, key=lambda r: (r[3], r[0], r[1])) and len(everything) == len(system) + 2
     assert meta(proto, "getTables", tableTypes=["MATERIALIZED VIEW"]) == "00000"
+    all_tables = run(proto.server.database, proto.session,
+                     "/*snapshot execution*/SELECT TABLE_NAME, TABLE_IS_VIRTUAL FROM sys.exa_all_tables "
+                     "WHERE table_schema LIKE 'AUR%' ORDER BY table_name ASC")
+    assert all_tables["rows"] == [["CUSTOMERS", True], ["ORDERS", True]]
     assert meta(proto, "getColumns", schema="AURORA") == "0A000"  # still refused
 
 
