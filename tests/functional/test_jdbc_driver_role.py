@@ -68,6 +68,9 @@ def role_vars(lab, tag, driver_jar, tmp_path, **extra):
         "exasol_jdbc_driver_dir": "postgresql-%s" % tag,
         "exasol_jdbc_driver_name": "POSTGRESQL_%s" % tag.upper(),
         "exasol_jdbc_driver_bucketfs_retries": 1,
+        # Debian's 42.5.5 lies in CVE-2026-42198's range (a malicious server exhausts the client's CPU);
+        # the lab's PostgreSQL is our own, so that one advisory is accepted (with a warning).
+        "exasol_jdbc_driver_driver_accept_advisories": ["CVE-2026-42198"],
     }
     variables.update(extra)
     return variables
@@ -155,10 +158,12 @@ def delete_exaoperation_driver(exa, name):
             proxy.deleteSubObject(driver["id"])
 
 
-@pytest.mark.parametrize("case", ["old_driver", "not_a_jar", "missing_file"])
+@pytest.mark.parametrize("case", ["old_driver", "advisory_driver", "not_a_jar", "missing_file"])
 def test_bad_jars_are_refused(lab, tag, driver_jar, bucket, tmp_path, case):
     if case == "old_driver":
-        jar, expected = old_postgresql_driver(str(tmp_path), "42.2.5"), "is version 42.2.5, older than the 42.2.6 required"
+        jar, expected = old_postgresql_driver(str(tmp_path), "42.2.5"), "inside the affected range of CVE-2022-21724"
+    elif case == "advisory_driver":  # CVE-2026-54291 is not in the accepted list of role_vars
+        jar, expected = old_postgresql_driver(str(tmp_path), "42.7.11"), "CVE-2026-54291 (GHSA-j92g-9f8w-j867)"
     elif case == "not_a_jar":
         jar = str(tmp_path / "postgresql-42.7.4.jar")
         with open(jar, "w") as handle:
@@ -169,6 +174,21 @@ def test_bad_jars_are_refused(lab, tag, driver_jar, bucket, tmp_path, case):
     proc = run_role(tmp_path, role_vars(lab, tag, jar, tmp_path))[0]
     assert proc.returncode != 0 and expected in proc.stdout, proc.stdout
     assert not [p for p in bucket.list() if tag in p]
+
+
+def test_2025_settings_cfg_is_the_short_one_and_exaoperation_is_refused(lab, tag, driver_jar, bucket, tmp_path):
+    variables = role_vars(lab, tag, driver_jar, tmp_path, exasol_version="2025.1.3")
+    reg_dir = "drivers/jdbc/postgresql-%s" % tag
+    for expected in (3, 0):  # jars (1 loop), driver jar, settings.cfg; then nothing
+        proc, changed = run_role(tmp_path, variables)
+        assert proc.returncode == 0 and changed == expected, proc.stdout + proc.stderr
+    assert "CVE-2026-42198" in proc.stdout  # the accepted advisory is still shown, as a warning
+    with open(host_file(lab, "%s/settings.cfg" % reg_dir), "rb") as handle:
+        assert handle.read() == ("DRIVERNAME=POSTGRESQL_%s\nPREFIX=jdbc:postgresql:\nNOSECURITY=YES\n"
+                                 "FETCHSIZE=100000\nINSERTSIZE=-1\n" % tag.upper()).encode()
+    refused = dict(variables, exasol_jdbc_driver_registration="exaoperation")
+    proc = run_role(tmp_path, refused)[0]
+    assert proc.returncode != 0 and "has no EXAoperation" in proc.stdout, proc.stdout
 
 
 def test_wrong_password_changes_nothing(lab, tag, driver_jar, bucket, tmp_path):
