@@ -18,10 +18,11 @@ description:
     (C(addJDBCDriver), C(editJDBCDriver), C(uploadFile), C(removeJARFiles), C(deleteSubObject)),
     the way Exasol 6.x and 7.0 register drivers. From Exasol 7.1 on, drivers live in BucketFS
     under C(drivers/jdbc/) instead (role C(virtualis.aurora.exasol_jdbc_driver) handles both).
+    Exasol 8.x and 2025.x have no EXAoperation at all; the role refuses this module's path there.
   - The driver is found by its name (O(name)). Its main class, prefix, security manager flag and
     comment are compared and edited when different.
   - Jar files are compared by file name, since EXAoperation offers no checksum of an uploaded jar;
-    give jars versioned file names (as C(postgresql-42.7.4.jar)) so that a new version is a new name.
+    give jars versioned file names (as C(postgresql-42.7.14.jar)) so that a new version is a new name.
     When the set of names differs, the jars of the driver are removed and the wanted ones uploaded.
   - Nothing is left half-registered by a failed first registration; when uploading a jar of a new
     driver fails, the module deletes the driver it has just added.
@@ -79,7 +80,7 @@ EXAMPLES = r"""
     ca_cert: /etc/pki/exasol-ca.pem
     name: POSTGRESQL
     jars:
-      - /var/cache/drivers/postgresql-42.7.4.jar
+      - /var/cache/drivers/postgresql-42.7.14.jar
   delegate_to: localhost
   run_once: true
 """
@@ -95,7 +96,7 @@ jars:
   returned: always
   type: list
   elements: str
-  sample: [postgresql-42.7.4.jar]
+  sample: [postgresql-42.7.14.jar]
 diff:
   description: The driver's settings and jar names before and after.
   returned: when diff mode is on
@@ -103,7 +104,7 @@ diff:
   sample:
     before: {}
     after: {jdbc_name: POSTGRESQL, jdbc_main: org.postgresql.Driver, jdbc_prefix: "jdbc:postgresql:",
-            disable_security_manager: true, jars: [postgresql-42.7.4.jar]}
+            disable_security_manager: true, jars: [postgresql-42.7.14.jar]}
 """
 
 import os
