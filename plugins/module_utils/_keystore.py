@@ -14,7 +14,18 @@ ms and the payload; a SHA-1 over password (UTF-16BE) + "Mighty Aphrodite" + ever
 closes the file. Private key entries are kept byte for byte; only trusted certificates are
 interpreted. PKCS12 stores written by current JDKs are AES-encrypted, which the standard library
 cannot do, so keytool converts them to a JKS once to read and once back to write: two JVM starts
-per changed store instead of one per certificate.
+per changed store instead of one per certificate. Entries a JKS cannot hold (a PKCS12
+SecretKeyEntry) are copied from the old PKCS12 file into the new one by alias (one more keytool run
+each); every keytool report is checked, and an entry that cannot be carried over fails the write
+before the store is replaced.
+
+Every copy of a store (conversions, the new file) lives in a hidden 0700 directory next to the store
+(`.<store>.<random>.tmp`), never in $TMPDIR: copies may hold private keys. Leftovers of killed runs
+are removed by the next run that holds the store directory's lock.
+
+To list a store's entries (what rds_truststore_info does): `Store(path, "auto", password,
+read_only=True).load().entries`, each an `Entry` (`alias`, `kind`, `trusted`, `sha256`, `der`);
+`entry_summary(entry)` gives a plain dict.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +37,9 @@ import fcntl
 import glob
 import hashlib
 import os
+import re
 import shutil
+import stat as stat_module
 import struct
 import subprocess
 import tempfile
@@ -37,11 +50,17 @@ JCEKS_MAGIC = 0xCECECECE
 JKS_WHITENER = b"Mighty Aphrodite"
 TAG_PRIVATE_KEY = 1
 TAG_TRUSTED_CERT = 2
+TAG_KEPT_BY_KEYTOOL = -1  # a PKCS12 entry a JKS cannot hold: copied file to file by keytool, never parsed
 PASSWORD_ENV = "VIRTUALIS_AURORA_STOREPASS"
 NEW_STORE_MODE = 0o644
 # keytool runs briefly: the C1 compiler and the serial GC start it about twice as fast.
 KEYTOOL_JVM_OPTIONS = ("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-J-Xshare:auto")
 KEYTOOL_GLOBS = ("/usr/lib/jvm/*/bin/keytool", "/usr/java/*/bin/keytool", "/opt/*/bin/keytool")
+IMPORT_SUMMARY_RE = re.compile(r"(\d+) entries successfully imported, (\d+) entries failed or cancelled")
+NOT_IMPORTED_RE = re.compile(r"^Entry for alias (.+) not imported\.?$", re.MULTILINE)
+PROBLEM_RE = re.compile(r"^Problem importing entry for alias (.+?): (.*)$", re.MULTILINE)
+STALE_AGE = 600  # seconds: a temporary this old belongs to a killed run, not to one in progress
+OLD_WORKDIR_PREFIX = "rds_truststore."  # 0.1.0 kept its conversions in $TMPDIR under this name
 
 
 class KeystoreError(Exception):
@@ -49,20 +68,27 @@ class KeystoreError(Exception):
 
 
 class Entry(object):
-    """One keystore entry. Trusted certificates carry `der`; others keep their raw bytes."""
+    """One keystore entry. Trusted certificates carry `der`; private keys of a JKS keep their raw
+    bytes; entries only keytool can carry (TAG_KEPT_BY_KEYTOOL) carry keytool's `reason`."""
 
-    __slots__ = ("alias", "timestamp", "tag", "der", "raw")
+    __slots__ = ("alias", "timestamp", "tag", "der", "raw", "reason")
 
-    def __init__(self, alias, timestamp, tag=TAG_TRUSTED_CERT, der=None, raw=None):
+    def __init__(self, alias, timestamp, tag=TAG_TRUSTED_CERT, der=None, raw=None, reason=None):
         self.alias = alias
         self.timestamp = timestamp
         self.tag = tag
         self.der = der
         self.raw = raw
+        self.reason = reason
 
     @property
     def trusted(self):
         return self.tag == TAG_TRUSTED_CERT
+
+    @property
+    def kind(self):
+        """trustedCertEntry, PrivateKeyEntry, or other (kept by keytool, e.g. a SecretKeyEntry)."""
+        return {TAG_TRUSTED_CERT: "trustedCertEntry", TAG_PRIVATE_KEY: "PrivateKeyEntry"}.get(self.tag, "other")
 
     @property
     def sha256(self):
@@ -156,8 +182,25 @@ def _parse_jks(data):
     return entries
 
 
+def entry_summary(entry):
+    """A plain dict for reports: alias, kind, sha256 (trusted certificates only)."""
+    return {"alias": entry.alias, "kind": entry.kind, "sha256": entry.sha256}
+
+
+def owned_alias(entry, prefix):
+    """Whether `entry` is a trusted certificate this collection added under `prefix`: its alias is
+    `<prefix>...-<first 8, 16 or 64 hex digits of its own SHA-256>` (see rds_truststore make_alias).
+    A store's own entries that merely start with the prefix (`debian:` ones) are not."""
+    if not entry.trusted or not prefix:
+        return False
+    alias = entry.alias.lower()
+    return alias.startswith(prefix.lower()) and any(
+        alias.endswith("-" + entry.sha256[:length]) for length in (8, 16, 64))
+
+
 def write_jks(entries, password):
-    """A JKS (version 2) file holding `entries`, as bytes."""
+    """A JKS (version 2) file holding `entries`, as bytes (entries only keytool can carry are left out)."""
+    entries = [entry for entry in entries if entry.tag != TAG_KEPT_BY_KEYTOOL]
     parts = [struct.pack(">III", JKS_MAGIC, 2, len(entries))]
     for entry in entries:
         if entry.raw is not None:
@@ -221,46 +264,93 @@ class Keytool(object):
         env = dict(os.environ, LC_ALL="C")
         env[PASSWORD_ENV] = self.password
         started = time.time()
-        proc = subprocess.Popen([self.path] + list(KEYTOOL_JVM_OPTIONS) + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=env, universal_newlines=True)
+        proc = subprocess.Popen([self.path] + list(KEYTOOL_JVM_OPTIONS) + list(args), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, universal_newlines=True,
+                                preexec_fn=_private_umask)  # what keytool writes is 0600
         output = proc.communicate()[0]
         self.runs += 1
         self.seconds += time.time() - started
         return proc.returncode, output
 
-    def convert(self, src, src_type, dest, dest_type):
-        """keytool -importkeystore src -> dest (dest must not exist)."""
-        code, output = self.run(
-            "-importkeystore", "-noprompt", "-srckeystore", src, "-srcstoretype", src_type,
-            "-srcstorepass:env", PASSWORD_ENV, "-destkeystore", dest, "-deststoretype", dest_type,
-            "-deststorepass:env", PASSWORD_ENV)
+    def convert(self, src, src_type, dest, dest_type, alias=None):
+        """keytool -importkeystore src -> dest (all entries, or the one `alias`, added to dest).
+
+        Returns {alias: keytool's reason} of the entries keytool did not import: keytool exits 0
+        when some entries "failed or cancelled", so its report is read, not only its exit code."""
+        code, output = self.run(*(
+            ["-importkeystore", "-noprompt", "-srckeystore", src, "-srcstoretype", src_type,
+             "-srcstorepass:env", PASSWORD_ENV, "-destkeystore", dest, "-deststoretype", dest_type,
+             "-deststorepass:env", PASSWORD_ENV] + (["-srcalias", alias] if alias is not None else [])))
         if code != 0:
             if "password was incorrect" in output or "mac check failed" in output.lower():
                 raise KeystoreError("%s: wrong store_password (keytool: keystore password was incorrect)" % src)
-            raise KeystoreError("keytool could not convert %s: %s" % (src, output.strip().splitlines()[-1:]))
+            if alias is not None:
+                return {alias: _last_line(output)}
+            raise KeystoreError("keytool could not convert %s: %s" % (src, _last_line(output)))
+        return _not_imported(output)
+
+
+def _private_umask():
+    os.umask(0o077)
+
+
+def _last_line(output):
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _not_imported(output):
+    """{alias: reason} of the entries an -importkeystore report says it did not import."""
+    reasons = dict(PROBLEM_RE.findall(output))
+    failed = dict((alias, reasons.get(alias, "not imported")) for alias in NOT_IMPORTED_RE.findall(output))
+    summary = IMPORT_SUMMARY_RE.search(output)
+    if summary and int(summary.group(2)) != len(failed):  # an alias keytool reported in another wording
+        failed.setdefault("?", "keytool reported %s entries failed or cancelled: %s" % (
+            summary.group(2), " / ".join(reasons.values()) or output.strip()[-300:]))
+    return failed
 
 
 # reading and writing stores ---------------------------------------------------------------------
 class Store(object):
-    """A truststore file: its type, its entries and what is needed to write it back."""
+    """A truststore file: its type, its entries and what is needed to write it back.
 
-    def __init__(self, path, store_type, password, keytool_path=None, cache_dir=None, cache_read_only=False):
+    `read_only` (check mode, the info module): never remove other runs' leftovers, never write the
+    cache. Writing is two-phase so that several stores can be all-or-nothing: `prepare()` builds
+    the new file next to the store (every conversion done and checked), `commit()` renames it into
+    place, `discard()` drops it; `save()` does both for one store."""
+
+    def __init__(self, path, store_type, password, keytool_path=None, cache_dir=None, cache_read_only=False,
+                 read_only=None):
         self.path = path
         self.type = store_type
         self.password = password
         self.keytool_path = keytool_path
         self.keytool = None
-        self.cache = ConversionCache(cache_dir, cache_read_only) if cache_dir else None
+        self.read_only = cache_read_only if read_only is None else read_only
+        self.cache = ConversionCache(cache_dir, cache_read_only or self.read_only) if cache_dir else None
         self.entries = []
         self.stat = None
+        self.staged = None
+        self.cached_digest = None
+
+    @property
+    def warnings(self):
+        return list(self.cache.problems) if self.cache else []
 
     def load(self):
         try:
             self.stat = os.stat(self.path)
         except OSError as exc:
             raise KeystoreError("truststore %s: %s" % (self.path, exc.strerror))
-        if self.type in (None, "auto"):
-            self.type = detect_type(self.path)
+        detected = detect_type(self.path)
+        if self.type not in (None, "auto") and self.type != detected:
+            raise KeystoreError("%s is a %s file, but store_type=%s was given; nothing was changed. Use "
+                                "store_type=auto, or convert the store yourself (keytool -importkeystore "
+                                "-deststoretype %s) if that type is really wanted"
+                                % (self.path, detected.upper(), self.type, self.type.upper()))
+        self.type = detected
+        if not self.read_only:
+            remove_stale_temporaries(self.path)
         if self.type == "jks":
             self.entries = read_jks(_read_file(self.path), self.password, self.path)
         else:
@@ -272,18 +362,34 @@ class Store(object):
         digest = _file_digest(self.path)
         cached = self.cache.get(digest, self.password) if self.cache else None
         if cached is not None:
+            self.cached_digest = digest
             return cached
-        workdir = tempfile.mkdtemp(prefix="rds_truststore.")
+        return self._read_with_keytool(digest)
+
+    def _verify_cached(self):
+        """Before anything is written from a cache copy, check it against the store it mirrors
+        (one keytool run): a copy that differs is removed, and the write refused."""
+        digest, self.cached_digest = self.cached_digest, None
+        actual = self._read_with_keytool(digest)
+        if _identity(actual) != _identity(self.entries):
+            self.cache.drop(digest)
+            raise KeystoreError("%s: the copy in cache_dir %s does not match the store (tampered with?); it was "
+                                "removed and nothing was changed; run again" % (self.path, self.cache.directory))
+
+    def _read_with_keytool(self, digest):
+        workdir = make_workdir(self.path)
         try:
             converted = os.path.join(workdir, "store.jks")
-            self.keytool.convert(self.path, self.type.upper(), converted, "JKS")
-            if not os.path.exists(converted):  # keytool writes nothing for an empty store
-                return []
-            data = _read_file(converted)
-            entries = read_jks(data, self.password, converted)
-            if self.cache:
-                self.cache.put(digest, data)
-            return entries
+            failed = self.keytool.convert(self.path, self.type.upper(), converted, "JKS")
+            if "?" in failed:  # keytool skipped an entry it did not name: it could not be kept
+                raise KeystoreError("%s: keytool could not read every entry (%s); nothing was changed" % (
+                    self.path, failed["?"]))
+            data = _read_file(converted) if os.path.exists(converted) else None  # nothing for an empty store
+            entries = read_jks(data, self.password, converted) if data else []
+            kept = [Entry(alias, 0, TAG_KEPT_BY_KEYTOOL, reason=reason) for alias, reason in sorted(failed.items())]
+            if self.cache and data and not kept and all(e.trusted for e in entries):
+                self.cache.put(digest, data)  # certificates only: a copy with keys stays next to the store
+            return entries + kept
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -307,44 +413,123 @@ class Store(object):
                    "for the atomic replace)" % (directory, self.path)
         return None
 
+    def write_refusal(self, entries):
+        """Why `entries` cannot become this store, as far as it can be known before writing, or None."""
+        if self.type == "pkcs12" and not entries:
+            return "%s: refusing to write an empty PKCS12 store (keytool cannot create one)" % self.path
+        return self.writable_error()
+
     def save(self, entries):
         """Replace the file atomically with one holding `entries`; owner, group and mode kept."""
-        remove_stale_temporaries(self.path)
-        if self.type == "jks":
-            atomic_write(self.path, write_jks(entries, self.password), self.stat)
-        else:
-            self._save_with_keytool(entries)
-        self.entries = list(entries)
+        self.prepare(entries)
+        self.commit()
 
-    def _save_with_keytool(self, entries):
-        if not entries:
-            raise KeystoreError("%s: refusing to write an empty PKCS12 store (keytool cannot create one)" % self.path)
-        workdir = tempfile.mkdtemp(prefix="rds_truststore.")
-        target_dir = tempfile.mkdtemp(prefix="." + os.path.basename(self.path) + ".", suffix=".tmp",
-                                      dir=os.path.dirname(os.path.abspath(self.path)))
+    def prepare(self, entries):
+        """Build the new store next to the old one, every conversion done and checked; nothing replaced."""
+        self.discard()
+        if self.type == "pkcs12" and not entries:
+            raise KeystoreError(self.write_refusal(entries))
+        if not self.read_only:
+            remove_stale_temporaries(self.path)
+        if self.type == "jks":
+            fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".tmp",
+                                       dir=os.path.dirname(os.path.abspath(self.path)))
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(write_jks(entries, self.password))
+            except BaseException:
+                _unlink_quietly(tmp)
+                raise
+            self.staged = (tmp, None, None, list(entries))
+        else:
+            self.staged = self._prepare_with_keytool(list(entries))
+
+    def _prepare_with_keytool(self, entries):
+        if self.cached_digest:
+            self._verify_cached()
+        workdir = make_workdir(self.path)
         try:
-            source = os.path.join(workdir, "store.jks")
-            data = write_jks(entries, self.password)
-            with open(source, "wb") as handle:
-                handle.write(data)
-            fresh = os.path.join(target_dir, "store")
-            self.keytool.convert(source, "JKS", fresh, self.type.upper())
-            digest = _file_digest(fresh)
-            finish_replace(fresh, self.path, self.stat)
-            if self.cache:
-                self.cache.put(digest, data)
-        finally:
+            fresh = os.path.join(workdir, "store")
+            convertible = [e for e in entries if e.tag != TAG_KEPT_BY_KEYTOOL]
+            data = write_jks(convertible, self.password)
+            if convertible:
+                source = os.path.join(workdir, "store.jks")
+                _write_private(source, data)
+                failed = self.keytool.convert(source, "JKS", fresh, self.type.upper())
+                if failed:
+                    raise KeystoreError("%s: keytool could not write %s; the store was not changed" % (
+                        self.path, _describe_failures(failed)))
+            for entry in entries:
+                if entry.tag == TAG_KEPT_BY_KEYTOOL:  # straight from the old file, never through a JKS
+                    failed = self.keytool.convert(self.path, self.type.upper(), fresh, self.type.upper(), entry.alias)
+                    if failed:
+                        raise KeystoreError("%s: entry '%s' cannot be carried into the rewritten store (a JKS "
+                                            "cannot hold it: %s; copying it failed: %s); the store was not changed"
+                                            % (self.path, entry.alias, entry.reason, _describe_failures(failed)))
+            if not os.path.exists(fresh):
+                raise KeystoreError("%s: keytool wrote no store" % self.path)
+            cacheable = all(e.trusted for e in entries)
+            return fresh, workdir, data if cacheable else None, entries
+        except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
-            shutil.rmtree(target_dir, ignore_errors=True)
+            raise
+
+    def commit(self):
+        """Rename the prepared store into place (owner, group, mode and SELinux label kept)."""
+        tmp, workdir, cache_data, entries = self.staged
+        try:
+            digest = _file_digest(tmp) if cache_data and self.cache else None
+            finish_replace(tmp, self.path, self.stat)
+        finally:
+            self.discard()
+        if digest:
+            self.cache.put(digest, cache_data)
+        self.entries = entries
+
+    def discard(self):
+        """Drop a prepared store that was not committed (nothing if there is none)."""
+        if self.staged:
+            tmp, workdir = self.staged[:2]
+            if workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                _unlink_quietly(tmp)
+        self.staged = None
+
+
+def _identity(entries):
+    return sorted((e.alias.lower(), e.tag, e.sha256 or "", e.raw or b"") for e in entries)
+
+
+def _describe_failures(failed):
+    return "; ".join("entry '%s': %s" % item for item in sorted(failed.items()))
+
+
+def make_workdir(path):
+    """A private (0700) directory next to the store for its copies: `.<store>.<random>.tmp`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        return tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise KeystoreError("cannot create a temporary directory next to %s (copies of a store that may hold "
+                            "keys are kept nowhere else): %s" % (path, exc.strerror or exc))
+
+
+def _write_private(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 class ConversionCache(object):
-    """JKS copies of keytool-backed stores, named by the SHA-256 of the store file.
+    """JKS copies of keytool-backed stores that hold trusted certificates only, named by the SHA-256
+    of the store file, so that a rerun on an unchanged PKCS12 store needs no JVM at all.
 
-    A rerun on an unchanged PKCS12 store then needs no JVM at all. Content-addressed, so an entry
-    can never be stale; the JKS integrity check still verifies the password. The copy holds what
-    the store holds (private keys stay protected by the store password) and lives in a 0700
-    directory with 0600 files. Best effort: any I/O problem just means no cache.
+    Trusted only when safe: the directory must be the running user's own, not a symlink, and mode
+    0700 (looser modes are tightened, another owner means no cache, with a warning). An entry is
+    used only if it is a regular file of the running user, mode 0600, opens as a JKS with the store
+    password, and holds trusted certificates only (the only kind ever written here; stores with
+    private or secret keys are never cached). Anything else is ignored and removed.
     """
 
     MAX_AGE = 30 * 24 * 3600
@@ -353,24 +538,80 @@ class ConversionCache(object):
     def __init__(self, directory, read_only=False):
         self.directory = directory
         self.read_only = read_only  # check mode: use, never write
+        self.problems = []
+        self._safe = None
 
     def _path(self, digest):
         return os.path.join(self.directory, digest + ".jks")
 
-    def get(self, digest, password):
+    def safe(self):
+        """Whether the directory may be used (tightening its mode when it is ours)."""
+        if self._safe is None:
+            self._safe = self._check_directory()
+        return self._safe
+
+    def _check_directory(self):
         try:
-            data = _read_file(self._path(digest))
-            return read_jks(data, password, self._path(digest))
+            info = os.lstat(self.directory)
+        except OSError:
+            return not self.read_only and self._create()
+        if not stat_module.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            self.problems.append("cache_dir %s is not used: it is %s, not a directory of uid %d" % (
+                self.directory, "a symbolic link" if stat_module.S_ISLNK(info.st_mode) else
+                "owned by uid %d" % info.st_uid if stat_module.S_ISDIR(info.st_mode) else "not a directory",
+                os.geteuid()))
+            return False
+        if info.st_mode & 0o077:
+            if self.read_only:
+                return False
+            try:
+                os.chmod(self.directory, 0o700)
+            except OSError:
+                return False
+        return True
+
+    def _create(self):
+        try:
+            parent = os.path.dirname(os.path.abspath(self.directory))
+            if not os.path.isdir(parent):
+                os.makedirs(parent)
+            os.mkdir(self.directory, 0o700)
+            return True
+        except OSError:
+            return False
+
+    def get(self, digest, password):
+        if not self.safe():
+            return None
+        path = self._path(digest)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                data = handle.read()
+            if not stat_module.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+                raise KeystoreError("not a private file of this user")
+            entries = read_jks(data, password, path)
+            if not all(entry.trusted for entry in entries):
+                raise KeystoreError("holds keys: never written by this cache")
+            return entries
         except (IOError, OSError, KeystoreError):
+            if not self.read_only:
+                _unlink_quietly(path)
             return None
 
+    def drop(self, digest):
+        if not self.read_only:
+            _unlink_quietly(self._path(digest))
+
     def put(self, digest, data):
-        if self.read_only:
+        if self.read_only or not self.safe():
             return
         try:
-            if not os.path.isdir(self.directory):
-                os.makedirs(self.directory, 0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")  # mode 0600
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.rename(tmp, self._path(digest))
@@ -379,13 +620,22 @@ class ConversionCache(object):
             pass
 
     def _prune(self):
-        """Drop entries older than MAX_AGE, and all but the MAX_FILES newest."""
+        """Drop entries older than MAX_AGE, all but the MAX_FILES newest, and any copy that holds
+        keys (0.1.0 cached stores with private keys too)."""
         paths = [os.path.join(self.directory, name) for name in os.listdir(self.directory)]
-        paths.sort(key=lambda path: os.stat(path).st_mtime, reverse=True)
+        paths.sort(key=lambda path: os.lstat(path).st_mtime, reverse=True)
         limit = time.time() - self.MAX_AGE
         for index, path in enumerate(paths):
-            if index >= self.MAX_FILES or os.stat(path).st_mtime < limit:
+            if index >= self.MAX_FILES or os.lstat(path).st_mtime < limit or _holds_keys(path):
                 _unlink_quietly(path)
+
+
+def _holds_keys(path):
+    """Whether a cached copy holds anything but trusted certificates (read without the password)."""
+    try:
+        return not all(entry.trusted for entry in _parse_jks(_read_file(path)))
+    except (IOError, OSError, KeystoreError, struct.error, UnicodeDecodeError):
+        return True
 
 
 def _file_digest(path):
@@ -476,7 +726,7 @@ def fsync_directory(directory):
         os.close(fd)
 
 
-def remove_stale_temporaries(path, max_age=600):
+def remove_stale_temporaries(path, max_age=STALE_AGE):
     """Remove temporaries of earlier runs that were killed before their rename (older than
     max_age seconds, so that a run in progress is never disturbed)."""
     directory, prefix = os.path.dirname(os.path.abspath(path)), "." + os.path.basename(path) + "."
@@ -488,6 +738,28 @@ def remove_stale_temporaries(path, max_age=600):
                 shutil.rmtree(candidate, ignore_errors=True)
             else:
                 _unlink_quietly(candidate)
+
+
+def remove_old_workdirs(max_age=STALE_AGE, directory=None):
+    """Remove the $TMPDIR/rds_truststore.* work directories that killed 0.1.0 runs left behind
+    (copies of stores, private keys included); only this user's, only stale ones. Returns them."""
+    directory = directory or tempfile.gettempdir()
+    limit, removed = time.time() - max_age, []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        candidate = os.path.join(directory, name)
+        try:
+            info = os.lstat(candidate)
+        except OSError:
+            continue
+        if (name.startswith(OLD_WORKDIR_PREFIX) and stat_module.S_ISDIR(info.st_mode)
+                and info.st_uid == os.geteuid() and info.st_mtime < limit):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
 
 
 def _unlink_quietly(path):
@@ -522,11 +794,16 @@ def lock_directories(directories, timeout):
 
 
 # paths inside script-language containers -------------------------------------------------------
-def resolve_in_root(path, root, max_links=40):
+def resolve_in_root(path, root, max_links=40, strict=False):
     """Resolve symlinks of `path` as if `root` were `/` (like a chroot): absolute link targets and
-    `..` never leave root. `path` must be inside root. Returns the resolved host path."""
+    `..` never leave root. `path` must be inside root. Returns the resolved host path.
+
+    With `strict`, a `..` that would climb above root is an error instead of staying at root (a
+    link that points out of a tree scanned for stores is refused, not reinterpreted)."""
     root = os.path.abspath(root)
     pending = [p for p in os.path.relpath(os.path.abspath(path), root).split(os.sep) if p not in ("", ".")]
+    if pending[:1] == [".."]:
+        raise KeystoreError("%s is not inside %s" % (path, root))
     resolved = []
     hops = 0
     while pending:
@@ -534,6 +811,8 @@ def resolve_in_root(path, root, max_links=40):
         if part == "..":
             if resolved:
                 resolved.pop()
+            elif strict:
+                raise KeystoreError("%s leads out of %s (a symbolic link climbs above it)" % (path, root))
             continue
         current = os.path.join(root, *(resolved + [part]))
         if not os.path.islink(current):

@@ -33,6 +33,7 @@ EC_CURVE_BITS = {
     "1.2.840.10045.3.1.7": 256, "1.3.132.0.34": 384, "1.3.132.0.35": 521,
     "1.3.132.0.33": 224, "1.3.132.0.10": 256, "1.2.840.10045.3.1.1": 192,
 }
+BASIC_CONSTRAINTS = "2.5.29.19"
 SIGNATURE_ALGORITHMS = {
     "1.2.840.113549.1.1.4": "MD5withRSA", "1.2.840.113549.1.1.2": "MD2withRSA",
     "1.2.840.113549.1.1.5": "SHA1withRSA", "1.2.840.113549.1.1.11": "SHA256withRSA",
@@ -124,7 +125,11 @@ def _decode_time(item):
     if item.tag == 0x17:  # UTCTime: YYMMDDHHMMSSZ, 1950..2049
         year = int(text[:2])
         text = str(1900 + year if year >= 50 else 2000 + year) + text[2:]
-    return datetime.datetime.strptime(text.rstrip("Z")[:14], "%Y%m%d%H%M%S")
+    digits = text.rstrip("Z")[:14]
+    if len(digits) < 12 or not digits.isdigit():
+        raise ValueError("bad time %r" % text)
+    return datetime.datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]),
+                             int(digits[10:12]), int(digits[12:14] or 0))
 
 
 def _public_key(spki):
@@ -144,6 +149,22 @@ def _public_key(spki):
     return key_type, {"Ed25519": 255, "Ed448": 448}.get(key_type, 0)
 
 
+def _basic_constraints_ca(optional_fields, versioned):
+    """True/False from basicConstraints; False for a v3 certificate without it (RFC 5280 4.2.1.9:
+    a CA certificate must carry it); None for a v1 certificate (no extensions at all)."""
+    for item in optional_fields:
+        if item.tag != 0xA3:  # [3] extensions (after the optional unique identifiers)
+            continue
+        for extension in der_children(der_read(item.content).content):
+            parts = der_children(extension.content)
+            if decode_oid(parts[0].content) != BASIC_CONSTRAINTS:
+                continue
+            constraints = der_children(der_read(parts[-1].content).content)
+            return bool(constraints and constraints[0].tag == 0x01 and constraints[0].content != b"\x00")
+        return False
+    return False if versioned else None
+
+
 def _int_bits(content):
     return int(binascii.hexlify(content), 16).bit_length() if content else 0
 
@@ -159,17 +180,34 @@ class Certificate(object):
             raise ValueError("not a DER certificate (SEQUENCE expected)")
         tbs, sig_alg = der_children(cert.content)[:2]
         fields = der_children(tbs.content)
-        if fields[0].tag == 0xA0:  # explicit version
+        version_field = fields[0].tag == 0xA0  # explicit version: v2 or v3
+        if version_field:
             fields = fields[1:]
         self.serial = int(binascii.hexlify(fields[0].content), 16)
-        self.issuer = _decode_name(fields[2])
+        self._names = (fields[2], fields[4])  # decoded on first use: most certificates never need it
         not_before, not_after = der_children(fields[3].content)[:2]
         self.not_before = _decode_time(not_before)
         self.not_after = _decode_time(not_after)
-        self.subject = _decode_name(fields[4])
+        self._decode_name(1)  # a malformed subject is reported while the bundle is read
         self.key_type, self.key_size = _public_key(fields[5])
+        self.is_ca = _basic_constraints_ca(fields[6:], version_field)
         sig_oid = decode_oid(der_children(sig_alg.content)[0].content)
         self.signature_algorithm = SIGNATURE_ALGORITHMS.get(sig_oid, sig_oid)
+
+    def _decode_name(self, index):
+        name = self._names[index]
+        if not isinstance(name, list):
+            name = _decode_name(name)
+            self._names = self._names[:index] + (name,) + self._names[index + 1:]
+        return name
+
+    @property
+    def issuer(self):
+        return self._decode_name(0)
+
+    @property
+    def subject(self):
+        return self._decode_name(1)
 
     def name_part(self, short):
         for key, value in self.subject:
@@ -202,6 +240,12 @@ class Certificate(object):
         return "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % "\n".join(lines)
 
 
+def leaf_certificates(certificates):
+    """The certificates that are not CA certificates (basicConstraints CA:FALSE, or a v3 certificate
+    without basicConstraints): a truststore needs trust anchors, a leaf there is almost always a mistake."""
+    return [cert for cert in certificates if cert.is_ca is False]
+
+
 def colon_hex(hex_digest):
     upper = hex_digest.upper()
     return ":".join(upper[i:i + 2] for i in range(0, len(upper), 2))
@@ -225,21 +269,26 @@ def parse_pem_bundle(data, source):
             data = data.decode("latin-1")
     if not data.strip():
         raise CertificateError("%s is empty: expected PEM certificates (-----BEGIN CERTIFICATE-----)" % source)
-    certificates = []
+    certificates, line, counted = [], 1, 0
     for index, match in enumerate(PEM_RE.finditer(data), 1):
-        certificates.append(_parse_block(match, index, source))
+        line += data.count("\n", counted, match.start())  # counted once: linear in the bundle size
+        counted = match.start()
+        certificates.append(_parse_block(match, index, source, line))
     if not certificates:
         raise CertificateError("%s holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)" % source)
     return certificates
 
 
-def _parse_block(match, index, source):
-    where = "%s: certificate #%d (line %d)" % (source, index, match.string.count("\n", 0, match.start()) + 1)
+def _parse_block(match, index, source, line):
+    where = "%s: certificate #%d (line %d)" % (source, index, line)
     begin, body, end = match.group(1), match.group(2), match.group(3)
     if end is None:
         raise CertificateError("%s is truncated: no -----END %s----- line" % (where, begin))
-    if begin != "CERTIFICATE" or end != begin:
+    if begin != "CERTIFICATE":
         raise CertificateError("%s is a '%s' block, only CERTIFICATE blocks belong in a CA bundle" % (where, begin))
+    if end != begin:
+        raise CertificateError("%s: -----BEGIN CERTIFICATE----- is closed by -----END %s-----; the bundle is "
+                               "corrupted (two blocks run into each other?)" % (where, end))
     try:
         der = base64.b64decode("".join(body.split()).encode("ascii"), validate=True) if body.strip() else b""
     except (binascii.Error, ValueError) as exc:

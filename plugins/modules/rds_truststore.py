@@ -324,15 +324,25 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _java_security
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
-    Entry, KeystoreError, Store, lock_directories, resolve_in_root)
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import CertificateError, parse_pem_bundle
+    Entry, KeystoreError, Store, lock_directories, owned_alias, remove_old_workdirs, resolve_in_root)
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (
+    CertificateError, leaf_certificates, parse_pem_bundle)
 
 DEFAULT_PATTERNS = [
     "/usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/jre/lib/security/cacerts",
     "/usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
     "/exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
+    "/opt/exasol/runtime-*-jdk/lib/security/cacerts",
+    "/opt/exasol/slc-*/*/usr/lib/jvm/*/lib/security/cacerts",
 ]
 CONTAINER_DIR = "ScriptLanguages-*"
+CONTAINER_PARENT = "slc-*"  # Exasol 2025.x: /opt/exasol/slc-<v>/<container>/
+GENERATION_RES = (
+    (re.compile(r"^/opt/exasol/(?:runtime-(?P<runtime>[^/]+)-jdk|slc-(?P<slc>[^/]+))/"), "2025.x"),
+    (re.compile(r"^/usr/opt/EXASuite-(?P<major>\d+)/"), None),
+    (re.compile(r"^/exa/data/bucketfs/"), "any"),
+)
+MAX_NAMED = 5
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
 UPDATE_CA_TRUST = "/usr/bin/update-ca-trust"
 EXTRACTED_DIR = "/etc/pki/ca-trust/extracted/"
@@ -362,21 +372,27 @@ def load_bundle(module):
 
 
 def make_alias(prefix, cert, taken):
-    """`<prefix><cn slug>-<fingerprint prefix>`, lengthening the fingerprint part on a clash."""
+    """`<prefix><cn slug>-<fingerprint prefix>`, lengthening the fingerprint part on a clash.
+
+    ValueError when even the full fingerprint is taken by another entry: writing it would shadow a
+    certificate (one alias, two entries)."""
     slug = re.sub(r"[^a-z0-9]+", "-", cert.common_name.lower()).strip("-")[:80] or "certificate"
     for length in (8, 16, 64):
         alias = "%s%s-%s" % (prefix.lower(), slug, cert.sha256[:length])
         if taken.get(alias, cert.sha256) == cert.sha256:
             return alias
-    return alias
+    raise ValueError("alias %s for certificate %s is already taken by another entry (as are the 8- and 16-digit "
+                     "forms); remove that entry or choose another alias_prefix" % (alias, cert.label()))
 
 
 # the stores -------------------------------------------------------------------------------------
 def container_root(path):
-    """The ScriptLanguages-* directory a path lies in, or None."""
+    """The script-language container a path lies in (a ScriptLanguages-* directory, or on Exasol
+    2025.x the directory right below /opt/exasol/slc-<v>), or None."""
     parts = path.split(os.sep)
     for index in range(len(parts) - 1, 0, -1):
-        if fnmatch.fnmatch(parts[index], CONTAINER_DIR):
+        if fnmatch.fnmatch(parts[index], CONTAINER_DIR) or (
+                index > 2 and fnmatch.fnmatch(parts[index - 1], CONTAINER_PARENT) and parts[index - 2] == "exasol"):
             return os.sep.join(parts[:index + 1])
     return None
 
@@ -388,22 +404,65 @@ def discover_stores(patterns, root):
     return sorted(set(found))
 
 
-def resolve_store(path):
-    """(file to write, container root or None): container symlinks resolve inside the container."""
+def describe_discovered(path, root):
+    """{path, jvm, generation, version}: which JVM reads a discovered store, on which Exasol.
+
+    jvm: `adapter` for a store inside a script-language container (UDFs and virtual-schema
+    adapters run there), `loader` for the 2025.x runtime JDK (ExaLoader, IMPORT/EXPORT)."""
+    node_path = path if os.path.abspath(root) == "/" else "/" + os.path.relpath(path, root)
+    info = {"path": path, "jvm": "adapter" if container_root(path) else "loader", "generation": None,
+            "version": None}
+    for pattern, generation in GENERATION_RES:
+        match = pattern.match(node_path)
+        if match:
+            groups = match.groupdict()
+            info["generation"] = generation or "%s.x" % groups["major"]
+            info["version"] = groups.get("runtime") or groups.get("slc")
+            break
+    return info
+
+
+def _inside(path, root):
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def resolve_store(path, discover_root=None):
+    """(file to write, container root or None): container symlinks resolve inside the container.
+
+    A discovered store resolves inside discover_root (the node's `/`), every component down to the
+    container and the container directory included: an absolute link means a path of the node, a
+    link that climbs out of discover_root is refused (KeystoreError); the rest then resolves inside
+    the container."""
     croot = container_root(os.path.abspath(path))
-    if croot:
-        return resolve_in_root(path, croot), croot
-    return os.path.realpath(path), None
+    if discover_root is None:
+        if croot:
+            return resolve_in_root(path, croot), croot
+        return os.path.realpath(path), None
+    try:
+        real_root = os.path.realpath(discover_root)
+        if not croot:
+            return _inside_root(resolve_in_root(path, discover_root, strict=True), real_root, path), None
+        real_croot = _inside_root(resolve_in_root(croot, discover_root, strict=True), real_root, path)
+        return resolve_in_root(os.path.join(real_croot, os.path.relpath(path, croot)), real_croot), real_croot
+    except KeystoreError as exc:
+        raise KeystoreError("discovered truststore %s is refused: %s (discover_root %s)" % (path, exc, discover_root))
 
 
-def resolve_stores(module, paths):
+def _inside_root(resolved, real_root, path):
+    real = os.path.realpath(resolved)  # discover_root's own symlinks (/tmp -> /private/tmp) are fine
+    if not _inside(real, real_root):
+        raise KeystoreError("it resolves to %s, outside" % real)
+    return real
+
+
+def resolve_stores(module, paths, discovered=()):
     """[(listed path, file, container root)], a file reached by two paths only once."""
     resolved, seen = [], set()
     for path in paths:
         try:
-            target, croot = resolve_store(path)
+            target, croot = resolve_store(path, module.params["discover_root"] if path in discovered else None)
         except KeystoreError as exc:
-            module.fail_json(msg=to_native(exc))
+            module.fail_json(msg="Nothing was changed: %s" % to_native(exc))
         if target not in seen:
             seen.add(target)
             resolved.append((path, target, croot))
@@ -424,6 +483,10 @@ def load_stores(module, targets):
     stores = []
     for path, target, croot in targets:
         exists = os.path.exists(target)
+        if not exists and os.path.islink(path):
+            module.fail_json(msg="truststore %s is a dangling symbolic link (to %s): refusing to create a store at "
+                             "its target, outside the directory named; create the target, or name the real path"
+                             % (path, os.readlink(path)))
         if not exists and not (module.params["create"] and path in module.params["truststores"]):
             module.fail_json(msg="truststore %s does not exist%s (set create=true to create it)" % (
                 path, "" if target == path else " (resolves to %s)" % target))
@@ -437,6 +500,8 @@ def load_stores(module, targets):
                 store.start_new()
         except KeystoreError as exc:
             module.fail_json(msg="Could not read truststore %s: %s" % (path, to_native(exc)))
+        for warning in store.warnings:
+            module.warn(warning)
         store.listed_path, store.container_root, store.seconds = path, croot, time.time() - started
         store.created = not exists
         stores.append(store)
@@ -445,9 +510,12 @@ def load_stores(module, targets):
 
 # the plan ---------------------------------------------------------------------------------------
 def plan_store(store, certs, bundle_fps, params):
-    """(entries after, added entries, removed entries, unchanged count) for one store."""
+    """(entries after, added entries, removed entries, unchanged count) for one store.
+
+    Only entries this module added (owned_alias: prefix and the certificate's own fingerprint in
+    the alias) are ever removed; ValueError when an alias is taken (see make_alias)."""
     prefix = params["alias_prefix"].lower()
-    ours = [e for e in store.entries if e.trusted and e.alias.lower().startswith(prefix)]
+    ours = [e for e in store.entries if owned_alias(e, prefix)]
     if params["state"] == "absent":
         removed = [e for e in ours if e.sha256 in bundle_fps]
         return [e for e in store.entries if e not in removed], [], removed, 0
@@ -463,6 +531,22 @@ def plan_store(store, certs, bundle_fps, params):
         added.append(Entry(alias, now, der=cert.der))
     after = [e for e in store.entries if e not in removed] + added
     return after, added, removed, len(certs) - len(added)
+
+
+def prefix_refusal(store, params):
+    """With purge or state=absent, a prefix that also matches entries this module did not add
+    (`debian:`, `""`) would make them look ours: refused, naming them."""
+    if not (params["purge"] or params["state"] == "absent"):
+        return None
+    prefix = params["alias_prefix"].lower()
+    foreign = [e.alias for e in store.entries if e.alias.lower().startswith(prefix) and not owned_alias(e, prefix)]
+    if not foreign:
+        return None
+    return "alias_prefix '%s' also matches %d entr%s of %s that this module did not add (%s%s); with %s it " \
+           "must name only the module's own aliases: choose another alias_prefix" % (
+               params["alias_prefix"], len(foreign), "y" if len(foreign) == 1 else "ies", store.listed_path,
+               ", ".join(foreign[:MAX_NAMED]), ", ..." if len(foreign) > MAX_NAMED else "",
+               "purge=true" if params["purge"] else "state=absent")
 
 
 def store_diff(store, after, prefix, touched):
@@ -529,6 +613,16 @@ def argument_spec():
     )
 
 
+def warn_leaf_certificates(module, certs):
+    """A server (leaf) certificate in a CA bundle is trusted only as itself: almost always a mistake."""
+    leaves = leaf_certificates(certs)
+    if leaves:
+        module.warn("%d certificate(s) of the bundle are not CA certificates (basicConstraints CA:FALSE or "
+                    "missing), so they can only ever trust themselves: %s. Was a server certificate put into "
+                    "the CA bundle?" % (len(leaves), "; ".join(c.label() for c in leaves[:MAX_NAMED])))
+    return [c.common_name for c in leaves]
+
+
 def select_certificates(module, certs):
     """Drop expired certificates unless asked; warn naming them."""
     if module.params["include_expired"] or module.params["state"] == "absent":
@@ -539,6 +633,13 @@ def select_certificates(module, certs):
         module.warn("Skipped %d expired certificate(s) of the bundle (include_expired=false): %s" % (
             len(expired), "; ".join("%s (expired %s)" % (c.common_name, c.not_after.date()) for c in expired)))
     return [c for c in certs if c not in expired], [c.common_name for c in expired]
+
+
+def check_alias_prefix(module):
+    prefix = module.params["alias_prefix"]
+    if not prefix.strip():
+        module.fail_json(msg="alias_prefix must not be empty: it marks the entries this module added, and "
+                         "purge and state=absent remove by it")
 
 
 def collect_store_paths(module):
@@ -555,25 +656,39 @@ def collect_store_paths(module):
     return paths, discovered
 
 
+def refusals(plans, params):
+    """Every reason not to write, as far as it is known before writing, for all stores (check mode too)."""
+    problems = [prefix_refusal(store, params) for store, plan in plans]
+    problems += [store.write_refusal(plan[0]) for store, plan in plans if needs_write(store, plan)]
+    return [p for p in problems if p]
+
+
 def apply_plans(module, plans):
-    """Check every changing store can be written, then write them; returns the backups."""
-    problems = [store.writable_error() for store, plan in plans if needs_write(store, plan)]
-    problems = [p for p in problems if p]
-    if problems:
-        module.fail_json(msg="Nothing was changed: %s" % "; ".join(problems))
-    backups, written = {}, []
-    for store, plan in plans:
-        if not needs_write(store, plan):
-            continue
+    """Build every changed store next to the old one (all conversions checked), then put them in
+    place: a store that cannot be built leaves every store unchanged. Returns the backups."""
+    writes = [(store, plan) for store, plan in plans if needs_write(store, plan)]
+    backups = {}
+    for store, plan in writes:
         started = time.time()
         try:
             if module.params["backup"] and store.stat is not None:
                 backups[store.path] = module.backup_local(store.path)
-            store.save(plan[0])
+            store.prepare(plan[0])
         except (KeystoreError, IOError, OSError) as exc:
-            module.fail_json(msg="Could not write truststore %s: %s (stores already written: %s)" % (
-                store.path, to_native(exc), ", ".join(written) or "none"), exception=traceback.format_exc())
+            for prepared, dummy in writes:
+                prepared.discard()
+            module.fail_json(msg="Nothing was changed: could not write truststore %s: %s" % (
+                store.path, to_native(exc)), exception=traceback.format_exc())
         store.seconds += time.time() - started
+    written = []
+    for store, plan in writes:
+        try:
+            store.commit()
+        except (KeystoreError, IOError, OSError) as exc:
+            for prepared, dummy in writes:
+                prepared.discard()
+            module.fail_json(msg="Could not replace truststore %s: %s (stores already replaced: %s)" % (
+                store.path, to_native(exc), ", ".join(written) or "none"), exception=traceback.format_exc())
         written.append(store.path)
     return backups
 
@@ -599,15 +714,25 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[("src", "content")], required_one_of=[("src", "content")])
     params = module.params
+    check_alias_prefix(module)
     bundle = load_bundle(module)
     certs, skipped = select_certificates(module, bundle)
+    not_ca = warn_leaf_certificates(module, bundle) if params["state"] == "present" else []
     paths, discovered = collect_store_paths(module)
-    targets = resolve_stores(module, paths)
+    targets = resolve_stores(module, paths, discovered)
     locks = lock_stores(module, targets) if not module.check_mode else []  # held until the process exits
     module.debug("rds_truststore: %d store directories locked" % len(locks))
+    if not module.check_mode:
+        remove_old_workdirs()
     stores = load_stores(module, targets)
     bundle_fps = set(c.sha256 for c in bundle)
-    plans = [(store, plan_store(store, certs, bundle_fps, params)) for store in stores]
+    try:
+        plans = [(store, plan_store(store, certs, bundle_fps, params)) for store in stores]
+    except ValueError as exc:
+        module.fail_json(msg="Nothing was changed: %s" % to_native(exc))
+    problems = refusals(plans, params)
+    if problems:
+        module.fail_json(msg="Nothing was changed: %s" % "; ".join(problems))
     changed = any(needs_write(store, plan) for store, plan in plans)
     weak = weak_keys(stores, certs, params) if params["state"] == "present" else []
     for item in weak:
@@ -617,7 +742,9 @@ def main():
     prefix = params["alias_prefix"].lower()
     diff = [store_diff(store, plan[0], prefix, set(id(e) for e in plan[1] + plan[2])) for store, plan in plans]
     backups = apply_plans(module, plans) if changed and not module.check_mode else {}
+    discovered_stores = [describe_discovered(path, params["discover_root"]) for path in discovered]
     module.exit_json(changed=changed, stores=[store_result(s, p, backups) for s, p in plans], discovered=discovered,
+                     discovered_stores=discovered_stores, not_ca=not_ca,
                      certificates=dict(bundle=len(bundle), used=len(certs)), skipped_expired=skipped,
                      weak_keys=weak, diff=diff, seconds=round(time.time() - started, 3))
 

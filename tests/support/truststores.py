@@ -31,15 +31,25 @@ public class ListStores {
                 System.out.println("STORE\t" + args[i] + "\t" + store.getType());
                 for (String alias : Collections.list(store.aliases())) {
                     Certificate cert = store.getCertificate(alias);
-                    StringBuilder hex = new StringBuilder();
-                    for (byte b : sha.digest(cert.getEncoded())) hex.append(String.format("%02x", b));
                     String kind = store.isKeyEntry(alias) ? "key" : "trusted";
-                    System.out.println(alias + "\t" + hex + "\t" + kind);
+                    String key = "-";
+                    if (store.isKeyEntry(alias)) {  // the key material itself, decrypted
+                        key = hex(sha, store.getKey(alias, password).getEncoded());
+                        if (cert == null) kind = "secret";
+                    }
+                    String certHex = cert == null ? "-" : hex(sha, cert.getEncoded());
+                    System.out.println(alias + "\t" + certHex + "\t" + kind + "\t" + key);
                 }
             } catch (Exception e) {
                 System.out.println("ERROR\t" + args[i] + "\t" + e);
             }
         }
+    }
+
+    static String hex(MessageDigest sha, byte[] data) {
+        StringBuilder hex = new StringBuilder();
+        for (byte b : sha.digest(data)) hex.append(String.format("%02x", b));
+        return hex.toString();
     }
 }
 """
@@ -60,7 +70,14 @@ class JavaStoreReader:
         subprocess.run(["javac", "-d", self.workdir, source], check=True, capture_output=True)
 
     def read(self, paths, password="changeit"):
-        """{path: {alias: sha256}} or {path: "ERROR ..."} for each store."""
+        """{path: {alias: certificate sha256}} or {path: "ERROR ..."} for each store."""
+        full = self.read_entries(paths, password)
+        return dict((path, entries if isinstance(entries, str) else dict(
+            (alias, fields[0]) for alias, fields in entries.items())) for path, entries in full.items())
+
+    def read_entries(self, paths, password="changeit"):
+        """{path: {alias: (certificate sha256, kind, key sha256)}}: kind trusted, key or secret; the
+        key's SHA-256 is over its decrypted encoding (so it survives re-encryption), "-" for none."""
         proc = subprocess.run(["java", "-XX:TieredStopAtLevel=1", "-cp", self.workdir, "ListStores", password]
                               + [str(p) for p in paths], capture_output=True, text=True, check=True)
         result, current = {}, None
@@ -71,8 +88,11 @@ class JavaStoreReader:
             elif fields[0] == "ERROR":
                 result[fields[1]] = "ERROR " + fields[2]
             else:
-                current[fields[0]] = fields[1]
+                current[fields[0]] = tuple(fields[1:4])
         return result
+
+
+FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "rds")  # real RDS bundles, kept in the repository
 
 
 def bundle(path):
@@ -89,16 +109,39 @@ def make_jks(path, certificates=(), password="changeit", aliases=None):
     return str(path)
 
 
+def pkcs12_from(path, certificates=(), password="changeit"):
+    """A PKCS12 store (written by keytool, as a JDK does) holding `certificates` as trusted entries."""
+    seed = make_jks(str(path) + ".seed.jks", certificates, password)
+    proc = keytool("-importkeystore", "-noprompt", "-srckeystore", seed, "-srcstorepass:env", "KS_PASS",
+                   "-destkeystore", str(path), "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS",
+                   password=password)
+    os.unlink(seed)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return str(path)
+
+
+def add_keys(path, store_type, secret=True, password="changeit"):
+    """A private key entry `mykey` (EC) and, with `secret`, a SecretKeyEntry `mysecret` (AES-256)."""
+    commands = [["-genkeypair", "-alias", "mykey", "-keyalg", "EC", "-dname", "CN=me"]]
+    if secret:
+        commands.append(["-genseckey", "-alias", "mysecret", "-keyalg", "AES", "-keysize", "256"])
+    for command in commands:
+        proc = keytool(*(command + ["-keystore", str(path), "-storetype", store_type, "-storepass:env", "KS_PASS",
+                                    "-keypass:env", "KS_PASS"]), password=password)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def keytool(*args, password="changeit"):
     """keytool with the password in the environment; returns CompletedProcess."""
     env = dict(os.environ, KS_PASS=password)
     return subprocess.run(["keytool"] + list(args), capture_output=True, text=True, env=env, check=False)
 
 
-def self_signed_pem(common_name, key="ec", days=365, not_after_days_ago=None, issuer=None):
+def self_signed_pem(common_name, key="ec", days=365, not_after_days_ago=None, issuer=None, ca=True):
     """A PEM certificate made with `cryptography` (controller side): key 'ec', 'rsa1024', 'rsa2048'.
 
-    With `issuer=(cert, key)` the certificate is signed by that CA instead of itself. Returns
+    With `issuer=(cert, key)` the certificate is signed by that CA instead of itself; `ca=False`
+    makes a leaf (basicConstraints CA:FALSE). Returns
     (pem_text, cryptography certificate, private key)."""
     import datetime
 
@@ -122,7 +165,7 @@ def self_signed_pem(common_name, key="ec", days=365, not_after_days_ago=None, is
             .issuer_name(issuer_cert.subject if issuer_cert else name)
             .public_key(private.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
             .sign(issuer_key, hashes.SHA256()))
     return cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), cert, private
 

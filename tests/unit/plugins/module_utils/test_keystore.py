@@ -218,3 +218,96 @@ def test_label_that_cannot_be_set_changes_nothing(tmp_path, certs, monkeypatch):
     with pytest.raises(KeystoreError, match="SELinux label system_u:object_r:cert_t:s0 .*Operation not permitted"):
         store.save(store.entries + [Entry("x", 1, der=certs[1].der)])
     assert open(path, "rb").read() == before and os.listdir(str(tmp_path)) == ["cacerts"]
+
+
+# issue 11 -------------------------------------------------------------------------------------
+KEYTOOL_REPORT = """Importing keystore s.p12 to out.jks...
+Problem importing entry for alias mysecret: java.security.KeyStoreException: Cannot store non-PrivateKeys.
+Entry for alias mysecret not imported.
+Entry for alias mykey successfully imported.
+Import command completed:  145 entries successfully imported, 1 entries failed or cancelled
+"""
+
+
+def test_keytool_report_of_entries_not_imported_is_read():
+    """Item 1: keytool exits 0 on "1 entries failed or cancelled"; the report names the alias."""
+    assert _keystore._not_imported(KEYTOOL_REPORT) == {
+        "mysecret": "java.security.KeyStoreException: Cannot store non-PrivateKeys."}
+    unnamed = "Import command completed:  3 entries successfully imported, 2 entries failed or cancelled\n"
+    assert list(_keystore._not_imported(unnamed)) == ["?"]
+    assert _keystore._not_imported("Import command completed:  3 entries successfully imported, "
+                                   "0 entries failed or cancelled\n") == {}
+
+
+@needs_java
+def test_entry_keytool_cannot_carry_fails_before_the_store_is_replaced(tmp_path, certs, monkeypatch):
+    """Item 1: a PKCS12 entry that neither a JKS nor a per-alias copy can carry fails the write with
+    its alias and why; the store and its directory are left as they were."""
+    path = str(tmp_path / "t.p12")
+    jks = make_jks(tmp_path / "seed.jks", certs[:1])
+    keytool("-importkeystore", "-noprompt", "-srckeystore", jks, "-srcstorepass:env", "KS_PASS",
+            "-destkeystore", path, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    os.unlink(jks)
+    keytool("-genseckey", "-alias", "mysecret", "-keyalg", "AES", "-keysize", "256", "-keystore", path,
+            "-storetype", "PKCS12", "-storepass:env", "KS_PASS")
+    before = open(path, "rb").read()
+    store = Store(path, "auto", "changeit").load()
+    assert [(e.alias, e.kind) for e in store.entries if not e.trusted] == [("mysecret", "other")]
+    real_convert = store.keytool.convert
+
+    def refuse_alias(src, src_type, dest, dest_type, alias=None):
+        if alias:
+            return {alias: "key password differs"}
+        return real_convert(src, src_type, dest, dest_type)
+
+    monkeypatch.setattr(store.keytool, "convert", refuse_alias)
+    with pytest.raises(KeystoreError, match="entry 'mysecret' cannot be carried .*key password differs.*not changed"):
+        store.save(store.entries + [Entry("rds-x", 1, der=certs[1].der)])
+    assert open(path, "rb").read() == before and os.listdir(str(tmp_path)) == ["t.p12"]
+
+
+def test_cache_directory_is_tightened_and_foreign_copies_ignored(tmp_path, certs):
+    """Item 4: a cache directory of ours with a loose mode is tightened to 0700; a copy that is not a
+    private file of ours, or that holds keys, is not used (and removed)."""
+    directory = tmp_path / "cache"
+    directory.mkdir()
+    os.chmod(str(directory), 0o755)
+    cache = _keystore.ConversionCache(str(directory))
+    data = write_jks([Entry("a", 1, der=certs[0].der)], "changeit")
+    cache.put("a" * 64, data)
+    assert stat.S_IMODE(os.stat(str(directory)).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(cache._path("a" * 64)).st_mode) == 0o600
+    assert len(cache.get("a" * 64, "changeit")) == 1
+    os.chmod(cache._path("a" * 64), 0o644)
+    assert cache.get("a" * 64, "changeit") is None and not os.path.exists(cache._path("a" * 64))
+    keyed = write_jks([Entry("k", 1, tag=_keystore.TAG_PRIVATE_KEY,
+                             raw=b"\0\0\0\1" + encode_utf("k") + b"\0" * 8 + b"\0\0\0\0" + b"\0\0\0\0")],
+                      "changeit")
+    with open(cache._path("b" * 64), "wb") as handle:
+        handle.write(keyed)
+    os.chmod(cache._path("b" * 64), 0o600)
+    assert cache.get("b" * 64, "changeit") is None
+    os.symlink(str(directory), str(tmp_path / "link"))
+    linked = _keystore.ConversionCache(str(tmp_path / "link"))
+    assert linked.get("a" * 64, "changeit") is None and "symbolic link" in linked.problems[0]
+
+
+def test_stale_workdirs_of_old_runs_in_tmpdir_are_removed(tmp_path):
+    """Item 9: 0.1.0 left $TMPDIR/rds_truststore.*/store.jks (copies with private keys) behind."""
+    old, fresh, other = tmp_path / "rds_truststore.x1", tmp_path / "rds_truststore.x2", tmp_path / "unrelated"
+    for directory in (old, fresh, other):
+        directory.mkdir()
+        (directory / "store.jks").write_bytes(b"copy")
+    for directory in (old, other):
+        os.utime(str(directory), (1, 1))
+    assert _keystore.remove_old_workdirs(directory=str(tmp_path)) == [str(old)]
+    assert sorted(os.listdir(str(tmp_path))) == ["rds_truststore.x2", "unrelated"]
+
+
+def test_discover_root_links_that_climb_out_are_refused(tmp_path):
+    """Item 3: under discover_root, a `..` link above the root is an error, not silently clamped."""
+    (tmp_path / "root/a").mkdir(parents=True)
+    (tmp_path / "root/a/up").symlink_to("../../..")
+    with pytest.raises(KeystoreError, match="leads out of"):
+        resolve_in_root(str(tmp_path / "root/a/up/etc"), str(tmp_path / "root"), strict=True)
+    assert resolve_in_root(str(tmp_path / "root/a/up/etc"), str(tmp_path / "root")) == str(tmp_path / "root/etc")

@@ -16,10 +16,18 @@ from truststores import self_signed_pem  # noqa: E402
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (  # noqa: E402
     CertificateError,
+    leaf_certificates,
     parse_pem_bundle,
 )
 
 PY36 = "/root/.pyenv/versions/3.6.15/bin/python"
+FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "rds")
+
+
+@pytest.fixture()
+def rds_bundle_dir():
+    """The real RDS bundles kept in the repository: these tests never skip for want of them."""
+    return FIXTURES
 NODE_SIDE = ["_x509.py", "_keystore.py", "_java_security.py"]
 
 
@@ -101,3 +109,41 @@ def test_node_side_code_runs_on_python36(tmp_path):
     compiled = subprocess.run([PY36, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", module],
                               capture_output=True, text=True, check=False)
     assert compiled.returncode == 0, compiled.stderr  # the module's own syntax is 3.6 too
+
+
+class CountingText(str):
+    """A bundle text that counts how many characters str.count() scans (line numbers in messages)."""
+
+    scanned = 0
+
+    def count(self, sub, start=0, end=None):
+        end = len(self) if end is None else end
+        CountingText.scanned += max(0, end - start)
+        return str.count(self, sub, start, end)
+
+
+def test_bundle_parsing_is_linear():
+    """Issue 11 item 6: 0.1.0 counted newlines from the start of the bundle for every block, so a
+    bundle of n certificates scanned n*n/2 certificates' worth of text (16 MB: 46 s). Now each
+    character is scanned once; tests/bench/bench_bundle_parse.py has the timings."""
+    text = self_signed_pem("linear")[0] * 200
+    CountingText.scanned = 0
+    assert len(parse_pem_bundle(CountingText(text), "big.pem")) == 200
+    assert CountingText.scanned <= len(text)
+
+
+def test_mismatched_end_line_is_named():
+    """Issue 11 item 11: BEGIN CERTIFICATE closed by another END line is reported as such."""
+    pem = self_signed_pem("mismatch")[0].replace("END CERTIFICATE", "END PRIVATE KEY")
+    with pytest.raises(CertificateError, match=r"certificate #1 \(line 1\): -----BEGIN CERTIFICATE----- is closed by "
+                                               r"-----END PRIVATE KEY-----"):
+        parse_pem_bundle(pem, "b.pem")
+
+
+def test_leaf_certificates_are_recognised(rds_bundle_dir):
+    """Issue 11 item 11: basicConstraints CA:FALSE is a leaf; every RDS root is a CA."""
+    leaf = parse_pem_bundle(self_signed_pem("db.example.com", ca=False)[0], "leaf.pem")
+    assert leaf[0].is_ca is False and leaf_certificates(leaf) == leaf
+    with open(os.path.join(rds_bundle_dir, "global-bundle.pem"), "rb") as handle:
+        roots = parse_pem_bundle(handle.read(), "global-bundle.pem")
+    assert all(c.is_ca for c in roots) and leaf_certificates(roots) == []

@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 from module_runner import run_module  # noqa: E402
-from truststores import JavaStoreReader, bundle, have_java, keytool, make_jks, make_node, self_signed_pem  # noqa: E402
+from truststores import (  # noqa: E402
+    FIXTURES, JavaStoreReader, add_keys, bundle, have_java, keytool, make_jks, make_node, pkcs12_from, self_signed_pem)
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules import rds_truststore  # noqa: E402
@@ -56,6 +57,12 @@ def bundle_of(pem, tmp_path, name="b.pem"):
     path = tmp_path / name
     path.write_text(pem)
     return bundle(str(path))
+
+
+@pytest.fixture()
+def rds_bundle_dir():
+    """The real RDS bundles kept in the repository (tests/unit/fixtures/rds): never skipped."""
+    return FIXTURES
 
 
 @pytest.fixture()
@@ -272,7 +279,7 @@ def test_read_only_store_fails_before_any_write(tmp_path, two_stores):
     finally:
         subprocess.run(["chattr", "-i", stores[1]], check=False)
     assert result["failed"] and "Nothing was changed: truststore %s is read-only" % stores[1] in result["msg"]
-    assert checked["changed"] and not checked.get("failed")
+    assert checked["failed"] and checked["msg"] == result["msg"]  # check mode predicts the refusal
     assert [read(p) for p in stores] == before
 
 
@@ -403,3 +410,248 @@ def test_pkcs12_killed_at_random_moments_is_always_old_or_new(tmp_path, rds_bund
     assert outcomes["killed"] >= 3 and outcomes["finished"] >= 1, outcomes
     leftovers = [n for n in os.listdir(str(tmp_path)) if n.startswith(".central.p12.")]
     assert len(leftovers) <= outcomes["killed"]  # the next write removes stale ones
+
+
+
+# issue 11: nothing foreign lost, nothing written before it is checked -----------------------------
+def key_entries(tmp_path, store):
+    """{alias: (cert sha256, kind, key sha256)} of the store's key entries, read by a JVM."""
+    listed = JavaStoreReader(tmp_path / "reader").read_entries([store])[store]
+    assert isinstance(listed, dict), listed
+    return dict((alias, fields) for alias, fields in listed.items() if fields[1] != "trusted")
+
+
+@needs_java
+def test_pkcs12_secret_and_private_keys_survive_every_write(tmp_path, rds_bundle_dir, global_bundle):
+    """Item 1: a SecretKeyEntry and a PrivateKeyEntry of a PKCS12 store survive an add and a purge
+    (their decrypted key material compared), and keytool's 'failed or cancelled' is never ignored."""
+    (tmp_path / "reader").mkdir()
+    store = pkcs12_from(tmp_path / "cacerts.p12", bundle(global_bundle)[:1])
+    add_keys(store, "PKCS12")
+    keys = key_entries(tmp_path, store)
+    assert sorted(keys) == ["mykey", "mysecret"] and keys["mysecret"][1] == "secret"
+    added = run(tmp_path, src=global_bundle, truststores=[store], purge=True, cache_dir="")
+    assert added["changed"] and added["stores"][0]["added"] == 107, added
+    assert key_entries(tmp_path, store) == keys
+    regional = os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")
+    purged = run(tmp_path, src=regional, truststores=[store], purge=True, cache_dir=str(tmp_path / "cache"))
+    assert purged["stores"][0]["removed"] == 104, purged  # 107 ours minus the 3 regional ones
+    assert key_entries(tmp_path, store) == keys
+    assert not os.listdir(str(tmp_path / "cache"))  # a store with keys is never copied into the cache
+    assert not run(tmp_path, src=regional, truststores=[store], purge=True, cache_dir="")["changed"]
+
+
+@needs_java
+def test_jks_private_key_entry_is_kept_byte_for_byte(tmp_path, global_bundle):
+    store = make_jks(tmp_path / "cacerts")
+    add_keys(store, "JKS", secret=False)
+    raw = [e.raw for e in Store(store, "auto", "changeit").load().entries if not e.trusted]
+    assert run(tmp_path, src=global_bundle, truststores=[store])["stores"][0]["added"] == 108
+    assert [e.raw for e in Store(store, "auto", "changeit").load().entries if not e.trusted] == raw
+
+
+@pytest.mark.parametrize("prefix,purge,state", [("", False, "present"), ("  ", True, "present"),
+                                                ("debian:", True, "present"), ("debian:", False, "absent")])
+def test_empty_or_foreign_alias_prefix_is_refused(tmp_path, prefix, purge, state):
+    """Item 2: an empty prefix, or one that matches entries the module did not add, removes nothing."""
+    certs = bundle_of(self_signed_pem("distro root")[0], tmp_path)
+    store = make_jks(tmp_path / "cacerts", certs, aliases={certs[0].sha256: "debian:distro_root.pem"})
+    before = read(store)
+    pem = self_signed_pem("rds one")[0]
+    for check in (True, False):
+        result = run(tmp_path, check=check, content=pem, truststores=[store], alias_prefix=prefix, purge=purge,
+                     state=state)
+        assert result.get("failed"), result
+        assert ("alias_prefix must not be empty" in result["msg"] if not prefix.strip() else
+                "also matches 1 entry of %s that this module did not add (debian:distro_root.pem)" % store
+                in result["msg"])
+    assert read(store) == before
+
+
+def test_discover_refuses_a_container_outside_the_root(tmp_path):
+    """Item 3: a ScriptLanguages-* directory that is a symlink out of discover_root is refused, and the
+    store it leads to is not written."""
+    certs = bundle_of(self_signed_pem("escape")[0], tmp_path)
+    root = tmp_path / "node"
+    outside = tmp_path / "outside" / "ScriptLanguages-real"
+    jdk = outside / "usr/lib/jvm/java-11/lib/security"
+    jdk.mkdir(parents=True)
+    make_jks(jdk / "cacerts")
+    before = read(jdk / "cacerts")
+    packages = root / "usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages"
+    packages.mkdir(parents=True)
+    (packages / "ScriptLanguages-evil").symlink_to("../../../../../../../../outside/ScriptLanguages-real")
+    for check in (True, False):
+        result = run(tmp_path, check=check, src=str(tmp_path / "b.pem"), discover=True, discover_root=str(root))
+        assert result.get("failed") and "is refused" in result["msg"] and "ScriptLanguages-evil" in result["msg"], result
+    (packages / "ScriptLanguages-evil").unlink()
+    (packages / "ScriptLanguages-evil").symlink_to(str(outside))  # absolute: a path of the node, not of the host
+    result = run(tmp_path, src=str(tmp_path / "b.pem"), discover=True, discover_root=str(root))
+    assert result.get("failed"), result
+    assert read(jdk / "cacerts") == before and fingerprints(jdk / "cacerts") == []
+    assert certs
+
+
+@needs_java
+def test_poisoned_cache_copy_never_reaches_the_store(tmp_path, global_bundle):
+    """Item 4: a JKS planted in the cache under the store's hash is checked against the store before
+    anything is written from it: the run is refused, the copy removed, the store unchanged."""
+    certs = bundle(global_bundle)
+    store = pkcs12_from(tmp_path / "cacerts.p12", certs[:1])
+    cache = tmp_path / "cache"
+    assert not run(tmp_path, content=certs[0].pem(), truststores=[store], cache_dir=str(cache))["changed"]
+    (name,) = os.listdir(str(cache))
+    evil = bundle_of(self_signed_pem("evil ca")[0], tmp_path, "evil.pem")[0]
+    make_jks(cache / name, [certs[0], evil])
+    os.chmod(str(cache / name), 0o600)
+    before = read(store)
+    result = run(tmp_path, content=certs[1].pem(), truststores=[store], cache_dir=str(cache))
+    assert result.get("failed") and "does not match the store" in result["msg"], result
+    assert read(store) == before and os.listdir(str(cache)) == []
+    again = run(tmp_path, content=certs[1].pem(), truststores=[store], cache_dir=str(cache))
+    assert again["changed"]
+    assert sorted(JavaStoreReader(tmp_path).read([store])[store].values()) == sorted(c.sha256 for c in certs[:2])
+
+
+def test_cache_directory_of_another_user_is_not_used(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.chown(str(cache), 1234, 1234)
+    store = make_jks(tmp_path / "s.jks")
+    from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import ConversionCache
+    plain = ConversionCache(str(cache))
+    assert plain.get("a" * 64, "changeit") is None and "owned by uid 1234" in plain.problems[0]
+    assert store
+
+
+@needs_java
+def test_several_stores_are_all_or_nothing_and_check_mode_predicts(tmp_path):
+    """Item 5: the second store cannot be written (state=absent would empty a PKCS12 store): check
+    mode fails the same way, and the real run leaves the first store untouched."""
+    pem = self_signed_pem("both")[0]
+    p12 = str(tmp_path / "only-ours.p12")
+    assert run(tmp_path, content=pem, truststores=[p12], create=True, store_type="pkcs12")["changed"]
+    jks = make_jks(tmp_path / "a.jks", bundle_of(pem, tmp_path))
+    run(tmp_path, content=pem, truststores=[jks])
+    before = [read(jks), read(p12)]
+    results = [run(tmp_path, check=check, content=pem, truststores=[jks, p12], state="absent") for check in (True, False)]
+    assert [r.get("failed") for r in results] == [True, True], results
+    assert results[0]["msg"] == results[1]["msg"] and "refusing to write an empty PKCS12 store" in results[0]["msg"]
+    assert [read(jks), read(p12)] == before
+
+
+def test_every_alias_length_taken_fails(tmp_path):
+    """Item 7: when the 8-, 16- and 64-digit aliases are all taken by other certificates, nothing is
+    written (keytool would see one entry fewer and shadow a certificate)."""
+    certs = bundle_of(self_signed_pem("taken")[0] + self_signed_pem("a")[0] + self_signed_pem("b")[0]
+                      + self_signed_pem("c")[0], tmp_path)
+    wanted = certs[0]
+    aliases = dict((other.sha256, "rds-taken-" + wanted.sha256[:length]) for other, length in zip(certs[1:], (8, 16, 64)))
+    with pytest.raises(ValueError, match="already taken"):
+        make_alias("rds-", wanted, dict((alias, fp) for fp, alias in aliases.items()))
+    store = make_jks(tmp_path / "s.jks", certs[1:], aliases=aliases)
+    before = read(store)
+    result = run(tmp_path, content=wanted.pem(), truststores=[store])
+    assert result.get("failed") and "rds-taken-%s" % wanted.sha256 in result["msg"], result
+    assert read(store) == before
+
+
+def test_declared_store_type_must_match_the_file(tmp_path):
+    """Item 8: store_type=pkcs12 on a JKS file is an error, not a silent conversion."""
+    store = make_jks(tmp_path / "s.jks")
+    before = read(store)
+    result = run(tmp_path, content=self_signed_pem("typed")[0], truststores=[store], store_type="pkcs12")
+    assert result.get("failed") and "is a JKS file, but store_type=pkcs12 was given" in result["msg"], result
+    assert read(store) == before
+
+
+@needs_java
+def test_store_copies_stay_next_to_the_store_and_stale_ones_are_removed(tmp_path, global_bundle):
+    """Item 9: every copy keytool reads or writes lies in a 0700 directory next to the store (never
+    in TMPDIR); a killed run's copies (next to the store, and 0.1.0's in TMPDIR) are removed."""
+    store_dir = tmp_path / "stores"
+    store_dir.mkdir()
+    store = pkcs12_from(store_dir / "cacerts.p12", bundle(global_bundle)[:1])
+    add_keys(store, "PKCS12", secret=False)
+    log = tmp_path / "keytool.log"
+    wrapper = tmp_path / "keytool"
+    wrapper.write_text('#!/bin/sh\nfor a in "$@"; do case "$a" in /*) echo "$a $(stat -c %%a "$(dirname "$a")")" >> %s;; esac; done\n'
+                       'exec %s "$@"\n' % (log, shutil.which("keytool")))
+    wrapper.chmod(0o755)
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    old_workdir = scratch / "rds_truststore.abc123"
+    old_workdir.mkdir()
+    (old_workdir / "store.jks").write_bytes(b"a 0.1.0 copy with private keys")
+    stale = store_dir / ".cacerts.p12.killed.tmp"
+    stale.mkdir()
+    for path in (old_workdir, stale):
+        os.utime(str(path), (1, 1))
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(
+        src=global_bundle, truststores=[store], keytool=str(wrapper), cache_dir=str(tmp_path / "cache"))}))
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"), TMPDIR=str(scratch))
+    proc = subprocess.run([sys.executable, MODULE, str(args)], env=env, capture_output=True, text=True, check=False)
+    result = json.loads(proc.stdout)
+    assert result["changed"] and result["stores"][0]["jvm_starts"] == 2, result
+    used = [line.split() for line in log.read_text().splitlines() if not line.startswith(str(wrapper))]
+    copies = [(path, mode) for path, mode in used if path != store and not path.startswith("/usr")]
+    assert copies and all(os.path.dirname(os.path.dirname(p)) == str(store_dir) and m == "700" for p, m in copies), used
+    assert sorted(os.listdir(str(store_dir))) == ["cacerts.p12"] and os.listdir(str(scratch)) == []
+    assert not os.path.exists(str(tmp_path / "cache")) or os.listdir(str(tmp_path / "cache")) == []
+
+
+def test_dangling_symlink_with_create_is_refused(tmp_path):
+    """Item 10: the store would be created at the link's target, outside the directory named."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    named = tmp_path / "named"
+    named.mkdir()
+    (named / "cacerts").symlink_to(str(elsewhere / "cacerts"))
+    for check in (True, False):
+        result = run(tmp_path, check=check, content=self_signed_pem("dangling")[0],
+                     truststores=[str(named / "cacerts")], create=True)
+        assert result.get("failed") and "dangling symbolic link" in result["msg"], result
+    assert os.listdir(str(elsewhere)) == []
+
+
+def test_leaf_certificate_in_the_bundle_is_reported(tmp_path):
+    """Item 11: a CA:FALSE certificate is imported (it is what the user asked) with a warning."""
+    leaf = self_signed_pem("db.example.com", ca=False)[0]
+    store = make_jks(tmp_path / "s.jks")
+    result = run(tmp_path, content=self_signed_pem("a ca")[0] + leaf, truststores=[store])
+    assert result["not_ca"] == ["db.example.com"] and result["stores"][0]["added"] == 2
+    assert any("1 certificate(s) of the bundle are not CA certificates" in w and "db.example.com" in w
+               for w in warnings(result))
+
+
+# Exasol 2025.x discovery (issue 13) -----------------------------------------------------------------
+def test_discover_exasol_2025_and_7_stores_and_their_jvms(tmp_path):
+    """/tmp/iss/LAYOUT2025.md: loader stores of every /opt/exasol/runtime-*-jdk, SLC stores under
+    /opt/exasol/slc-*/<container>/ (absolute links resolved inside the container), and 7.x SLCs."""
+    root = tmp_path / "node"
+    central, slc7 = make_node(root)
+    loaders = [root / ("opt/exasol/runtime-%s-jdk/lib/security" % v) for v in ("2025.1.0", "2025.2.1")]
+    for directory in loaders:
+        directory.mkdir(parents=True)
+        make_jks(directory / "cacerts")
+    container = root / "opt/exasol/slc-9.3.0/ScriptLanguages-standard-EXASOL-8.0.0-java-17"
+    (container / "etc/ssl/certs/java").mkdir(parents=True)
+    make_jks(container / "etc/ssl/certs/java/cacerts")
+    jvm = container / "usr/lib/jvm/java-17-openjdk-amd64/lib/security"
+    jvm.mkdir(parents=True)
+    (jvm / "cacerts").symlink_to("/etc/ssl/certs/java/cacerts")
+    pem = self_signed_pem("twenty25")[0]
+    result = run(tmp_path, content=pem, truststores=[central], discover=True, discover_root=str(root))
+    slc7_store = str(slc7 / "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts")
+    expected = sorted([str(d / "cacerts") for d in loaders] + [str(jvm / "cacerts"), slc7_store])
+    assert result["discovered"] == expected
+    described = dict((d["path"], (d["jvm"], d["generation"], d["version"])) for d in result["discovered_stores"])
+    assert described == {str(loaders[0] / "cacerts"): ("loader", "2025.x", "2025.1.0"),
+                         str(loaders[1] / "cacerts"): ("loader", "2025.x", "2025.2.1"),
+                         str(jvm / "cacerts"): ("adapter", "2025.x", "9.3.0"),
+                         slc7_store: ("adapter", "7.x", None)}
+    resolved = dict((s["path"], s["resolved_path"]) for s in result["stores"])
+    assert resolved[str(jvm / "cacerts")] == str(container / "etc/ssl/certs/java/cacerts")
+    assert [s["added"] for s in result["stores"]] == [1] * 5
+    assert not run(tmp_path, content=pem, truststores=[central], discover=True, discover_root=str(root))["changed"]
