@@ -27,6 +27,7 @@ import os
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 
@@ -79,23 +80,34 @@ class _Transient(Exception):
     """A failure worth retrying (connection trouble, 5xx)."""
 
 
+def unsafe_component(path):
+    """The first component of path ("a/b/c") that could leave its directory, or None.
+
+    Unsafe: empty, ``.`` or ``..``, and percent escapes that decode to ``.``, ``..``, a slash or a
+    backslash (a server or proxy that decodes twice would see a traversal where this module sends
+    a harmless name).
+    """
+    for part in path.split("/"):
+        decoded = unquote(part)
+        if part in ("", ".", "..") or decoded in (".", "..") or "/" in decoded or "\\" in decoded:
+            return part
+    return None
+
+
 def bucket_path(path, what="path"):
     """The path of a file inside a bucket, leading slashes dropped; BucketFSError when it could escape.
 
-    Refused: empty, a trailing slash, empty, ``.`` or ``..`` components, control characters, and
-    percent escapes that decode to ``.``, ``..`` or a slash (a server or proxy that decodes twice
-    would see a traversal where this module sends a harmless name).
+    Refused: empty, a trailing slash, control characters and unsafe components (unsafe_component).
     """
     cleaned = (path or "").lstrip("/")
     if not cleaned or cleaned.endswith("/"):
         raise BucketFSError("%s must name a file inside the bucket, got %r" % (what, path))
     if _CONTROL.search(cleaned):
         raise BucketFSError("%s %r contains a control character" % (what, path))
-    for part in cleaned.split("/"):
-        decoded = unquote(part)
-        if part in ("", ".", "..") or decoded in (".", "..") or "/" in decoded or "\\" in decoded:
-            raise BucketFSError("%s %r has a %r component: a BucketFS path must stay inside its bucket "
-                                "(no '.', '..', '//' or encoded slashes)" % (what, path, part))
+    bad = unsafe_component(cleaned)
+    if bad is not None:
+        raise BucketFSError("%s %r has a %r component: a BucketFS path must stay inside its bucket "
+                            "(no '.', '..', '//' or encoded slashes)" % (what, path, bad))
     return cleaned
 
 
@@ -323,34 +335,30 @@ class BucketFSClient(object):
         return sha256 or digest
 
     def _send_file(self, conn, src, size, want_hash):
-        """Send src (size bytes); its sha256 when want_hash, hashed in a helper thread while it is sent.
+        """Send src (size bytes); its sha256 when want_hash, computed by a helper thread meanwhile.
 
-        Plain HTTP sends with sendfile() (zero-copy, like curl's own loop it never copies the file
-        into Python) while the helper hashes its own read of the file from the page cache. HTTPS
-        reads CHUNK_SIZE pieces into one reused buffer (no allocation per piece) and the helper
-        hashes each piece while it is encrypted and sent. hashlib, sendfile and TLS writes release
-        the GIL, so the checksum costs little wall time; memory holds one chunk.
+        Plain HTTP sends with sendfile() (zero-copy: the file never enters Python, as with
+        curl -T); HTTPS reads CHUNK_SIZE pieces into one reused buffer for the TLS writes. The
+        helper hashes its own read of the file (from the page cache the sender fills) at the
+        lowest CPU priority: on a busy machine the transfer goes first and the hash takes the
+        cycles left over, instead of slowing the upload down. Memory holds two chunks at most.
         """
+        helper = _Helper(sha256_file, src, background=True) if want_hash else None
         sock = conn.sock
         with open(src, "rb", buffering=0) as handle:
             if self._ssl is None:
-                helper = _Helper(sha256_file, src) if want_hash else None
-                sent = sock.sendfile(handle, 0, size)
-                self.bytes_sent += sent
-                return helper.result() if helper else None
-            digest = hashlib.sha256() if want_hash else None
-            buf = bytearray(min(CHUNK_SIZE, max(size, 1)))
-            view = memoryview(buf)
-            while True:
-                got = _fill(handle.readinto, view)
-                if not got:
-                    break
-                helper = _Helper(digest.update, view[:got]) if digest else None
-                sock.sendall(view[:got])
-                self.bytes_sent += got
-                if helper:
-                    helper.result()
-            return digest.hexdigest() if digest else None
+                sent = sock.sendfile(handle, 0, size) if size else 0  # exactly Content-Length bytes
+            else:
+                view, sent = memoryview(bytearray(min(CHUNK_SIZE, max(size, 1)))), 0
+                while sent < size:
+                    got = _fill(handle.readinto, view[:min(len(view), size - sent)])
+                    if not got:
+                        break
+                    sock.sendall(view[:got])
+                    sent += got
+        self.bytes_sent += sent
+        _check_sent(src, sent, size)
+        return helper.result() if helper else None
 
     def delete(self, path):
         def action():
@@ -387,17 +395,21 @@ def sidecar_path(path):
 class _Helper(object):
     """Run function(*args) in a thread; result() joins it and returns (or raises) its outcome.
 
-    A bare thread, not concurrent.futures: one helper per chunk is all the module needs, and the
+    background=True lowers the thread's CPU priority (nice 19) where the OS allows it per thread
+    (Linux); elsewhere it runs at normal priority. A bare thread, not concurrent.futures: the
     import is start-up time every run pays.
     """
 
-    def __init__(self, function, *args):
+    def __init__(self, function, *args, **kwargs):
         self._outcome = None
+        self._background = kwargs.get("background", False)
         self._thread = threading.Thread(target=self._run, args=(function, args))
         self._thread.daemon = True
         self._thread.start()
 
     def _run(self, function, args):
+        if self._background:
+            _lower_priority()
         try:
             self._outcome = (True, function(*args))
         except BaseException as exc:  # handed to the caller by result()
@@ -409,6 +421,23 @@ class _Helper(object):
         if not ok:
             raise value
         return value
+
+
+def _lower_priority():
+    """nice 19 for the calling thread only (Linux threads have their own nice value)."""
+    get_id = getattr(threading, "get_native_id", None)  # Python 3.8+
+    if get_id is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, get_id(), 19)
+    except OSError:
+        pass
+
+
+def _check_sent(src, sent, size):
+    if sent != size:  # the file shrank while it was sent; BucketFS would wait for the rest
+        raise BucketFSError("%s changed while it was uploaded (%d of %d bytes sent); nothing was "
+                            "published" % (src, sent, size))
 
 
 def _fill(readinto, view):

@@ -61,6 +61,7 @@ options:
       - BucketFS paths of the jars as UDFs see them, C(/buckets/<service>/<bucket>/<path>.jar), of the virtual-schema adapter jar and of
         the PostgreSQL JDBC driver jar.
       - The order is kept (it is the class path order).
+      - C(.), C(..) and empty path components are refused, so a jar cannot point outside C(/buckets).
     type: list
     elements: str
   jvm_options:
@@ -145,6 +146,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import unsafe_component
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
     ExasolInputError, Session, exasol_argument_spec, object_name, quote_ident, quote_literal,
 )
@@ -189,6 +191,10 @@ def build_body(script_class, jvm_options, jars):
         if not _JAR.match(jar):
             raise ExasolInputError("jar %r must be a BucketFS path /buckets/<service>/<bucket>/<path>.jar "
                                    "without spaces, ':' or ';'" % jar)
+        bad = unsafe_component(jar[len("/buckets/"):])  # the rules exasol_bucketfs_upload applies
+        if bad is not None:
+            raise ExasolInputError("jar %r has a %r component: a jar must stay inside its bucket, "
+                                   "/buckets/<service>/<bucket>/<path>.jar without '.', '..' or '//'" % (jar, bad))
     for option in jvm_options:
         if not option.strip() or re.search(r"[;\r\n%]", option):
             raise ExasolInputError("jvm option %r must be non-empty and contain no ';', '%%' or line break"

@@ -1,8 +1,10 @@
 """A tiny in-process BucketFS for unit tests (documented protocol only, loopback only).
 
 PUT/GET/DELETE /<bucket>/<path> with basic auth (w: read+write, r: read), GET /<bucket> lists
-the paths, one per line. Knobs: `fail_next` (answer that many requests with `fail_status`),
-`drop_next` (close that many connections without an answer). It records every request.
+the paths, one per line; a file is sent in pieces, so a client that closes after the headers
+gets (and `body_bytes_sent` counts) only what the socket buffers took. Knobs: `fail_next`
+(answer that many requests with `fail_status`), `drop_next` (close that many connections without
+an answer). It records every request.
 """
 import base64
 import os
@@ -19,6 +21,7 @@ class FakeBucketFS(LoopbackServer):
         self.passwords = {"w": write_password, "r": read_password}
         self.fail_next, self.fail_status, self.drop_next = 0, 500, 0
         self.requests = []  # (method, path, body bytes received)
+        self.body_bytes_sent = 0  # file bytes GETs got onto the wire (a client may hang up early)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         if tls:  # (certfile, keyfile): serve HTTPS
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -94,6 +97,10 @@ class FakeBucketFS(LoopbackServer):
                     self._answer(401 if user is None else 403)
                     return None
                 bucket, path = self._route()
+                if any(part in ("", ".", "..") for part in path.split("/")) and path:
+                    fake.requests.append((self.command, self.path, self._drain()))
+                    self._answer(400, b"invalid path in bucket")  # as BucketFS (and the lab's emulator)
+                    return None
                 if bucket != fake.bucket:
                     fake.requests.append((self.command, self.path, self._drain()))
                     self._answer(404)
@@ -128,8 +135,22 @@ class FakeBucketFS(LoopbackServer):
                 elif not os.path.isfile(fake.file(path)):
                     self._answer(404)
                 else:
-                    with open(fake.file(path), "rb") as handle:
-                        self._answer(200, handle.read())
+                    self._stream(fake.file(path))
+
+            def _stream(self, filename):
+                """Send a file in 64 KiB pieces; a client that hangs up after the headers is normal."""
+                sent = 0
+                with open(filename, "rb") as handle:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(os.fstat(handle.fileno()).st_size))
+                    self.end_headers()
+                    try:
+                        for block in iter(lambda: handle.read(1 << 16), b""):
+                            self.wfile.write(block)
+                            sent += len(block)
+                    except (ConnectionError, ssl.SSLError):
+                        self.close_connection = True
+                fake.body_bytes_sent += sent
 
             def do_DELETE(self):
                 path = self._pre(write=True)

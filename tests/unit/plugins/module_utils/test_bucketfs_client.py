@@ -179,3 +179,115 @@ def test_https_verified_upload_and_compare(tmp_path, monkeypatch):
 def test_unreadable_ca_file(tmp_path):
     with pytest.raises(BucketFSError, match="Could not load CA certificates from"):
         BucketFSClient("https://127.0.0.1:1", "default", "w", "p", ca_cert=str(tmp_path / "none.pem"))
+
+
+@pytest.mark.parametrize("path", [
+    "../etc/passwd", "jars/../../x.jar", "jars/./a.jar", "jars//a.jar", "/", "", "jars/",
+    "jars/%2e%2e/x", "jars/%2E./x", "a%2fb/../c", "jars/a%2Fb.jar", "jars/a%5c..%5cb", "a\nb", "a\x00b",
+])
+def test_bucket_path_refuses_escapes(path):
+    with pytest.raises(BucketFSError, match="path"):
+        _bucketfs.bucket_path(path)
+
+
+def test_bucket_path_accepts_plain_paths():
+    assert _bucketfs.bucket_path("/jars/a b.jar") == "jars/a b.jar"
+    assert _bucketfs.bucket_path("slc/x-1.0..tar.gz") == "slc/x-1.0..tar.gz"  # dots inside a name are fine
+    assert _bucketfs.unsafe_component("a/..b/c.") is None
+
+
+@pytest.mark.parametrize("bucket, service", [("../x", "bfsdefault"), ("a/b", "bfsdefault"), ("default", ".."),
+                                             ("", "bfsdefault"), ("default", "bfs/../x")])
+def test_bucket_and_service_must_be_plain_names(bucket, service):
+    with pytest.raises(BucketFSError, match="must be a plain name"):
+        BucketFSClient("https://h:2581", bucket, "w", "p", service=service)
+
+
+def test_url_with_a_path_is_refused():
+    with pytest.raises(BucketFSError, match="must not have a path"):
+        BucketFSClient("https://h:2581/default/../x", "default", "w", "p")
+    BucketFSClient("https://h:2581/", "default", "w", "p")
+
+
+def test_plain_http_warns_once_per_client(monkeypatch):
+    warned = []
+    monkeypatch.setattr(_bucketfs, "warn_plain_http", lambda *args: warned.append(args))
+    BucketFSClient("https://h:2581", "default", "w", "p")
+    assert warned == []
+    BucketFSClient("http://h:2580", "default", "w", "p")
+    assert warned == [("http://h:2580", "BucketFS", "the bucket password and the files")]
+
+
+def test_plain_http_warning_reaches_the_module_result():
+    from ansible.module_utils.common import warnings
+    BucketFSClient("http://h:2580", "default", "w", "p")
+    messages = warnings.get_warning_messages()
+    assert any("BucketFS url http://h:2580 is plain http" in m and "unencrypted" in m for m in messages)
+
+
+def test_sidecar_round_trip_and_distrust(fake, tmp_path):
+    bfs = client(fake)
+    assert bfs.read_sidecar("jars/a.jar") is None
+    bfs.write_sidecar("/jars/a.jar", "ab" * 32)
+    assert open(fake.file("jars/a.jar.sha256")).read() == "ab" * 32 + "  a.jar\n"  # sha256sum -c format
+    assert bfs.read_sidecar("jars/a.jar") == "ab" * 32
+    for body in (b"AB" * 32 + b"  a.jar\n", b"ab" * 32 + b"  b.jar\n", b"ab" * 31 + b"  a.jar\n",
+                 b"ab" * 32 + b"  a.jar\nmore\n", b"ab" * 32 + b"  a.jar\n" + b" " * 5000, b""):
+        fake.put("jars/a.jar.sha256", body)
+        assert bfs.read_sidecar("jars/a.jar") is None, body
+
+
+def test_remote_size_reads_headers_only(fake, tmp_path):
+    data = os.urandom(32 * 1024 * 1024)
+    fake.put("big.bin", data)
+    bfs = client(fake)
+    assert bfs.remote_size("missing.bin") is None
+    assert bfs.remote_size("big.bin") == len(data)
+    assert fake.body_bytes_sent < len(data) // 2  # only what the socket buffers took before the hang-up
+
+
+def test_known_sha256_is_not_computed_again(fake, tmp_path, monkeypatch):
+    data = os.urandom(3000)
+    src = write(tmp_path, "a", data)
+
+    def no_hashing(*args):
+        raise AssertionError("hashed again")
+    monkeypatch.setattr(_bucketfs, "sha256_file", no_hashing)
+    monkeypatch.setattr(_bucketfs.hashlib, "sha256", no_hashing)
+    assert client(fake).upload("a", src, sha256="cd" * 32) == "cd" * 32
+    assert open(fake.file("a"), "rb").read() == data
+
+
+def test_http_upload_hashes_in_helper_and_sends_with_sendfile(fake, tmp_path, monkeypatch):
+    data = os.urandom(100000)
+    src = write(tmp_path, "a", data)
+    calls = []
+    real = _bucketfs.socket.socket.sendfile
+    monkeypatch.setattr(_bucketfs.socket.socket, "sendfile", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    assert client(fake).upload("a", src) == hashlib.sha256(data).hexdigest()
+    assert calls == [1]
+    assert open(fake.file("a"), "rb").read() == data
+
+
+def test_helper_thread_error_reaches_the_caller():
+    def boom():
+        raise ValueError("boom")
+    with pytest.raises(ValueError, match="boom"):
+        _bucketfs._Helper(boom).result()
+
+
+def test_empty_file_upload(fake, tmp_path):
+    src = write(tmp_path, "empty", b"")
+    assert client(fake).upload("e", src) == hashlib.sha256(b"").hexdigest()
+    assert open(fake.file("e"), "rb").read() == b""
+
+
+def test_background_helper_runs_at_lowest_priority():
+    import threading
+
+    def own_nice():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    normal = _bucketfs._Helper(own_nice).result()
+    assert normal == os.getpriority(os.PRIO_PROCESS, 0)
+    assert _bucketfs._Helper(own_nice, background=True).result() == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == normal  # the caller keeps its own
