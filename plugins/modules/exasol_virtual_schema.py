@@ -101,6 +101,7 @@ options:
         every property the module knows is accepted and O(telemetry) is not applied (with a warning).
     type: str
     default: auto
+    version_added: 0.2.0
   telemetry:
     description:
       - Adapter 4.x sends anonymous feature-usage events to Exasol (C(telemetry-java)) unless the
@@ -108,6 +109,7 @@ options:
         C(TELEMETRY=true); unset leaves the property to O(properties).
       - Ignored for a 3.x adapter, which has no telemetry.
     type: bool
+    version_added: 0.2.0
   version_defaults:
     description:
       - Add what the Exasol version and the adapter jar need when O(properties) does not set it.

@@ -53,6 +53,7 @@ options:
         CVE-2026-107314, CVE-2026-107315). A jar without a version is refused.
     type: str
     choices: [pgjdbc]
+    version_added: 0.2.0
   accept_advisories:
     description:
       - CVE ids (for example V(CVE-2026-42198)) whose affected range the jar may lie in; the module
@@ -61,6 +62,7 @@ options:
     type: list
     elements: str
     default: []
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
