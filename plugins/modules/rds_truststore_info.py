@@ -26,9 +26,10 @@ description:
   - Changes nothing, on the node or on the server; check mode is its normal mode.
   - A store that cannot be read is reported in its own entry (RV(stores[].error)); the module
     fails only on bad input, or with O(fail_on_missing).
-  - JKS stores are read without a JVM. PKCS12 stores need one C(keytool) run each (the password
-    reaches it through the environment, never the command line), or none when the
-    M(virtualis.aurora.rds_truststore) cache (O(cache_dir)) already holds a copy of that exact file.
+  - Writes nothing, not even a temporary file. JKS stores are read without a JVM. A PKCS12 store
+    is listed by one C(keytool -list -rfc) (the password goes to its standard input, never to the
+    command line or the environment), or read from the copy of that exact file that
+    M(virtualis.aurora.rds_truststore) keeps in its cache (O(cache_dir)), without a JVM.
   - Runs on the managed node with the Python standard library only (Python 3.6 and later).
 author:
   - virtualis.aurora developers (@virtualis)
@@ -41,9 +42,10 @@ options:
     description:
       - Truststore files to audit, for example C(/etc/pki/ca-trust/extracted/java/cacerts) and the
         C(cacerts) of every script-language container.
-      - A path inside a script-language container (a C(ScriptLanguages-*) directory) whose
-        symbolic links are absolute is resolved inside that container, as the container's JVM sees
-        it, never on the host. A file reached by two paths is audited once.
+      - A path inside a script-language container (a C(ScriptLanguages-*) directory, or on Exasol
+        2025.x a directory right below C(/opt/exasol/slc-<version>)) whose symbolic links are
+        absolute is resolved inside that container, as the container's JVM sees it, never on the
+        host. A file reached by two paths is audited once, under the first.
       - Stores are not discovered; list them (M(virtualis.aurora.rds_truststore) returns the ones
         it found in RV(virtualis.aurora.rds_truststore#module:discovered)).
     type: list
@@ -72,8 +74,9 @@ options:
   alias_prefix:
     description:
       - Prefix of the aliases that M(virtualis.aurora.rds_truststore) gives to the certificates it
-        adds. Entries with it whose certificate the bundle no longer holds are listed in
-        RV(stores[].stale).
+        adds (C(<prefix><name>-<start of the certificate's SHA-256>)). Entries with such an alias
+        whose certificate the bundle no longer holds are listed in RV(stores[].stale); entries that
+        merely start with the prefix are not ours and never listed.
     type: str
     default: rds-
   include_expired:
@@ -126,8 +129,9 @@ options:
   cache_dir:
     description:
       - The cache of JKS copies of PKCS12 stores that M(virtualis.aurora.rds_truststore) keeps
-        (named by the SHA-256 of the store file, so never stale). This module reads it and never
-        writes it. Empty string ignores it.
+        (named by the SHA-256 of the store file, so never stale). This module reads it, with the
+        same checks (the running user's own 0700 directory and 0600 files), and never writes it.
+        Empty string ignores it.
     type: path
     default: /var/cache/virtualis-aurora/rds_truststore
 notes:
@@ -155,7 +159,7 @@ EXAMPLES = r"""
     src: /tmp/global-bundle.pem
     truststores:
       - /etc/pki/ca-trust/extracted/java/cacerts
-      - /usr/opt/EXASuite-8/EXAClusterOS-8.29.1/var/clients/packages/ScriptLanguages-standard-EXASOL-8.0.0/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts
+      - /opt/exasol/slc-9.3.0/ScriptLanguages-standard-EXASOL-8.0.0-java-17/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts
     store_password: "{{ exasol_truststore_password }}"
     endpoint:
       host: mycluster.cluster-abcdefghijkl.eu-central-1.rds.amazonaws.com
@@ -224,7 +228,7 @@ stores:
         - subject: C=US, O=Amazon Web Services, Inc., OU=Amazon RDS, ST=WA, CN=Amazon RDS eu-central-1 Root CA RSA2048 G1, L=Seattle
           sha256: 3f1a2b3c...
     stale:
-      description: Entries with O(alias_prefix) whose certificate is not in the bundle (rotated out by AWS).
+      description: Entries added by M(virtualis.aurora.rds_truststore) under O(alias_prefix) whose certificate is not in the bundle (rotated out by AWS).
       type: list
       elements: dict
       sample:
@@ -279,6 +283,10 @@ stores:
       description: Readable, lacks no certificate of the bundle, and, with O(endpoint), the handshake was verified.
       type: bool
       sample: true
+    jvm_starts:
+      description: C(keytool) runs for this store (0 for JKS, and for PKCS12 read from O(cache_dir)).
+      type: int
+      sample: 0
     seconds:
       description: Time spent on this store (reading and handshake).
       type: float
@@ -338,13 +346,15 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import KeystoreError, Store, resolve_in_root
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import KeystoreError, owned_alias, resolve_in_root
 from ansible_collections.virtualis.aurora.plugins.module_utils._pg_tls import (
     HandshakeError, observing_context, postgres_tls, trust_context)
+from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate, CertificateError, parse_pem_bundle
 
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
 CONTAINER_DIR = "ScriptLanguages-*"
+CONTAINER_PARENT = "slc-*"  # Exasol 2025.x: /opt/exasol/slc-<v>/<container>/
 
 
 # certificates -----------------------------------------------------------------------------------
@@ -396,10 +406,13 @@ def parse_der(der):
 
 # stores -----------------------------------------------------------------------------------------
 def container_root(path):
-    """The ScriptLanguages-* directory a path lies in, or None."""
+    """The script-language container a path lies in (a ScriptLanguages-* directory, or on Exasol
+    2025.x the directory right below /opt/exasol/slc-<v>), or None. The same rule as
+    rds_truststore's, which writes these stores."""
     parts = path.split(os.sep)
     for index in range(len(parts) - 1, 0, -1):
-        if fnmatch.fnmatch(parts[index], CONTAINER_DIR):
+        if fnmatch.fnmatch(parts[index], CONTAINER_DIR) or (
+                index > 2 and fnmatch.fnmatch(parts[index - 1], CONTAINER_PARENT) and parts[index - 2] == "exasol"):
             return os.sep.join(parts[:index + 1])
     return None
 
@@ -425,45 +438,43 @@ def resolve_all(paths):
 
 
 def read_store(path, target, params):
-    """(Store or None, error text or None); never raises for a bad store."""
+    """(type, entries, keytool runs) or an error text; never raises for a bad store."""
     if not os.path.isfile(target):
-        return None, "truststore %s does not exist%s" % (path, "" if target == path else " (resolves to %s)" % target)
-    store = Store(target, params["store_type"], params["store_password"], params["keytool"],
-                  params["cache_dir"] or None, cache_read_only=True)
+        return "truststore %s does not exist%s" % (path, "" if target == path else " (resolves to %s)" % target)
     try:
-        return store.load(), None
+        return read_truststore(target, params["store_type"], params["store_password"], params["keytool"],
+                               params["cache_dir"] or None)
     except (KeystoreError, IOError, OSError) as exc:
-        return store, "Could not read truststore %s: %s" % (path, to_native(exc))
+        return "Could not read truststore %s: %s" % (path, to_native(exc))
 
 
-def audit_store(store, bundle, params, now):
-    """Bundle comparison and expiry of one readable store."""
-    trusted = [e for e in store.entries if e.trusted]
+def audit_store(entries, bundle, params, now):
+    """Bundle comparison and expiry of one readable store's entries."""
+    trusted = [e for e in entries if e.trusted]
     held = set(e.sha256 for e in trusted)
     parsed = [(e, parse_der(e.der)) for e in trusted]
     parsed = [(e, c) for e, c in parsed if c is not None]
-    result = dict(type=store.type, entries=len(store.entries), trusted=len(trusted), present=0, missing=[], stale=[],
+    result = dict(entries=len(entries), trusted=len(trusted), present=0, missing=[], stale=[],
                   expiring=expiring([c for e, c in parsed], params["expiry_warning_days"], now, [e.alias for e, c in parsed]))
     if bundle is not None:
         wanted = [c for c in bundle if params["include_expired"] or not c.expired(now)]
         fingerprints = set(c.sha256 for c in bundle)
-        prefix = params["alias_prefix"].lower()
         result["present"] = len([c for c in bundle if c.sha256 in held])
         result["missing"] = [{"subject": c.subject_text, "sha256": c.sha256} for c in wanted if c.sha256 not in held]
         result["stale"] = [{"alias": e.alias, "subject": c.subject_text, "sha256": c.sha256} for e, c in parsed
-                           if e.alias.lower().startswith(prefix) and c.sha256 not in fingerprints]
+                           if owned_alias(e, params["alias_prefix"]) and c.sha256 not in fingerprints]
     return result
 
 
 # the handshake ----------------------------------------------------------------------------------
-def handshake(store, endpoint, days, now):
+def handshake(entries, endpoint, days, now):
     """Verified TLS to the endpoint with exactly the store's trusted certificates."""
     host, port = endpoint["host"], endpoint["port"]
     server_hostname = endpoint["server_hostname"] or host
     result = dict(ok=False, error=None, error_type=None, trust_anchors=0, server_chain=[], expiring=[])
     chain = []
     try:
-        context, result["trust_anchors"] = trust_context([e.der for e in store.entries if e.trusted])
+        context, result["trust_anchors"] = trust_context([e.der for e in entries if e.trusted])
         chain = postgres_tls(context, host, port, server_hostname, endpoint["timeout"])
         result["ok"] = True
     except HandshakeError as exc:
@@ -490,16 +501,15 @@ def audit(path, target, error, bundle, params, now):
     """One entry of `stores`."""
     started = time.time()
     entry = dict(path=path, resolved_path=target, type=None, error=error, entries=0, trusted=0, present=0, missing=[],
-                 stale=[], expiring=[], handshake=None, ok=False)
-    store = None
-    if not error:
-        store, entry["error"] = read_store(path, target, params)
-    if store is not None and store.type in ("jks", "pkcs12"):
-        entry["type"] = store.type
-    if not entry["error"]:
-        entry.update(audit_store(store, bundle, params, now))
+                 stale=[], expiring=[], handshake=None, ok=False, jvm_starts=0)
+    read = error or read_store(path, target, params)
+    if not isinstance(read, tuple):
+        entry["error"] = read
+    else:
+        entry["type"], entries, entry["jvm_starts"] = read
+        entry.update(audit_store(entries, bundle, params, now))
         if params["endpoint"]:
-            entry["handshake"] = handshake(store, params["endpoint"], params["expiry_warning_days"], now)
+            entry["handshake"] = handshake(entries, params["endpoint"], params["expiry_warning_days"], now)
         entry["ok"] = not entry["missing"] and (entry["handshake"] is None or entry["handshake"]["ok"])
     entry["seconds"] = round(time.time() - started, 3)
     return entry

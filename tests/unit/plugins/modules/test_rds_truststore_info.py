@@ -242,12 +242,12 @@ def test_expired_bundle_certificate_is_not_missing_unless_asked(tmp_path, pki):
 
 # the bundle -------------------------------------------------------------------------------------
 def test_stale_entries_are_ours_only(tmp_path, pki):
-    aliases = {pki["other"][2].sha256: "rds-rotated-out-1234", pki["soon"][2].sha256: "someone-elses"}
+    rotated = "rds-rotated-out-" + pki["other"][2].sha256[:8]  # how rds_truststore names what it adds
+    aliases = {pki["other"][2].sha256: rotated, pki["soon"][2].sha256: "rds-but-not-ours"}
     store = store_of(tmp_path, "s.jks", pki["root"], pki["other"], pki["soon"], aliases=aliases)
     result = run(tmp_path, truststores=[store], content=pem(pki["root"][0]))
     entry = result["stores"][0]
-    assert entry["stale"] == [{"alias": "rds-rotated-out-1234", "subject": "CN=Unrelated CA",
-                               "sha256": pki["other"][2].sha256}]
+    assert entry["stale"] == [{"alias": rotated, "subject": "CN=Unrelated CA", "sha256": pki["other"][2].sha256}]
     assert entry["present"] == 1 and entry["entries"] == 3 and entry["trusted"] == 3
 
 
@@ -265,20 +265,54 @@ def test_real_rds_bundle(tmp_path, rds_bundle_dir):
 
 
 # stores -----------------------------------------------------------------------------------------
-@needs_java
-def test_pkcs12_store_read_with_keytool_password_never_shown(tmp_path, pki, server):
+def make_p12(tmp_path, pki, with_key=False):
+    """A PKCS12 store made by keytool: the root as a trusted entry (and a private key entry)."""
     cert = tmp_path / "root.pem"
     cert.write_text(pem(pki["root"][0]))
-    p12 = str(tmp_path / "store.p12")
-    made = keytool("-importcert", "-noprompt", "-alias", "root", "-file", str(cert), "-keystore", p12,
+    p12 = tmp_path / "p12" / "store.p12"
+    p12.parent.mkdir()
+    made = keytool("-importcert", "-noprompt", "-alias", "root", "-file", str(cert), "-keystore", str(p12),
                    "-storetype", "PKCS12", "-storepass:env", "KS_PASS", password=PASSWORD)
     assert made.returncode == 0, made.stdout + made.stderr
-    result = run(tmp_path, truststores=[p12], src=str(cert), store_password=PASSWORD, endpoint=endpoint(server))
+    if with_key:
+        made = keytool("-genkeypair", "-alias", "client", "-keyalg", "EC", "-dname", "CN=client", "-keystore", str(p12),
+                       "-storetype", "PKCS12", "-storepass:env", "KS_PASS", password=PASSWORD)
+        assert made.returncode == 0, made.stdout + made.stderr
+    return str(p12), str(cert)
+
+
+@needs_java
+def test_pkcs12_listed_by_keytool_writes_nothing_and_never_shows_the_password(tmp_path, pki, server):
+    p12, cert = make_p12(tmp_path, pki, with_key=True)
+    before = sorted(os.listdir(os.path.dirname(p12)))
+    result = run(tmp_path, truststores=[p12], src=cert, store_password=PASSWORD, endpoint=endpoint(server))
     entry = result["stores"][0]
-    assert entry["type"] == "pkcs12" and entry["trusted"] == 1 and entry["ok"] and entry["handshake"]["ok"]
+    assert entry["type"] == "pkcs12" and entry["entries"] == 2 and entry["trusted"] == 1
+    assert entry["ok"] and entry["handshake"]["ok"] and entry["jvm_starts"] == 1
+    assert sorted(os.listdir(os.path.dirname(p12))) == before
     assert PASSWORD not in json.dumps(result)
-    wrong = run(tmp_path, truststores=[p12], src=str(cert), store_password="not-it")
+    assert result["invocation"]["module_args"]["store_password"] != PASSWORD
+    wrong = run(tmp_path, truststores=[p12], src=cert, store_password="not-it")
     assert not wrong.get("failed") and "wrong store_password" in wrong["stores"][0]["error"]
+    declared = run(tmp_path, truststores=[p12], store_password=PASSWORD, store_type="jks")
+    assert "is a PKCS12 file, but store_type=jks" in declared["stores"][0]["error"]
+
+
+@needs_java
+def test_pkcs12_from_a_warm_rds_truststore_cache_needs_no_jvm(tmp_path, pki):
+    import hashlib
+    from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Entry, write_jks
+    p12, cert = make_p12(tmp_path, pki)
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    with open(p12, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    copy = cache / (digest + ".jks")  # what rds_truststore leaves after reading or writing this store
+    copy.write_bytes(write_jks([Entry("root", 0, der=pki["root"][2].der)], PASSWORD))
+    copy.chmod(0o600)
+    result = run(tmp_path, truststores=[p12], src=cert, store_password=PASSWORD, cache_dir=str(cache))
+    assert result["stores"][0]["jvm_starts"] == 0 and result["stores"][0]["present"] == 1
+    assert sorted(os.listdir(str(cache))) == [copy.name]
 
 
 def test_unreadable_stores_are_entries_not_crashes(tmp_path, pki):
@@ -296,6 +330,17 @@ def test_unreadable_stores_are_entries_not_crashes(tmp_path, pki):
                                      expiring=0)
     failed = run(tmp_path, truststores=paths, content=pem(pki["root"][0]), fail_on_missing=True)
     assert failed["failed"] and "absent.jks" in failed["msg"] and "garbage" in failed["msg"]
+
+
+def test_exasol_2025_container_store_resolves_inside_its_container(tmp_path, pki):
+    container = tmp_path / "opt/exasol/slc-9.3.0/standard-java-17"
+    (container / "etc/ssl/certs/java").mkdir(parents=True)
+    inside = store_of(tmp_path, str(container / "etc/ssl/certs/java/cacerts"), pki["root"])
+    security = container / "usr/lib/jvm/java-17-openjdk-amd64/lib/security"
+    security.mkdir(parents=True)
+    (security / "cacerts").symlink_to("/etc/ssl/certs/java/cacerts")
+    result = run(tmp_path, truststores=[str(security / "cacerts")], content=pem(pki["root"][0]))
+    assert result["stores"][0]["resolved_path"] == inside and result["stores"][0]["ok"]
 
 
 def test_container_store_resolves_inside_the_container_and_once(tmp_path, pki):
