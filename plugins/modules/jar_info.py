@@ -63,6 +63,15 @@ options:
     elements: str
     default: []
     version_added: 0.2.0
+  embedded_advisories:
+    description:
+      - Warn (never fail) when a library bundled inside the jar, found by its Maven metadata
+        C(META-INF/maven/<group>/<artifact>/pom.properties), lies in an advisory's range.
+      - V(pgjdbc) checks a bundled C(org.postgresql:postgresql), as the PostgreSQL virtual-schema
+        adapter's C(virtual-schema-dist-*) jar bundles it (4.0.1 and 4.0.2 bundle 42.7.13).
+    type: str
+    choices: [pgjdbc]
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -108,6 +117,19 @@ size:
   returned: success
   type: int
   sample: 1027073
+embedded:
+  description: Libraries bundled in the jar, C(group:artifact) to version, from C(META-INF/maven/*/*/pom.properties).
+  returned: success
+  type: dict
+  sample: {"org.postgresql:postgresql": "42.7.13", "com.exasol:virtual-schema-common-jdbc": "14.0.5"}
+  version_added: 0.2.0
+embedded_advisories:
+  description: Advisories whose range holds the version of the bundled library (warned about).
+  returned: when O(embedded_advisories) is set
+  type: list
+  elements: dict
+  sample: [{cve: CVE-2026-107315, ghsa: GHSA-f64h-wr5q-3qf3, fixed_in: 42.7.14, summary: "...", condition: "..."}]
+  version_added: 0.2.0
 advisories:
   description: Advisories whose affected range holds the version (accepted ones; with others the module fails).
   returned: when O(advisories) is set
@@ -128,6 +150,7 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._pgjdbc import nu
 ZIP_MAGIC = b"PK\x03\x04"
 MANIFEST = "META-INF/MANIFEST.MF"
 VERSION_KEYS = ("Implementation-Version", "Bundle-Version", "Specification-Version")
+PGJDBC = "org.postgresql:postgresql"
 
 
 def parse_manifest(text):
@@ -157,6 +180,35 @@ def read_manifest(path):
     except zipfile.BadZipfile as exc:
         raise ValueError("%s is not a jar: %s" % (path, exc))
     return parse_manifest(data.decode("utf-8", "replace"))
+
+
+def read_embedded(path):
+    """{group:artifact: version} from the Maven metadata of the libraries bundled in the jar."""
+    embedded = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            parts = name.split("/")
+            if len(parts) == 5 and parts[:2] == ["META-INF", "maven"] and parts[4] == "pom.properties":
+                text = archive.read(name).decode("utf-8", "replace")
+                found = [line.split("=", 1)[1].strip() for line in text.splitlines() if line.startswith("version=")]
+                if found:
+                    embedded["%s:%s" % (parts[2], parts[3])] = found[0]
+    return embedded
+
+
+def warn_embedded(module, path, embedded):
+    """Warnings for a bundled pgjdbc inside an advisory's range; returns those advisories."""
+    version = embedded.get(PGJDBC)
+    if not version or numeric_version(version) is None:
+        return []
+    found = _pgjdbc.affecting(version)
+    if found:
+        module.warn("%s bundles pgjdbc %s, inside the affected range of %s. Java loads the first "
+                    "org.postgresql.Driver on a script's %%jar path, so this copy may serve the adapter "
+                    "instead of the driver jar (an inference from Java class loading); use an adapter "
+                    "release that bundles %s or newer when there is one."
+                    % (path, version, _pgjdbc.describe(found), _pgjdbc.dotted(_pgjdbc.FIRST_CLEAN)))
+    return found
 
 
 def check_requirements(module, path, version, title):
@@ -195,7 +247,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(path=dict(type="path", required=True), min_version=dict(type="str"),
                            title=dict(type="str"), advisories=dict(type="str", choices=["pgjdbc"]),
-                           accept_advisories=dict(type="list", elements="str", default=[])),
+                           accept_advisories=dict(type="list", elements="str", default=[]),
+                           embedded_advisories=dict(type="str", choices=["pgjdbc"])),
         supports_check_mode=True,
     )
     path = module.params["path"]
@@ -209,13 +262,16 @@ def main():
         module.fail_json(msg="accept_advisories: %s" % exc)
     try:
         manifest = read_manifest(path)
-    except (IOError, OSError, ValueError) as exc:
+        embedded = read_embedded(path)
+    except (IOError, OSError, ValueError, zipfile.BadZipfile) as exc:
         module.fail_json(msg=str(exc))
     version = next((manifest[key] for key in VERSION_KEYS if manifest.get(key)), None)
     title = manifest.get("Implementation-Title") or manifest.get("Bundle-Name")
     check_requirements(module, path, version, title)
-    result = dict(changed=False, version=version, title=title, manifest=manifest,
+    result = dict(changed=False, version=version, title=title, manifest=manifest, embedded=embedded,
                   sha256=module.sha256(path), size=os.path.getsize(path))
+    if module.params["embedded_advisories"]:
+        result["embedded_advisories"] = warn_embedded(module, path, embedded)
     if module.params["advisories"]:
         result["advisories"] = check_advisories(module, path, version, accepted)
     module.exit_json(**result)

@@ -106,3 +106,18 @@ def test_debian_driver_passes_only_with_its_one_advisory_accepted(tmp_path):
     result = run_module("jar_info", tmp_path, path=DEBIAN_DRIVER, advisories="pgjdbc",
                         accept_advisories=["CVE-2026-42198"])
     assert not result.get("failed"), result
+
+
+def test_bundled_pgjdbc_is_reported_and_warned_about_never_refused(tmp_path):
+    from standin_jars import build_jar
+    jar = build_jar(str(tmp_path / "virtual-schema-dist-14.0.5-postgresql-4.0.2.jar"),
+                    {"Implementation-Title": "adapter", "Implementation-Version": "4.0.2"},
+                    {"META-INF/maven/org.postgresql/postgresql/pom.properties": "groupId=org.postgresql\nversion=42.7.13\n",
+                     "META-INF/maven/com.exasol/virtual-schema-common-jdbc/pom.properties": "version=14.0.5\n"})
+    result = run_module("jar_info", tmp_path, path=jar, embedded_advisories="pgjdbc")
+    assert not result.get("failed"), result
+    assert result["embedded"] == {"org.postgresql:postgresql": "42.7.13", "com.exasol:virtual-schema-common-jdbc": "14.0.5"}
+    assert [a["cve"] for a in result["embedded_advisories"]] == ["CVE-2026-107314", "CVE-2026-107315"]
+    assert "bundles pgjdbc 42.7.13" in json.dumps(result["warnings"])
+    clean = run_module("jar_info", tmp_path, path=adapter_standin(str(tmp_path)), embedded_advisories="pgjdbc")
+    assert clean["embedded"] == {} and clean["embedded_advisories"] == [] and not clean.get("warnings")
