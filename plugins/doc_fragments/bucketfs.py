@@ -21,10 +21,11 @@ options:
       - Address of the BucketFS service, C(http://HOST:PORT) or C(https://HOST:PORT), without a path.
       - Exasol 7.1 defaults to port 2580 (HTTP) and 2581 (HTTPS); Exasol 8 usually serves HTTPS on 2581.
       - Credentials in the URL are refused; use O(user) and O(password).
+      - An C(http://) URL works but sends the password (and the files) in clear; the module warns every time.
     type: str
     required: true
   bucket:
-    description: Name of the bucket.
+    description: Name of the bucket (a plain name, no C(/) and no C(..)).
     type: str
     default: default
   service:

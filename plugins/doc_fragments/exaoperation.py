@@ -21,6 +21,7 @@ options:
       - XML-RPC address of the EXAoperation cluster, C(https://HOST/cluster1) (HOST is the license
         server or the node that runs EXAoperation).
       - Credentials in the URL are refused; use O(user) and O(password).
+      - An C(http://) URL works but sends the password in clear; the module warns every time.
     type: str
     required: true
   user:

@@ -49,8 +49,8 @@ description:
   - B(Retries.) Connection errors and 5xx answers are retried with exponential backoff (O(retries));
     a 401, 403 or 404 answer fails at once with a message naming the likely cause.
   - B(Visibility.) BucketFS spreads a new file to the nodes asynchronously; with O(wait_visible)
-    the module polls the bucket listing until the file is listed (or no longer listed for
-    O(state=absent)).
+    the module polls the bucket listing until the file (and a sidecar it wrote or deleted) is listed
+    (or no longer listed for O(state=absent)), so the next task sees both.
 author:
   - virtualis.aurora developers (@virtualis)
 attributes:
@@ -286,6 +286,7 @@ class Plan(object):
     def __init__(self, previous, before_sha=None, local_sha=None, compared_by="content", sidecar=None):
         self.previous, self.before_sha, self.local_sha = previous, before_sha, local_sha
         self.compared_by, self.sidecar = compared_by, sidecar  # sidecar: the recorded sha256 or None
+        self.sidecar_touched = False
 
     @property
     def upload(self):
@@ -310,9 +311,10 @@ def by_sidecar(module, client, path, src, local_sha):
     size = client.remote_size(path)
     if size is None:
         return Plan("absent", local_sha=local_sha, compared_by="sidecar", sidecar=recorded)
+    if size != os.path.getsize(src):  # no need to hash here: the upload hashes while it sends
+        return Plan("different", recorded, local_sha, "sidecar", recorded)
     local_sha = local_sha or sha256_file(src)
-    same = size == os.path.getsize(src) and recorded == local_sha
-    return Plan("same" if same else "different", recorded, local_sha, "sidecar", recorded)
+    return Plan("same" if recorded == local_sha else "different", recorded, local_sha, "sidecar", recorded)
 
 
 def plan_present(module, client, path, src, mode):
@@ -338,6 +340,7 @@ def ensure_present(module, client, path):
             write_sidecar = sidecar_path(path) in client.list()
         if write_sidecar:
             client.write_sidecar(path, plan.local_sha or sha256_file(src))
+            plan.sidecar_touched = True
     plan.local_sha = plan.local_sha or sha256_file(src)
     if plan.previous == "same":
         plan.before_sha = plan.local_sha
@@ -351,15 +354,19 @@ def ensure_absent(module, client, path):
     if doomed and not module.check_mode:
         for name in doomed:
             client.delete(name)
-    return bool(doomed), Plan("same" if present else "absent", compared_by="none")
+    plan = Plan("same" if present else "absent", compared_by="none")
+    plan.sidecar_touched = sidecar_path(path) in doomed  # then wait until it is gone, too
+    return bool(doomed), plan
 
 
-def wait(module, client, path, present):
+def wait(module, client, paths, present):
+    """Wait for each path (the file, then its sidecar if written) to be listed or gone."""
     if module.check_mode or not module.params["wait_visible"]:
         return
-    if not client.wait_visible(path, present=present, timeout=module.params["wait_timeout"]):
-        module.fail_json(msg="%s was not %s in the listing of bucket %s within %d seconds" % (
-            path, "listed" if present else "removed", client.bucket, module.params["wait_timeout"]))
+    for path in paths:
+        if not client.wait_visible(path, present=present, timeout=module.params["wait_timeout"]):
+            module.fail_json(msg="%s was not %s in the listing of bucket %s within %d seconds" % (
+                path, "listed" if present else "removed", client.bucket, module.params["wait_timeout"]))
 
 
 def main():
@@ -374,7 +381,7 @@ def main():
         path = bucket_path(module.params["path"])
         client = client_from_params(module.params)
         changed, plan = (ensure_present if present else ensure_absent)(module, client, path)
-        wait(module, client, path, present)
+        wait(module, client, [path] + ([sidecar_path(path)] if plan.sidecar_touched else []), present)
     except BucketFSError as exc:
         module.fail_json(msg=str(exc), status=exc.status)
     sha = plan.local_sha if present else None

@@ -166,3 +166,46 @@ def test_500_is_retried_then_clear_error(bfs, prefix, tmp_path):
     assert r["retried"]["changed"] and os.path.exists(host_file(bfs, prefix + "/a.jar"))
     assert r["failed"]["failed"] and "gave up after 3 attempts: BucketFS answered 503" in r["failed"]["msg"]
     assert not os.path.exists(host_file(bfs, prefix + "/b.jar"))
+
+
+def test_large_file_sidecar_rerun_downloads_nothing(bfs, prefix, tmp_path):
+    """compare=auto on a 70 MiB file: the sidecar is written, published with the file, and decides the rerun."""
+    src = tmp_path / "slc.tar.gz"
+    with open(str(src), "wb") as handle:
+        for _ in range(70):
+            handle.write(os.urandom(1024 * 1024))
+    path = prefix + "/slc.tar.gz"
+    tasks = [
+        upload("upload", "r1", path=path, src=str(src)),
+        upload("rerun, check mode", "r2", check=True, path=path, src=str(src)),
+        upload("rerun", "r3", path=path, src=str(src)),
+        upload("rerun by content", "r4", path=path, src=str(src), compare="content"),
+    ]
+    proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert r["r1"]["changed"] and r["r1"]["compared_by"] == "sidecar" and r["r1"]["sha256"] == digest
+    with open(host_file(bfs, path + ".sha256")) as handle:
+        assert handle.read() == "%s  slc.tar.gz\n" % digest
+    for key in ("r2", "r3"):
+        assert not r[key]["changed"] and r[key]["compared_by"] == "sidecar" and r[key]["bytes_sent"] == 0
+    assert not r["r4"]["changed"] and r["r4"]["compared_by"] == "content"
+    proc, r = play(tmp_path, [upload("delete", "d", path=path, state="absent")],
+                   dict(url=bfs["https_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]))
+    assert proc.returncode == 0 and r["d"]["changed"], proc.stdout
+    assert not os.path.exists(host_file(bfs, path)) and not os.path.exists(host_file(bfs, path + ".sha256"))
+
+
+def test_escaping_path_refused_and_plain_http_warns(bfs, prefix, tmp_path):
+    tasks = [
+        upload("escaping path", "escape", ignore_errors=True, path=prefix + "/../../outside.txt", content="x"),
+        upload("plain http", "plain", path=prefix + "/plain.txt", content="x", url="{{ http_url }}"),
+        upload("clean up", "gone", path=prefix + "/plain.txt", state="absent"),
+    ]
+    proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], http_url=bfs["http_url"],
+                                         password=bfs["write_password"], ca_cert=bfs["ca_file"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert r["escape"]["failed"] and "must stay inside its bucket" in r["escape"]["msg"]
+    assert not os.path.exists(os.path.join(bfs["host_dir"], bfs["service"], ".dest", "outside.txt"))
+    assert "is plain http" in proc.stdout + proc.stderr  # Ansible shows the module's warning
+    assert r["plain"]["changed"] and r["gone"]["changed"]
