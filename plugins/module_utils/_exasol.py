@@ -43,6 +43,11 @@ TRUST_HINT = ("The adapter's JVM does not trust the PostgreSQL server certificat
               "to the data nodes), or use the BucketFS truststore mode of the "
               "virtualis.aurora.exasol_virtual_schema role (exasol_virtual_schema_trust_mode: bucketfs).")
 
+LOADER_TRUST_HINT = ("Exasol's loader (ExaLoader, the IMPORT FROM JDBC behind every SELECT on a virtual "
+                     "table) does not trust the PostgreSQL server certificate on every data node: it reads "
+                     "each node's own Java truststore, never the adapter's %jvmoption or BucketFS store. Run "
+                     "the virtualis.aurora.exasol_truststore role (root SSH to the data nodes).")
+
 DRIVER_HINT = ("Exasol's loader has no PostgreSQL JDBC driver registered for the connection's URL: run "
                "the virtualis.aurora.exasol_jdbc_driver role (BucketFS drivers/jdbc on Exasol 7.1+, "
                "EXAoperation on 6.x/7.0).")
@@ -110,6 +115,8 @@ def trust_failure(text):
 
 def with_trust_hint(text):
     """The error text plus what to do, for the failures a user of this collection meets."""
+    if trust_failure(text) and "ETL-5402" in str(text):
+        return "%s\n%s" % (text, LOADER_TRUST_HINT)
     if trust_failure(text):
         return "%s\n%s" % (text, TRUST_HINT)
     if "No suitable driver found" in str(text):

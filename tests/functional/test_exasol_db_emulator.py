@@ -26,7 +26,7 @@ import urllib.request
 
 import pyexasol
 import pytest
-from conftest import bucketfs_wait_synced
+from conftest import bucketfs_wait_synced, node_stores
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_DIR = os.path.join(ROOT, "tests", "lab")
@@ -218,10 +218,22 @@ def adapter_script(name, paths, truststore=None):
 
 
 @pytest.fixture(scope="module")
-def vs_setup(lab, exa, pg):
-    """Jars, truststores and a registered driver in BucketFS; connection + adapter scripts."""
+def vs_setup(lab, exa, pg, tmp_path_factory):
+    """Jars, truststores and a registered driver in BucketFS; connection + adapter scripts.
+
+    For the module, every node's ExaLoader store trusts the lab CA (a SELECT on a virtual table
+    needs it on every node) and no script-language container store does (so the adapter's trust
+    comes from the %jvmoption store only); the node stores are given back afterwards.
+    """
     if "bucketfs" not in lab:
         pytest.skip("lab.json has no bucketfs section (BucketFS component not up)")
+    if not lab.get("nodes"):
+        pytest.skip("lab.json has no nodes: no node's JVM could trust anything")
+    with node_stores(lab, tmp_path_factory.mktemp("node-stores"), loader=True, adapter=False):
+        yield from _vs_setup(lab, exa, pg)
+
+
+def _vs_setup(lab, exa, pg):
     with open(JDBC_JAR, "rb") as handle:
         driver = handle.read()
     with tempfile.TemporaryDirectory() as tmp:
@@ -513,32 +525,52 @@ def test_untrusted_postgres_certificate_fails_with_pkix(exa, vs_setup):
         assert rows(conn, "SELECT COUNT(*) FROM EXA_ALL_SCHEMAS WHERE SCHEMA_NAME = 'EMU_VS'") == [(0,)]
 
 
-def node1_trusts_lab_ca(lab):
-    node = lab["nodes"][0]
-    store = os.path.join(node["root"], node["central_truststore"].lstrip("/"))
-    listing = subprocess.run(["keytool", "-list", "-keystore", store, "-storepass",
-                              node["store_password"], "-storetype", node["truststore_type"]],
-                             capture_output=True, text=True, check=True).stdout
-    fingerprint = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
-                                  lab["postgres"]["ca_file"]], capture_output=True, text=True,
-                                 check=True).stdout.strip().split("=", 1)[1]
-    return fingerprint.upper() in listing.upper()
-
-
-def test_node1_central_truststore_decides(lab, exa, vs_setup):
-    """Without %jvmoption the adapter trusts exactly what node 1's central truststore holds."""
-    if not lab.get("nodes"):
-        pytest.skip("lab.json has no nodes")
+def test_without_jvmoption_every_nodes_container_store_decides(lab, exa, vs_setup, tmp_path):
+    """Without %jvmoption the adapter trusts its script-language container's JDK store, on every
+    node: all of them with the lab CA works, one without it fails naming that node and store."""
+    statement = ("CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.NODE_TRUST WITH CONNECTION_NAME"
+                 " = 'EMU_PG' SCHEMA_NAME = '%s' TABLE_FILTER = 'items'" % PG_SCHEMA)
+    last = lab["nodes"][-1]
     with connect(exa) as conn:
         conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
-        statement = ("CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.NODE_TRUST WITH CONNECTION_NAME"
-                     " = 'EMU_PG' SCHEMA_NAME = '%s' TABLE_FILTER = 'items'" % PG_SCHEMA)
-        if node1_trusts_lab_ca(lab):
+        with node_stores(lab, tmp_path, loader=True, adapter=True):
             conn.execute(statement)
+            assert rows(conn, "SELECT COUNT(*) FROM EMU_VS.ITEMS") == [(ROWS,)]
             conn.execute("DROP VIRTUAL SCHEMA EMU_VS CASCADE")
-        else:
+        with node_stores(lab, tmp_path, loader=True, adapter=True, missing=[(last["name"], "adapter")]):
             error = fails(conn, statement)
-            assert error.code == "22002" and "PKIX" in error.message
+        assert error.code == "22002" and "E-VSPG-3" in error.message and "PKIX" in error.message
+        assert "%s adapter JVM (script-language container) %s" % (
+            last["name"], last["adapter_truststores"][0]) in error.message
+        assert rows(conn, "SELECT COUNT(*) FROM EXA_ALL_SCHEMAS WHERE SCHEMA_NAME = 'EMU_VS'") == [(0,)]
+
+
+def test_loader_ignores_jvmoption_and_reads_every_nodes_store(lab, exa, vs_setup, tmp_path):
+    """SELECT = IMPORT FROM JDBC by ExaLoader: the %jvmoption store does not help it."""
+    with connect(exa) as conn:
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        create_vs(conn, "TRUSTING", "TABLE_FILTER = 'items'")
+        with node_stores(lab, tmp_path, loader=False, adapter=False):
+            error = fails(conn, "SELECT * FROM EMU_VS.ITEMS WHERE id = 1")
+        assert error.code == "42636" and "ETL-5402" in error.message and "PKIX" in error.message
+        for node in lab["nodes"]:
+            assert "%s ExaLoader %s" % (node["name"], node["loader_truststore"]) in error.message
+        assert rows(conn, "SELECT id FROM EMU_VS.ITEMS WHERE id = 1") == [(1,)]  # loader stores back
+        conn.execute("DROP VIRTUAL SCHEMA EMU_VS CASCADE")
+
+
+def test_url_options_naming_client_files_are_refused(exa, vs_setup):
+    """sslrootcert & co. would be read on the lab host, not in a node's tree: not emulated."""
+    with connect(exa) as conn:
+        conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS EMU_VS CASCADE")
+        conn.execute("CREATE OR REPLACE CONNECTION EMU_PG_ROOTCERT TO 'jdbc:postgresql://%s:%d/%s?"
+                     "sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt' USER 'u' "
+                     "IDENTIFIED BY 'p'" % (vs_setup["pg"]["jdbc_host"], vs_setup["pg"]["port"],
+                                            vs_setup["pg"]["database"]))
+        error = fails(conn, "CREATE VIRTUAL SCHEMA EMU_VS USING EMU_ADAPTER.TRUSTING WITH "
+                            "CONNECTION_NAME = 'EMU_PG_ROOTCERT' SCHEMA_NAME = '%s'" % PG_SCHEMA)
+        assert error.code == "0A000" and "sslrootcert" in error.message
+        conn.execute("DROP CONNECTION EMU_PG_ROOTCERT")
 
 
 def test_adapter_errors(exa, vs_setup):

@@ -6,19 +6,16 @@ EXA_DBA_CONNECTIONS holds the TLS URL; a truststore without the CA makes the ada
 PKIX and the role says what to do; reruns report no change; check mode predicts the real run;
 bad input is refused clearly and leaves nothing behind.
 
-Needs lab.json sections exasol, bucketfs, postgres, ca. The trust for the adapter comes from a
-truststore in BucketFS (trust mode bucketfs), so the test does not depend on (or change) what the
-node truststores hold.
+Needs lab.json sections exasol, bucketfs, postgres, ca, nodes. The trust for the adapter comes
+from a truststore in BucketFS (trust mode bucketfs); Exasol's loader (the SELECT behind the role's
+final query) reads every node's own store, which holds the lab CA for this module (and only that
+store: the containers' stores do not), and the bucketfs mode without it is refused by that query.
+Node stores are given back byte for byte afterwards.
 """
-import base64
-import contextlib
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -27,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from conftest import bucketfs_wait_synced, run_playbook  # noqa: E402
+from conftest import bucketfs_request, bucketfs_wait_synced, node_stores, run_playbook  # noqa: E402
 from module_runner import run_module  # noqa: E402
 
 JDBC_JAR = os.environ.get("LAB_PG_JDBC_JAR", "/usr/share/java/postgresql.jar")
@@ -38,8 +35,8 @@ PLAYBOOK = os.path.join(ROOT, "playbooks", "virtual_schema.yml")
 
 @pytest.fixture(scope="module")
 def env(lab, tmp_path_factory):
-    for section in ("exasol", "bucketfs", "postgres", "ca"):
-        if section not in lab:
+    for section in ("exasol", "bucketfs", "postgres", "ca", "nodes"):
+        if not lab.get(section):
             pytest.skip("lab.json has no %s section" % section)
     if not os.path.exists(JDBC_JAR):
         pytest.skip("PostgreSQL JDBC jar %s missing (set LAB_PG_JDBC_JAR)" % JDBC_JAR)
@@ -53,6 +50,11 @@ def env(lab, tmp_path_factory):
         ("DRIVERNAME=POSTGRESQL\nJAR=%s\nDRIVERMAIN=org.postgresql.Driver\nPREFIX=jdbc:postgresql:\n"
          "NOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n" % DRIVER_JAR).encode())
     tmp = tmp_path_factory.mktemp("vs-objects")
+    with node_stores(lab, tmp, loader=True, adapter=False):
+        yield from _env(lab, jars, tmp)
+
+
+def _env(lab, jars, tmp):
     for module, name in (("exasol_virtual_schema", "AURORA"), ("exasol_virtual_schema", "AURORA_PKIX"),
                          ("exasol_adapter_script", "JDBC_ADAPTER"), ("exasol_adapter_script", "UNTRUSTING_ADAPTER"),
                          ("exasol_connection", "AURORA_CONNECTION")):  # a clean start, whatever ran before
@@ -64,15 +66,6 @@ def env(lab, tmp_path_factory):
                  "truststores/vs-objects-test.jks", "truststores/vs-objects-wrong.jks"):
         bucketfs_request(lab, "DELETE", path)  # leave the lab's BucketFS as it was
     bucketfs_wait_synced(lab["bucketfs"])
-
-
-def bucketfs_request(lab, method, path, data=None):
-    bfs = lab["bucketfs"]
-    request = urllib.request.Request("%s/%s/%s" % (bfs["http_url"].rstrip("/"), bfs["bucket"], path),
-                                     data=data, method=method)
-    request.add_header("Authorization", "Basic " + base64.b64encode(("w:%s" % bfs["write_password"]).encode()).decode())
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status in (200, 204)
 
 
 def put(lab, path, data):
@@ -217,58 +210,50 @@ def test_truststore_without_the_ca_fails_with_pkix_and_the_role_says_why(env, cr
         assert conn.execute("SELECT SCHEMA_NAME FROM EXA_SCHEMAS WHERE SCHEMA_NAME = 'AURORA_PKIX'").fetchall() == []
 
 
-def node1_trusts_lab_ca(lab):
-    node = lab["nodes"][0]
-    store = os.path.join(node["root"], node["central_truststore"].lstrip("/"))
-    listing = subprocess.run(["keytool", "-list", "-keystore", store, "-storepass:env", "STOREPASS", "-storetype",
-                              node["truststore_type"]], capture_output=True, text=True, check=True,
-                             env=dict(os.environ, STOREPASS=node["store_password"])).stdout
-    fingerprint = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", lab["ca"]["root_pem"]],
-                                 capture_output=True, text=True, check=True).stdout.strip().split("=", 1)[1]
-    return fingerprint.upper() in listing.upper()
-
-
-@contextlib.contextmanager
-def node1_store_trusting_only_the_wrong_ca(lab, workdir):
-    """Node 1's central truststore holds only an unrelated CA for the duration; restored afterwards."""
-    node = lab["nodes"][0]
-    store = os.path.join(node["root"], node["central_truststore"].lstrip("/"))
-    with open(store, "rb") as handle:
-        original = handle.read()
-    replacement = str(workdir / "wrong-ca-only.store")
-    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "wrong", "-file", lab["ca"]["wrong_ca_file"],
-                    "-keystore", replacement, "-storetype", node["truststore_type"], "-storepass:env", "STOREPASS"],
-                   capture_output=True, check=True, env=dict(os.environ, STOREPASS=node["store_password"]))
-    try:
-        shutil.copyfile(replacement, store)
-        yield
-    finally:
-        with open(store, "wb") as handle:
-            handle.write(original)
+def drop(env, names):
+    for module, name in (("exasol_virtual_schema", names["exasol_virtual_schema_name"]),
+                         ("exasol_adapter_script", names["exasol_virtual_schema_adapter_script"]),
+                         ("exasol_connection", names["exasol_virtual_schema_connection_name"])):
+        run_module(module, env["tmp"], **dict(login(env["lab"]), name=name, state="absent"))
 
 
 def test_node_trust_mode_works_or_names_the_missing_ca(env, created):
-    """trust mode nodes: the adapter's JVM trusts exactly the node truststores (exasol_truststore role)."""
+    """trust mode nodes: the adapter's JVM trusts exactly the container stores of every node."""
     lab = env["lab"]
-    if not lab.get("nodes"):
-        pytest.skip("lab.json has no nodes")
     names = dict(exasol_virtual_schema_trust_mode="nodes", exasol_virtual_schema_adapter_script="NODE_TRUST_ADAPTER",
                  exasol_virtual_schema_name="AURORA_NODES", exasol_virtual_schema_connection_name="AURORA_NODES_CONNECTION")
-    proc = play(env, **names)[0]
-    if node1_trusts_lab_ca(lab):
+    last = lab["nodes"][-1]["name"]
+    with node_stores(lab, env["tmp"], loader=True, adapter=True):
+        proc = play(env, **names)[0]
         assert proc.returncode == 0, proc.stdout[-2000:]
-        run_module("exasol_virtual_schema", env["tmp"], **dict(login(lab), name="AURORA_NODES", state="absent"))
-    # whichever tests ran before: a node store without the RDS CA fails with PKIX, and the role says why
-    with node1_store_trusting_only_the_wrong_ca(lab, env["tmp"]):
+        drop(env, names)
+    # one node's container store without the RDS CA: the adapter fails with PKIX, the role says why
+    with node_stores(lab, env["tmp"], loader=True, adapter=True, missing=[(last, "adapter")]):
         proc = play(env, **names)[0]
     assert proc.returncode != 0 and "RDS CA is not in the node truststores" in proc.stdout, proc.stdout[-2000:]
-    assert "PKIX" in proc.stdout
+    assert "PKIX" in proc.stdout and "%s adapter JVM" % last in proc.stdout
     with exa(lab) as conn:
         text = conn.execute("SELECT SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE SCRIPT_NAME = 'NODE_TRUST_ADAPTER'").fetchone()
     assert "trustStore" not in text["SCRIPT_TEXT"]
-    for module, name in (("exasol_virtual_schema", "AURORA_NODES"), ("exasol_adapter_script", "NODE_TRUST_ADAPTER"),
-                         ("exasol_connection", "AURORA_NODES_CONNECTION")):
-        run_module(module, env["tmp"], **dict(login(lab), name=name, state="absent"))
+    drop(env, names)
+
+
+def test_bucketfs_mode_alone_is_refused_by_the_final_query(env, created):
+    """The adapter trusts BucketFS, the loader only its node store: without it the SELECT fails, the
+    role fails and says so, and it refuses to run at all without that final query."""
+    lab = env["lab"]
+    names = dict(exasol_virtual_schema_adapter_script="BFS_ONLY_ADAPTER", exasol_virtual_schema_name="AURORA_BFS_ONLY",
+                 exasol_virtual_schema_connection_name="AURORA_BFS_ONLY_CONNECTION")
+    with node_stores(lab, env["tmp"], loader=False, adapter=False):
+        proc = play(env, **names)[0]
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    assert "Exasol's loader" in proc.stdout and "ETL-5402" in proc.stdout and "PKIX" in proc.stdout
+    assert "The virtual schema is not proven" in proc.stdout
+    assert lab["postgres"]["password"] not in proc.stdout + proc.stderr
+    drop(env, names)
+    proc = play(env, exasol_virtual_schema_verify=False, **names)[0]
+    assert proc.returncode != 0 and "only the role's final query" in proc.stdout, proc.stdout[-2000:]
+    assert not _exists(lab, "AURORA_BFS_ONLY")
 
 
 # the modules: four runs, bad input ------------------------------------------------------------------
@@ -316,10 +301,14 @@ def test_quoted_names_and_password_with_quote(env, tmp_path):
     assert run_module("exasol_connection", tmp_path, **dict(login(lab), name=name, state="absent"))["changed"]
 
 
-def test_unknown_property_is_refused_before_any_sql(env, tmp_path):
-    result = run_module("exasol_virtual_schema", tmp_path, **dict(login(env["lab"], login_host="127.0.0.99"),
-                                                                  name="X", properties={"CONNECTION_NAME": "C", "TABEL_FILTER": "t"}))
-    assert result["failed"] and "unknown property TABEL_FILTER" in result["msg"]
+def test_unknown_property_is_left_to_the_adapter(env, created, tmp_path):
+    """Issue 13: a property the module does not know is passed on with a warning; the adapter
+    refuses it (E-VSCJDBC-13) and nothing is created."""
+    lab = env["lab"]
+    result = run_module("exasol_virtual_schema", tmp_path, **dict(login(lab), name="AURORA_TYPO", properties={
+        "CONNECTION_NAME": "AURORA_CONNECTION", "TABEL_FILTER": "t"}))
+    assert result["failed"] and "E-VSCJDBC-13" in result["msg"] and "TABEL_FILTER" in result["msg"], result
+    assert not _exists(lab, "AURORA_TYPO")
 
 
 def test_wrong_password_and_wrong_fingerprint_are_explained(env, tmp_path):

@@ -130,6 +130,16 @@ def _password(directory):
         return handle.read().strip()
 
 
+def _code_digest(package_dir):
+    digest = hashlib.sha256()
+    for base, _dirs, files in sorted(os.walk(package_dir)):
+        for name in sorted(files):
+            if name.endswith((".py", ".java")):
+                with open(os.path.join(base, name), "rb") as handle:
+                    digest.update(name.encode() + b"\0" + handle.read())
+    return digest.hexdigest()
+
+
 def _compile_helper(lab, directory):
     """javac the adapter helper into the state dir (again when the source is newer)."""
     source = os.path.join(lab.here, "exasol_emulator", "java", "VsHelper.java")
@@ -162,7 +172,9 @@ def up(lab):
         "adapter": {"helper_dir": helper_dir, "lab_json": lab.state_file,
                     "bucketfs_host_dir": lab.path("bucketfs"), "repo_root": lab.root,
                     "java": lab.require_program("java", "openjdk-17-jdk-headless"),
-                    "timeout": 60}}
+                    "timeout": 60},
+        # a changed emulator (Python or Java) restarts it on the next lab-up, like a changed setting
+        "code": _code_digest(sys_path_pkg)}
     config_file = os.path.join(directory, "config.json")
     changed = lab.write_config(config_file, config)
     if lab.alive(NAME) and changed:  # e.g. another LAB_EXASOL_VERSION: restart

@@ -10,6 +10,8 @@ Logins: root with the lab's ed25519 key; host keys are checked against the lab's
 Truststores are seeded once from the machine's JDK `cacerts` (JKS and one PKCS12 conversion) and
 copied: node 2, 5, 8... keep a PKCS12 central store; node 3, 6, 9... have the SLC `cacerts` as an
 absolute symlink to /etc/ssl/certs/java/cacerts, meant to be resolved inside the container root.
+lab.json names per node what each JVM reads (`loader_truststore`, `adapter_truststores`) and what
+the node mounts (`mounts`): the Exasol emulator reads those paths through the node's own view.
 """
 import json
 import os
@@ -312,6 +314,11 @@ def _part(lab, count):
             "truststore_type": spec["truststore_type"], "slc_truststores": spec["slc_truststores"],
             "slc_truststores_resolved": spec["slc_truststores_resolved"], "store_password": STORE_PASSWORD,
             "bucketfs_dir": BUCKETFS_DIR,
+            # what each JVM of this node reads, as node paths (issue 12): ExaLoader (IMPORT FROM
+            # JDBC, every SELECT on a virtual table) the central store; the adapter (a Java UDF in
+            # the script-language container) its container's JDK store, unless %jvmoption names one
+            "loader_truststore": CENTRAL, "adapter_truststores": spec["slc_truststores"],
+            "mounts": list(MOUNTS) + [JAVA_CERTS_DIR],
         })
     return {"nodes": nodes}
 

@@ -5,12 +5,16 @@ What a data node does when Exasol calls a JAVA ADAPTER SCRIPT (docs.exasol.com "
 the UDF framework parses the script options (%scriptclass, %jar, %jvmoption), every %jar must
 exist in BucketFS, then the adapter validates the properties, looks up the CONNECTION, opens it
 through the PostgreSQL JDBC driver taken from those jars and reads the remote metadata.
-The JDBC part runs in a real JVM (java/VsHelper.java) with the truststore a data node's JVM
-uses: node 1's central truststore, or the one named by `%jvmoption -Djavax.net.ssl.trustStore=`.
+The JDBC part runs in a real JVM (java/VsHelper.java) that connects once per truststore of every
+data node (issue 12): for CREATE / ALTER ... REFRESH|SET the adapter's (the script-language
+container's JDK store, or `%jvmoption -Djavax.net.ssl.trustStore=`), for a SELECT on a virtual
+table (IMPORT FROM JDBC) ExaLoader's (the node's own store; %jvmoption never reaches it). Paths are
+read the way the node sees them: through its mounts and symbolic links (lab.json `nodes[]`).
 """
 import base64
 import json
 import os
+import posixpath
 import re
 import subprocess
 import tempfile
@@ -150,6 +154,102 @@ def type_text(data_type):
         return "%s(%d) %s" % (kind, data_type["size"], data_type.get("characterSet", "UTF8"))
     return kind
 
+MAX_LINKS = 40
+# a script-language container's root directory (6.x/7.x `ScriptLanguages-*`; 2025.x also `ScriptLanguages_*`)
+CONTAINER_PREFIXES = ("ScriptLanguages-", "ScriptLanguages_")
+# what a lab node mounts from its own tree (components/nodes.py); lab.json `nodes[].mounts`
+DEFAULT_MOUNTS = ("/etc/pki/ca-trust", "/usr/opt", "/exa", "/etc/ssl/certs/java")
+# JDBC URL options naming client-side files: the JVM would read them on this host, not in a node
+HOST_FILE_OPTIONS = ("sslrootcert", "sslcert", "sslkey", "sslfactoryarg", "sslpasswordcallback",
+                     "sslhostnameverifier", "jaasapplicationname", "kerberosservername")
+
+
+def node_host_path(node, path):
+    """Host file behind a node path: under one of the node's mounts its own tree, else the host's."""
+    for mount in node.get("mounts") or DEFAULT_MOUNTS:
+        if path == mount or path.startswith(mount.rstrip("/") + "/"):
+            return os.path.join(node["root"], path.lstrip("/"))
+    return path
+
+
+def resolve_view(path, to_host):
+    """Resolve symbolic links of `path` the way a process of that view sees them.
+
+    `to_host` maps a path of the view to the host file behind it; an absolute link target
+    starts again at the view's root (a node's /, a container's /), never at the host's.
+    """
+    pending = [part for part in path.split("/") if part]
+    resolved, links = "/", 0
+    while pending:
+        part = pending.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            resolved = posixpath.dirname(resolved)
+            continue
+        candidate = posixpath.join(resolved, part)
+        host = to_host(candidate)
+        if os.path.islink(host):
+            links += 1
+            if links > MAX_LINKS:
+                return candidate  # ELOOP: the JVM finds no store there either
+            target = os.readlink(host)
+            if target.startswith("/"):
+                resolved = "/"
+            pending = [p for p in target.split("/") if p] + pending
+            continue
+        resolved = candidate
+    return resolved
+
+
+def container_host_path(node, path):
+    """Host file of a JDK store inside a script-language container (a ScriptLanguages[-_]* root).
+
+    The container's / is that directory: absolute links inside resolve there.
+    """
+    parts = path.split("/")
+    cut = next((i for i, part in enumerate(parts) if part.startswith(CONTAINER_PREFIXES)), None)
+    if cut is None:
+        return node_host_path(node, resolve_view(path, lambda p: node_host_path(node, p)))
+    root = resolve_view("/".join(parts[:cut + 1]), lambda p: node_host_path(node, p))
+    inner = "/" + "/".join(parts[cut + 1:])
+
+    def to_host(p):
+        return node_host_path(node, posixpath.join(root, p.lstrip("/")) if p != "/" else root)
+
+    return to_host(resolve_view(inner, to_host))
+
+
+def url_options(url):
+    """Query options of a pgjdbc URL, keys lower-cased."""
+    query = url.split("?", 1)[1] if "?" in url else ""
+    options = {}
+    for item in query.split("&"):
+        if item:
+            key, _, value = item.partition("=")
+            options[key.strip().lower()] = value
+    return options
+
+
+def refuse_host_file_options(url, session_id):
+    """The emulator runs the JDBC driver on this host: file options would read host files."""
+    named = sorted(k for k in url_options(url) if k in HOST_FILE_OPTIONS)
+    if named:
+        raise SqlError("0A000", "feature not supported by the lab Exasol emulator: JDBC URL option(s) %s "
+                       "name client-side files or classes that a data node would read in its own tree; "
+                       "the emulator does not model that (tests/lab/README_exasol.md, \"knowingly not "
+                       "emulated\") (Session: %d)" % (", ".join(named), session_id))
+
+
+def where(result):
+    """The lab's addition to a trust failure: which node's JVM read which store (deterministic)."""
+    failures = result.get("failures") or []
+    if not failures:
+        return ""
+    names = [label for failure in failures for label in failure.get("labels", [])]
+    return ("\n[lab emulator: any data node may run this, and these truststores do not verify the "
+            "server: %s]" % "; ".join(names))
+
 
 class Adapter:
     """Runs the adapter's job for CREATE / ALTER ... REFRESH|SET / SELECT on virtual tables."""
@@ -172,31 +272,47 @@ class Adapter:
             host_dir = os.path.join(self.config["repo_root"], host_dir)
         return host_dir
 
-    def truststore(self, options):
-        """(path, type, password) the adapter JVM trusts."""
-        store = store_type = store_password = None
+    def nodes(self):
+        nodes = self.lab_state().get("nodes") or []
+        if not nodes:
+            raise AdapterError("F-UDF-CL-SL-JAVA-1000: the lab has no data nodes (lab.json `nodes` is "
+                               "empty): the emulator cannot tell what a node's JVM trusts")
+        return nodes
+
+    def adapter_stores(self, options):
+        """Per node, the truststore(s) the adapter JVM reads: [(label, host path, password)].
+
+        The adapter is a Java UDF inside the script-language container of whichever data node
+        Exasol picks: `%jvmoption -Djavax.net.ssl.trustStore=` wins (a /buckets path is the
+        node's BucketFS copy, any other path is read in that node's tree), else the container's
+        own JDK store (lab.json `adapter_truststores`, resolved inside the container root).
+        """
+        store = password = None
         for option in options["jvmoptions"]:
             if option.startswith("-Djavax.net.ssl.trustStore="):
                 store = option.split("=", 1)[1]
-            elif option.startswith("-Djavax.net.ssl.trustStoreType="):
-                store_type = option.split("=", 1)[1]
             elif option.startswith("-Djavax.net.ssl.trustStorePassword="):
-                store_password = option.split("=", 1)[1]
-        if store:
-            mapped = bucket_path(self.host_dir(), store)
-            if mapped:
-                return mapped, store_type, store_password
-        nodes = self.lab_state().get("nodes") or []
-        if not nodes:
-            return (store, store_type, store_password) if store else (None, None, None)
-        # The adapter's JVM runs on a data node: a node path is read in node 1's own tree, never
-        # the host's (the lab's nodes each see their own /etc, /usr/opt, ... through bind mounts).
-        node = nodes[0]
-        if store:
-            return os.path.join(node["root"], store.lstrip("/")), store_type, store_password
-        central = node.get("central_truststore", "/etc/pki/ca-trust/extracted/java/cacerts")
-        path = os.path.join(node["root"], central.lstrip("/"))
-        return path, node.get("truststore_type"), node.get("store_password")
+                password = option.split("=", 1)[1]
+        stores = []
+        for node in self.nodes():
+            if store:
+                mapped = bucket_path(self.host_dir(), store)
+                host = mapped or node_host_path(node, resolve_view(store, lambda p: node_host_path(node, p)))
+                stores.append(("%s adapter JVM (%%jvmoption) %s" % (node["name"], store), host, password))
+                continue
+            for path in node.get("adapter_truststores") or node.get("slc_truststores") or []:
+                stores.append(("%s adapter JVM (script-language container) %s" % (node["name"], path),
+                               container_host_path(node, path), node.get("store_password")))
+        return stores
+
+    def loader_stores(self):
+        """Per node, the truststore ExaLoader reads (IMPORT FROM JDBC): never a %jvmoption one."""
+        stores = []
+        for node in self.nodes():
+            path = node.get("loader_truststore") or node.get("central_truststore")
+            host = node_host_path(node, resolve_view(path, lambda p: node_host_path(node, p)))
+            stores.append(("%s ExaLoader %s" % (node["name"], path), host, node.get("store_password")))
+        return stores
 
     # steps --------------------------------------------------------------------------------
     def prepare(self, script, session_id):
@@ -218,16 +334,17 @@ class Adapter:
         options["local_jars"] = jars
         return options
 
-    def run_helper(self, options, request):
-        store, store_type, store_password = self.truststore(options)
+    def run_helper(self, options, request, stores):
+        """One JVM: the driver connects once per distinct store (SSLContext of that store as the
+        JVM default, which pgjdbc's DefaultJavaSSLFactory uses), then does the request."""
         lines = dict(request)
         lines["jar"] = options["local_jars"]
-        if store:
-            lines["trustStore"] = store
-        if store_type:
-            lines["trustStoreType"] = store_type
-        if store_password:
-            lines["trustStorePassword"] = store_password
+        distinct = {}
+        for label, path, password in stores:  # the same file, same password: one handshake
+            distinct.setdefault((path, password or ""), []).append(label)
+        lines["store"] = ["%d\t%s\t%s" % (index, path, password)
+                          for index, (path, password) in enumerate(distinct)]
+        labels = list(distinct.values())
         payload = []
         for key, value in lines.items():
             for item in value if isinstance(value, list) else [value]:
@@ -243,10 +360,14 @@ class Adapter:
             except subprocess.TimeoutExpired:
                 raise AdapterError("F-UDF-CL-SL-JAVA-1000: adapter call timed out")
         try:
-            return json.loads(proc.stdout.strip().splitlines()[-1])
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
             raise AdapterError("F-UDF-CL-SL-JAVA-1000: adapter JVM failed: %s"
                                % (proc.stderr.strip()[-2000:] or "no output"))
+        for failure in result.get("failures") or []:
+            index = int(failure.get("store", -1))
+            failure["labels"] = labels[index] if 0 <= index < len(labels) else []
+        return result
 
     def read_metadata(self, script, props, connection, session_id, only_tables=None):
         """CREATE / REFRESH / SET: validated properties -> mapped tables and columns."""
@@ -256,16 +377,18 @@ class Adapter:
             raise AdapterError("F-UDF-CL-SL-JAVA-1000: F-UDF-CL-SL-JAVA-1026: "
                                "com.exasol.ExaConnectionAccessException: E-UDF-CL-SL-JAVA-1108: "
                                "connection '%s' does not exist" % props["CONNECTION_NAME"])
+        refuse_host_file_options(connection["address"], session_id)
         result = self.run_helper(options, {
             "mode": "metadata", "url": connection["address"], "user": connection.get("user"),
             "password": connection.get("password"), "catalog": props.get("CATALOG_NAME"),
-            "schema": props.get("SCHEMA_NAME")})
+            "schema": props.get("SCHEMA_NAME")}, self.adapter_stores(options))
         if not result.get("ok"):
-            cause = result.get("message")
+            failure = (result.get("failures") or [result])[0]
+            cause = failure.get("message")
             text = ("com.exasol.adapter.jdbc.RemoteMetadataReaderException: E-VSPG-3: Unable to "
                     "create PostgreSQL remote metadata reader. Caused by: '%s'\nCaused by: %s: %s\n%s"
-                    % (cause, result.get("exception"), cause, result.get("causes", "")))
-            raise AdapterError(text.rstrip())
+                    % (cause, failure.get("exception"), cause, failure.get("causes", "")))
+            raise AdapterError(text.rstrip() + where(result))
         filter_list = [t.strip() for t in (props.get("TABLE_FILTER") or "").split(",") if t.strip()]
         mapping = props.get("POSTGRESQL_IDENTIFIER_MAPPING") or "CONVERT_TO_UPPER"
         ignore_upper = UPPERCASE_SWITCH in (props.get("IGNORE_ERRORS") or "").upper()
@@ -354,13 +477,19 @@ class Adapter:
                            "(no JDBC driver with a matching prefix is registered %s) (Session: %d)"
                            % (connection["address"], "in BucketFS drivers/jdbc" if version >= (7, 1)
                               else "in EXAoperation", session_id))
+        refuse_host_file_options(connection["address"], session_id)
         options = dict(options, local_jars=jars)
         result = self.run_helper(options, {
             "mode": "rows", "url": connection["address"], "user": connection.get("user"),
             "password": connection.get("password"), "schema": table["remote_schema"],
-            "table": table["remote"], "column": [c["remote"] for c in table["columns"]]})
+            "table": table["remote"], "column": [c["remote"] for c in table["columns"]]},
+            self.loader_stores())
         if not result.get("ok"):
-            raise SqlError("42636", "ETL-5402: JDBC-Client-Error: Connecting to '%s' failed: "
-                           "%s: %s (Session: %d)" % (connection["address"], result.get("exception"),
-                                                     result.get("message"), session_id))
+            failure = (result.get("failures") or [result])[0]
+            chain = failure.get("causes", "").strip().replace("\n", "; ")
+            raise SqlError("42636", "ETL-5402: JDBC-Client-Error: Connecting to '%s' as user='%s' "
+                           "failed: %s: %s%s%s (Session: %d)"
+                           % (connection["address"], connection.get("user") or "",
+                              failure.get("exception"), failure.get("message"),
+                              " Caused by: " + chain if chain else "", where(result), session_id))
         return result["rows"]

@@ -16,13 +16,20 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
 import java.util.ServiceLoader;
+import java.security.KeyStore;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
- * The data-node side of the lab's virtual schema adapter: one JVM per request, like an adapter
- * call on a real Exasol node. Reads "key=base64(value)" lines on stdin (secrets never on the
- * command line), loads the JDBC driver from the BucketFS jars (URLClassLoader + ServiceLoader,
- * as the UDF class path would), sets the JVM truststore, connects, and prints one JSON object:
- * {"ok":true,...} or {"ok":false,"exception":"class","message":"..."}.
+ * The data-node side of the lab's virtual schema adapter and loader: one JVM per request. Reads
+ * "key=base64(value)" lines on stdin (secrets never on the command line), loads the JDBC driver
+ * from the BucketFS jars (URLClassLoader + ServiceLoader, as the UDF class path would), and
+ * connects once per truststore ("store" = "index TAB path TAB password": what one data node's JVM
+ * reads), each time with an SSLContext of that store as the JVM default (pgjdbc's
+ * DefaultJavaSSLFactory takes the default), so that one JVM checks every node. A missing store
+ * file is an empty store, as for a JVM whose javax.net.ssl.trustStore names no file. Prints one
+ * JSON object: {"ok":true,...} or {"ok":false,"failures":[{"store":"i","exception":"class",
+ * "message":"...","causes":"..."}]} (every failing store, in input order).
  *
  * mode=metadata: tables (TABLE/VIEW/...) of catalog/schema with their columns.
  * mode=rows:     SELECT of the given columns of one table, values as strings.
@@ -30,7 +37,7 @@ import java.util.ServiceLoader;
 public final class VsHelper {
     public static void main(String[] args) throws Exception {
         String mode = null, url = null, user = null, password = null, catalog = null, schema = null, table = null;
-        String trustStore = null, trustStoreType = null, trustStorePassword = null;
+        List<String[]> stores = new ArrayList<>();
         List<String> jars = new ArrayList<>();
         List<String> columns = new ArrayList<>();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -50,52 +57,92 @@ public final class VsHelper {
                 case "table": table = value; break;
                 case "column": columns.add(value); break;
                 case "jar": jars.add(value); break;
-                case "trustStore": trustStore = value; break;
-                case "trustStoreType": trustStoreType = value; break;
-                case "trustStorePassword": trustStorePassword = value; break;
+                case "store": stores.add(value.split("\t", -1)); break;
                 default: break;
             }
         }
         StringBuilder out = new StringBuilder();
+        Driver driver;
         try {
-            if (trustStore != null) System.setProperty("javax.net.ssl.trustStore", trustStore);
-            if (trustStoreType != null) System.setProperty("javax.net.ssl.trustStoreType", trustStoreType);
-            if (trustStorePassword != null) System.setProperty("javax.net.ssl.trustStorePassword", trustStorePassword);
             URL[] urls = new URL[jars.size()];
             for (int i = 0; i < jars.size(); i++) urls[i] = new File(jars.get(i)).toURI().toURL();
             URLClassLoader loader = new URLClassLoader(urls, VsHelper.class.getClassLoader());
             Thread.currentThread().setContextClassLoader(loader);
-            Driver driver = null;
+            driver = null;
             for (Driver candidate : ServiceLoader.load(Driver.class, loader)) {
                 if (candidate.acceptsURL(url)) { driver = candidate; break; }
             }
             if (driver == null) {
                 throw new java.sql.SQLException("No suitable driver found for " + url);
             }
-            Properties props = new Properties();
-            if (user != null) props.setProperty("user", user);
-            if (password != null) props.setProperty("password", password);
-            try (Connection connection = driver.connect(url, props)) {
-                if (connection == null) throw new java.sql.SQLException("No suitable driver found for " + url);
-                if ("metadata".equals(mode)) {
-                    metadata(connection, catalog, schema, out);
-                } else {
-                    rows(connection, schema, table, columns, out);
+        } catch (Throwable error) {
+            System.out.println("{\"ok\":false,\"failures\":[" + failure("-1", error) + "]}");
+            return;
+        }
+        if (stores.isEmpty()) stores.add(new String[] {"-1", "", ""});
+        Properties props = new Properties();
+        if (user != null) props.setProperty("user", user);
+        if (password != null) props.setProperty("password", password);
+        List<String> failures = new ArrayList<>();
+        Connection work = null;
+        try {
+            for (String[] store : stores) {
+                Connection connection = null;
+                try {
+                    if (!store[1].isEmpty()) SSLContext.setDefault(context(store[1], store.length > 2 ? store[2] : ""));
+                    connection = driver.connect(url, props);
+                    if (connection == null) throw new java.sql.SQLException("No suitable driver found for " + url);
+                } catch (Throwable error) {
+                    failures.add(failure(store[0], error));
                 }
+                if (connection != null) {
+                    if (work == null && failures.isEmpty()) work = connection; else connection.close();
+                }
+            }
+            if (!failures.isEmpty()) {
+                out.append("{\"ok\":false,\"failures\":[").append(String.join(",", failures)).append("]}");
+            } else if ("metadata".equals(mode)) {
+                metadata(work, catalog, schema, out);
+            } else {
+                rows(work, schema, table, columns, out);
             }
         } catch (Throwable error) {
             out.setLength(0);
-            Throwable root = error;
-            out.append("{\"ok\":false,\"exception\":").append(json(error.getClass().getName()))
-               .append(",\"message\":").append(json(String.valueOf(error.getMessage())));
-            StringBuilder causes = new StringBuilder();
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-                causes.append(root.getClass().getName()).append(": ").append(root.getMessage()).append('\n');
-            }
-            out.append(",\"causes\":").append(json(causes.toString())).append('}');
+            out.append("{\"ok\":false,\"failures\":[").append(failure("-1", error)).append("]}");
+        } finally {
+            if (work != null) try { work.close(); } catch (Exception ignored) { }
         }
         System.out.println(out);
+    }
+
+    /** What a JVM trusts whose default truststore is this file (an empty store when it is missing). */
+    private static SSLContext context(String path, String password) throws Exception {
+        File file = new File(path);
+        char[] secret = password == null || password.isEmpty() ? null : password.toCharArray();
+        KeyStore store;
+        if (file.isFile()) {
+            store = KeyStore.getInstance(file, secret);
+        } else {
+            store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+
+    private static String failure(String store, Throwable error) {
+        StringBuilder causes = new StringBuilder();
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+            causes.append(root.getClass().getName()).append(": ").append(root.getMessage()).append('\n');
+        }
+        return "{\"store\":" + json(store) + ",\"exception\":" + json(error.getClass().getName())
+            + ",\"message\":" + json(String.valueOf(error.getMessage()))
+            + ",\"causes\":" + json(causes.toString()) + "}";
     }
 
     private static void metadata(Connection connection, String catalog, String schema, StringBuilder out)
