@@ -339,22 +339,19 @@ summary:
 """
 
 import datetime
-import fnmatch
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import KeystoreError, owned_alias, resolve_in_root
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import KeystoreError, owned_alias
 from ansible_collections.virtualis.aurora.plugins.module_utils._pg_tls import (
     HandshakeError, observing_context, postgres_tls, trust_context)
-from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore
+from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore, resolve_store_path
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate, CertificateError, parse_pem_bundle
 
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
-CONTAINER_DIR = "ScriptLanguages-*"
-CONTAINER_PARENT = "slc-*"  # Exasol 2025.x: /opt/exasol/slc-<v>/<container>/
 
 
 # certificates -----------------------------------------------------------------------------------
@@ -405,30 +402,12 @@ def parse_der(der):
 
 
 # stores -----------------------------------------------------------------------------------------
-def container_root(path):
-    """The script-language container a path lies in (a ScriptLanguages-* directory, or on Exasol
-    2025.x the directory right below /opt/exasol/slc-<v>), or None. The same rule as
-    rds_truststore's, which writes these stores."""
-    parts = path.split(os.sep)
-    for index in range(len(parts) - 1, 0, -1):
-        if fnmatch.fnmatch(parts[index], CONTAINER_DIR) or (
-                index > 2 and fnmatch.fnmatch(parts[index - 1], CONTAINER_PARENT) and parts[index - 2] == "exasol"):
-            return os.sep.join(parts[:index + 1])
-    return None
-
-
-def resolve(path):
-    """The file the store's JVM reads: symlinks of a container store resolve inside the container."""
-    root = container_root(os.path.abspath(path))
-    return resolve_in_root(path, root) if root else os.path.realpath(path)
-
-
 def resolve_all(paths):
     """[(listed path, file to read or None, error or None)], a file reached by two paths only once."""
     targets, seen = [], set()
     for path in paths:
         try:
-            target, error = resolve(path), None
+            target, error = resolve_store_path(path), None
         except KeystoreError as exc:
             target, error = None, to_native(exc)
         if target is None or target not in seen:

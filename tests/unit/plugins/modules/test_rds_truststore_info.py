@@ -463,3 +463,40 @@ def test_real_postgresql_handshake_without_login(tmp_path, pki, postgres):
     assert text.count("connection received: host=") >= 3, text  # good, bad, and the look at the chain
     assert "connection authorized" not in text and "authentication" not in text, text
     assert "Connection reset" not in text and "could not accept SSL connection: tlsv1 alert unknown ca" in text
+
+
+# keytool's listing --------------------------------------------------------------------------------
+LISTING = """Keystore type: PKCS12
+Keystore provider: SUN
+
+Your keystore contains %d entries
+
+Alias name: weird: alias
+Creation date: Dec 2, 2026
+Entry type: trustedCertEntry
+
+%s
+
+*******************************************
+
+
+Alias name: client
+Creation date: Dec 2, 2026
+Entry type: PrivateKeyEntry
+Certificate chain length: 1
+Certificate[1]:
+%s
+"""
+
+
+def test_keytool_listing_is_read_by_entry_type_and_must_add_up(pki):
+    from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import KeystoreError
+    from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import parse_listing
+    root = pem(pki["root"][0]).strip()
+    entries = parse_listing(LISTING % (2, root, root), "s.p12")
+    assert [(e.alias, e.trusted, e.sha256) for e in entries] == [
+        ("weird: alias", True, pki["root"][2].sha256), ("client", False, None)]
+    with pytest.raises(KeystoreError, match="keytool said 3"):
+        parse_listing(LISTING % (3, root, root), "s.p12")
+    with pytest.raises(KeystoreError, match="keytool said nothing"):
+        parse_listing("Keystore type: PKCS12\n", "s.p12")
