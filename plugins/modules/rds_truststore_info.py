@@ -89,6 +89,8 @@ options:
     description:
       - Certificates (of the stores, of the bundle, and of the chain the server presents) that
         expire within this many days are listed as expiring, with those that have expired.
+      - Those of the bundle and of the server's chain also produce a warning, once each; a
+        store's own entries do not (a JDK's C(cacerts) holds many CAs that expire in time).
     type: int
     default: 90
   endpoint:
@@ -419,7 +421,8 @@ def resolve_all(paths):
 def read_store(path, target, params):
     """(type, entries, keytool runs) or an error text; never raises for a bad store."""
     if not os.path.isfile(target):
-        return "truststore %s does not exist%s" % (path, "" if target == path else " (resolves to %s)" % target)
+        return "truststore %s %s%s" % (path, "is not a file" if os.path.exists(target) else "does not exist",
+                                       "" if target == path else " (resolves to %s)" % target)
     try:
         return read_truststore(target, params["store_type"], params["store_password"], params["keytool"],
                                params["cache_dir"] or None)
@@ -522,6 +525,19 @@ def failure_message(stores):
         len([s for s in stores if not s["ok"]]), len(stores), "; ".join(problems))
 
 
+def warn_expiring(module, bundle_expiring, stores, days):
+    """Warn once per certificate of the bundle or of a server chain that expires soon (item 7 of
+    issue 14); the stores' own expiring entries are listed in the result only, a JDK store has many."""
+    warned = set()
+    chains = [c for s in stores for c in (s["handshake"] or {}).get("expiring", [])]
+    for where, cert in [("the bundle", c) for c in bundle_expiring] + [("the server's chain", c) for c in chains]:
+        if cert["sha256"] not in warned:
+            warned.add(cert["sha256"])
+            module.warn("%s of %s %s %s (SHA-256 %s)" % (
+                cert["subject"], where, "expired on" if cert["expired"] else "expires within %d days, on" % days,
+                cert["not_after"], cert["sha256"]))
+
+
 def check_input(module):
     params = module.params
     if not params["truststores"]:
@@ -571,6 +587,7 @@ def main():
     result = dict(changed=False, stores=stores, summary=summarize(stores, bundle_expiring),
                   bundle=dict(certificates=len(bundle or []), expired=len([c for c in bundle or [] if c.expired(now)]),
                               expiring=bundle_expiring))
+    warn_expiring(module, bundle_expiring, stores, params["expiry_warning_days"])
     if params["fail_on_missing"] and not all(s["ok"] for s in stores):
         module.fail_json(msg=failure_message(stores), **result)
     module.exit_json(**result)

@@ -223,6 +223,9 @@ def test_expiring_certificates_of_store_bundle_and_server_are_listed(tmp_path, p
     assert [e["sha256"] for e in result["bundle"]["expiring"]] == [pki["soon"][2].sha256]
     assert [e["subject"] for e in entry["handshake"]["expiring"]] == ["CN=" + SERVER_NAME]
     assert result["summary"]["expiring"] == 2
+    warned = [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+    assert len(warned) == 2 and "CN=Expiring Soon CA of the bundle expires within 60 days" in warned[0]
+    assert warned[1].startswith("CN=%s of the server's chain expires within 60 days" % SERVER_NAME)
     quiet = run(tmp_path, truststores=[store], src=src, expiry_warning_days=5)
     assert quiet["stores"][0]["expiring"] == [] and quiet["bundle"]["expiring"] == []
 
