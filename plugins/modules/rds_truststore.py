@@ -18,10 +18,28 @@ description:
   - Adds every certificate of a PEM bundle (RSA and EC) to one or more Java truststores, under a
     stable alias derived from the certificate, and optionally removes the certificates it added
     earlier that the bundle no longer holds.
-  - Can discover the truststores of the script-language containers (SLC) of an Exasol data node.
+  - Can discover the truststores of an Exasol data node, 6.x/7.x and 2025.x, and says which JVM reads
+    each (RV(discovered_stores)).
   - JKS stores are read and written by the module itself, without a JVM. PKCS12 stores need at
     most two C(keytool) runs when they change (one to read, one to write) and at most one when
-    they do not, whatever the number of certificates; with a warm O(cache_dir), one and none.
+    they do not, whatever the number of certificates; with a warm O(cache_dir), none when they do
+    not change (a change re-reads the store to check the cached copy first).
+  - B(What it keeps.) Every entry it did not add survives every write (trusted certificates under
+    other aliases, and private keys of a JKS byte for byte). In a PKCS12 store, private keys pass
+    through C(keytool) with the store password (their key material unchanged), and entries a JKS
+    cannot hold (a C(SecretKeyEntry)) are copied from the old file into the new one by alias. Every
+    C(keytool) report is read (it exits 0 when entries "failed or cancelled"); an entry that cannot
+    be carried over fails the run before any store is replaced, naming its alias and keytool's reason.
+  - B(What it refuses), before anything is written and in check mode too (same message), an empty
+    O(alias_prefix); with O(purge) or O(state=absent), a prefix that also matches entries it did not
+    add; a store whose real type is not the declared O(store_type); a discovered store whose path
+    leaves O(discover_root); a dangling symbolic link with O(create); an alias whose 8-, 16- and
+    64-digit forms are all taken by other certificates; a PKCS12 store that would become empty; a
+    store or directory that cannot be written.
+  - B(What it cleans up.) Copies of a store (conversions, the new file) live only in a private
+    (0700) directory next to the store, C(.<store>.<random>.tmp), never in E(TMPDIR), and are removed
+    when the run ends; those of killed runs are removed by the next run once 10 minutes old, as are
+    the C($TMPDIR/rds_truststore.*) directories that 0.1.0 left behind.
   - Idempotent by SHA-256 fingerprint, a certificate already in the store under any alias is not
     added again.
   - Every store is replaced atomically (temporary file in the same directory, fsync, rename), with
@@ -61,14 +79,26 @@ options:
     description:
       - Create a store of O(truststores) that does not exist yet (its directory must exist), as
         JKS, or PKCS12 with O(store_type=pkcs12), mode 0644. Discovered stores always exist.
+      - A listed path that is a dangling symbolic link is refused (the store would be created at the
+        link's target, outside the directory named).
       - By default a missing store is an error.
     type: bool
     default: false
   discover:
     description:
       - Also manage every truststore that matches O(discover_patterns) below O(discover_root).
-      - A match that is an absolute symbolic link is resolved inside its script-language
-        container (the C(ScriptLanguages-*) directory of the path), never on the host.
+      - Every path found is resolved inside O(discover_root), as the node's C(/), the components down
+        to a script-language container, the container directory included (an absolute link is a path
+        of the node; a link that climbs out of O(discover_root) fails the run, nothing changed). Inside
+        a container (the C(ScriptLanguages-*) directory, or on Exasol 2025.x the directory right
+        below C(/opt/exasol/slc-<version>)) links resolve inside the container, never on the host.
+      - Exasol 2025.x (public layout as far as known; the directory names are globbed, not assumed);
+        the loader (ExaLoader) JVM's store C(/opt/exasol/runtime-<v>-jdk/lib/security/cacerts) of every
+        installed runtime (an update adds a new one and may keep the old; which one the database runs
+        is not known on the node, so all are managed), and the SLC stores below
+        C(/opt/exasol/slc-<v>/<container>/usr/lib/jvm). Sources, Exasol 2025 installs the JDK that
+        ExaLoader starts as its own runtime package (exasol/exasol-personal issue 273); that ExaLoader
+        uses that JDK's default truststore is an inference.
     type: bool
     default: false
   discover_patterns:
@@ -80,6 +110,8 @@ options:
       - /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/jre/lib/security/cacerts
       - /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts
       - /exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts
+      - /opt/exasol/runtime-*-jdk/lib/security/cacerts
+      - /opt/exasol/slc-*/*/usr/lib/jvm/*/lib/security/cacerts
   discover_root:
     description:
       - Directory the O(discover_patterns) are relative to.
@@ -99,13 +131,19 @@ options:
   store_type:
     description:
       - Type of the truststores. V(auto) detects it from the file.
+      - V(jks) or V(pkcs12) is the type to create with O(create); for an existing file it must be the
+        file's real type, else the run fails (the module never converts a store from one type to the
+        other; convert it yourself with C(keytool -importkeystore) if you want that).
     type: str
     choices: [auto, jks, pkcs12]
     default: auto
   alias_prefix:
     description:
-      - Prefix of the aliases this module gives to certificates. O(purge) and O(state=absent)
-        only ever remove entries whose alias starts with it.
+      - Prefix of the aliases this module gives to certificates (C(<prefix><name>-<first 8 hex digits
+        of the SHA-256>)). O(purge) and O(state=absent) only ever remove trusted certificates whose
+        alias has that form, with the certificate's own fingerprint.
+      - Must not be empty. With O(purge) or O(state=absent) it must not match any entry the module did
+        not add (for example V(debian:) on a Debian C(cacerts)); such a run fails, naming them.
     type: str
     default: rds-
   state:
@@ -139,11 +177,15 @@ options:
     type: path
   cache_dir:
     description:
-      - Directory (mode 0700) for JKS copies of PKCS12 stores, named by the SHA-256 of the store
-        file, so that a rerun on an unchanged PKCS12 store starts no JVM and a change needs one
-        C(keytool) run instead of two. Entries cannot go stale (the name is the content hash);
-        files older than 30 days, and all but the 64 newest, are removed. The copies hold what the stores hold (public
-        certificates; private keys stay protected by the store password).
+      - Directory for JKS copies of PKCS12 stores that hold trusted certificates only (public data),
+        named by the SHA-256 of the store file, so that a rerun on an unchanged PKCS12 store starts no
+        JVM. Stores with private or secret keys are never copied here.
+      - Used only if it is the running user's own directory (not a symbolic link); a looser mode is
+        tightened to 0700; a directory of another user is not used (with a warning). A copy is used
+        only if it is a 0600 file of the running user, opens with the store password and holds
+        trusted certificates only; before a store is written from a copy, the store is read again and
+        the copy must match it (a tampered copy fails the run, is removed, and nothing is written).
+        Files older than 30 days, and all but the 64 newest, are removed.
       - Empty string disables the cache. Not used for JKS stores.
     type: path
     default: /var/cache/virtualis-aurora/rds_truststore
@@ -166,12 +208,22 @@ notes:
     example C(RSA keySize < 1024). Rules limited by C(jdkCA), C(usage) or C(denyAfter) are not
     evaluated.
   - A run killed between writing the temporary file and renaming it leaves a hidden
-    C(.<store>.*.tmp) file next to the store; the store itself is always the old or the new one.
-    The next run that changes the store removes such leftovers once they are 10 minutes old.
+    C(.<store>.*.tmp) file or directory next to the store; the store itself is always the old or the
+    new one. The next run (not in check mode) removes such leftovers once they are 10 minutes old.
+  - With several stores the run is all or nothing as far as it can be; every refusal is checked for
+    every store, then every new store is built and checked next to its old one, and only then are
+    they renamed into place. Only a failing rename (a full or failing disk) can leave some stores
+    replaced; the message names them.
+  - Reading a PKCS12 store, in check mode too, creates and removes a private temporary directory
+    next to the store (the conversion may hold private keys), so the store's directory must be
+    writable.
   - The module code runs on Python 3.6, but ansible-core 2.17 and later need Python 3.7 or later
     on the managed node; drive Python 3.6 nodes from ansible-core 2.16.
   - Private key entries of a PKCS12 store are kept; they must be protected by the store password
-    (the PKCS12 norm), because C(keytool) converts them with it.
+    (the PKCS12 norm), because C(keytool) converts them with it; one that is not fails the run, naming it.
+  - A certificate of the bundle that is not a CA certificate (basicConstraints CA:FALSE, or a v3
+    certificate without basicConstraints) is added, with a warning and listed in RV(not_ca); it can
+    only ever trust itself, so it is almost always a server certificate put into the bundle by mistake.
   - Overlapping runs on the same store take turns (see O(lock_timeout)).
 seealso:
   - name: Amazon RDS certificate bundles
@@ -275,6 +327,42 @@ discovered:
   elements: str
   sample:
     - /usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/ScriptLanguages-release-standard-exasol-7.1.0-1.0.0/usr/lib/jvm/java-11/lib/security/cacerts
+discovered_stores:
+  description:
+    - The stores of RV(discovered), each with the JVM that reads it and the Exasol generation.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The store as discovered (as in RV(discovered)).
+      type: str
+    jvm:
+      description:
+        - V(adapter) for a store inside a script-language container (UDFs and virtual-schema adapters
+          run there), V(loader) for the 2025.x runtime JDK that ExaLoader (IMPORT/EXPORT) starts.
+      type: str
+    generation:
+      description: V(6.x), V(7.x), V(2025.x), or V(any) for an SLC uploaded to BucketFS.
+      type: str
+    version:
+      description: The runtime or SLC package version of a 2025.x store (from its directory name), else null.
+      type: str
+  sample:
+    - path: /opt/exasol/runtime-2025.1.0-jdk/lib/security/cacerts
+      jvm: loader
+      generation: 2025.x
+      version: 2025.1.0
+    - path: /opt/exasol/slc-9.3.0/ScriptLanguages-standard-EXASOL-8.0.0-java-17/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts
+      jvm: adapter
+      generation: 2025.x
+      version: 9.3.0
+not_ca:
+  description: Common names of bundle certificates that are not CA certificates (added, with a warning).
+  returned: always
+  type: list
+  elements: str
+  sample: []
 certificates:
   description: Number of distinct certificates in the bundle, and how many are used.
   returned: always
