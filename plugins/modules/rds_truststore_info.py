@@ -294,7 +294,7 @@ stores:
       type: float
       sample: 0.04
 bundle:
-  description: The bundle, when one was given.
+  description: The bundle (zero counts and an empty list without O(src) or O(content)).
   returned: always
   type: dict
   contains:
