@@ -400,7 +400,6 @@ seconds:
 """
 
 import datetime
-import fnmatch
 import glob
 import os
 import re
@@ -412,7 +411,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _java_security
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
-    Entry, KeystoreError, Store, lock_directories, owned_alias, remove_old_workdirs, resolve_in_root)
+    Entry, KeystoreError, Store, container_root, lock_directories, owned_alias, remove_old_workdirs, resolve_in_root)
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (
     CertificateError, leaf_certificates, parse_pem_bundle)
 
@@ -423,8 +422,6 @@ DEFAULT_PATTERNS = [
     "/opt/exasol/runtime-*-jdk/lib/security/cacerts",
     "/opt/exasol/slc-*/*/usr/lib/jvm/*/lib/security/cacerts",
 ]
-CONTAINER_DIR = "ScriptLanguages-*"
-CONTAINER_PARENT = "slc-*"  # Exasol 2025.x: /opt/exasol/slc-<v>/<container>/
 GENERATION_RES = (
     (re.compile(r"^/opt/exasol/(?:runtime-(?P<runtime>[^/]+)-jdk|slc-(?P<slc>[^/]+))/"), "2025.x"),
     (re.compile(r"^/usr/opt/EXASuite-(?P<major>\d+)/"), None),
@@ -474,17 +471,6 @@ def make_alias(prefix, cert, taken):
 
 
 # the stores -------------------------------------------------------------------------------------
-def container_root(path):
-    """The script-language container a path lies in (a ScriptLanguages-* directory, or on Exasol
-    2025.x the directory right below /opt/exasol/slc-<v>), or None."""
-    parts = path.split(os.sep)
-    for index in range(len(parts) - 1, 0, -1):
-        if fnmatch.fnmatch(parts[index], CONTAINER_DIR) or (
-                index > 2 and fnmatch.fnmatch(parts[index - 1], CONTAINER_PARENT) and parts[index - 2] == "exasol"):
-            return os.sep.join(parts[:index + 1])
-    return None
-
-
 def discover_stores(patterns, root):
     found = []
     for pattern in patterns:
