@@ -60,11 +60,15 @@ options:
   endpoint:
     description:
       - Host name of the PostgreSQL server, for example the Aurora cluster endpoint
-        C(mycluster.cluster-abc.eu-central-1.rds.amazonaws.com).
+        C(mycluster.cluster-abc.eu-central-1.rds.amazonaws.com), or its IPv4 or IPv6 address
+        (an IPv6 address with or without brackets; the URL gets the brackets).
       - Use the name the server certificate carries; the JDBC driver verifies it.
+      - Nothing else is accepted - not C(host:port) (use O(port)), nor a path, query, fragment,
+        user information or IPv6 zone index - so the URL always has the structure the module builds.
+        Use O(url) for a URL of your own.
     type: str
   port:
-    description: Port of the PostgreSQL server.
+    description: Port of the PostgreSQL server, between 1 and 65535.
     type: int
     default: 5432
   database:
@@ -169,6 +173,7 @@ diff:
   sample: {before: {}, after: {name: AURORA_CONNECTION, url: "jdbc:postgresql://h:5432/db", user: master, password_set: true}}
 """
 
+import ipaddress
 import re
 
 from ansible.module_utils.basic import AnsibleModule
@@ -179,17 +184,40 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
 )
 
 DEFAULT_URL_PARAMETERS = {"ssl": "true", "sslfactory": "org.postgresql.ssl.DefaultJavaSSLFactory"}
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_ENDPOINT_HELP = ("endpoint must be a host name, an IPv4 address or an IPv6 address (the port goes into `port`, "
+                  "the database into `database`, further URL parameters into `url_parameters`), got %r")
+
+
+def url_host(endpoint):
+    """The host part of the URL for `endpoint`: a DNS name, an IPv4 address, or an IPv6 address
+    (bracketed or not; written in brackets). Anything else - a port, a path, a query, user
+    information, a zone index - is refused, so that the URL has the structure the module builds."""
+    text = endpoint
+    literal = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if "%" in literal:
+        raise ExasolInputError(_ENDPOINT_HELP % endpoint)
+    if ":" in literal:
+        try:
+            return "[%s]" % ipaddress.IPv6Address(literal).compressed
+        except ValueError:
+            raise ExasolInputError(_ENDPOINT_HELP % endpoint)
+    if literal != text:
+        raise ExasolInputError(_ENDPOINT_HELP % endpoint)
+    labels = text[:-1].split(".") if text.endswith(".") else text.split(".")
+    if len(text) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise ExasolInputError(_ENDPOINT_HELP % endpoint)
+    if all(label.isdigit() for label in labels):  # looks like an IPv4 address, so it must be one
+        try:
+            return str(ipaddress.IPv4Address(text))
+        except ValueError:
+            raise ExasolInputError("endpoint %r is not a valid IPv4 address" % endpoint)
+    return text
 
 
 def build_jdbc_url(endpoint, port, database, parameters):
     """jdbc:postgresql://HOST:PORT/DB?k=v&... with the database and parameter values escaped."""
-    if ":" in endpoint and not endpoint.startswith("["):
-        host = "[%s]" % endpoint  # IPv6 literal
-    elif _HOST.match(endpoint) or re.match(r"^\[[0-9A-Fa-f:.]+\]$", endpoint):
-        host = endpoint
-    else:
-        raise ExasolInputError("endpoint must be a host name or IP address, got %r" % endpoint)
+    host = url_host(endpoint)
     if not 0 < port < 65536:
         raise ExasolInputError("port must be 1..65535, got %d" % port)
     if not database:
