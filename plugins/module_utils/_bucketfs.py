@@ -341,24 +341,33 @@ class BucketFSClient(object):
         curl -T); HTTPS reads CHUNK_SIZE pieces into one reused buffer for the TLS writes. The
         helper hashes its own read of the file (from the page cache the sender fills) at the
         lowest CPU priority: on a busy machine the transfer goes first and the hash takes the
-        cycles left over, instead of slowing the upload down. Memory holds two chunks at most.
+        cycles left over instead of slowing the upload down; what is left when the body is sent
+        is hashed at normal priority. Memory holds two chunks at most.
         """
-        helper = _Helper(sha256_file, src, background=True) if want_hash else None
-        sock = conn.sock
+        hasher = _BackgroundHash(src) if want_hash else None
+        try:
+            sent = self._send_body(conn.sock, src, size)
+            self.bytes_sent += sent
+            _check_sent(src, sent, size)
+        except BaseException:
+            if hasher:
+                hasher.cancel()
+            raise
+        return hasher.finish() if hasher else None
+
+    def _send_body(self, sock, src, size):
+        """Write size bytes of src to sock; the number written (less when src shrank)."""
         with open(src, "rb", buffering=0) as handle:
             if self._ssl is None:
-                sent = sock.sendfile(handle, 0, size) if size else 0  # exactly Content-Length bytes
-            else:
-                view, sent = memoryview(bytearray(min(CHUNK_SIZE, max(size, 1)))), 0
-                while sent < size:
-                    got = _fill(handle.readinto, view[:min(len(view), size - sent)])
-                    if not got:
-                        break
-                    sock.sendall(view[:got])
-                    sent += got
-        self.bytes_sent += sent
-        _check_sent(src, sent, size)
-        return helper.result() if helper else None
+                return sock.sendfile(handle, 0, size) if size else 0  # exactly Content-Length bytes
+            view, sent = memoryview(bytearray(min(CHUNK_SIZE, max(size, 1)))), 0
+            while sent < size:
+                got = _fill(handle.readinto, view[:min(len(view), size - sent)])
+                if not got:
+                    break
+                sock.sendall(view[:got])
+                sent += got
+            return sent
 
     def delete(self, path):
         def action():
@@ -392,35 +401,52 @@ def sidecar_path(path):
     return path.lstrip("/") + SIDECAR_SUFFIX
 
 
-class _Helper(object):
-    """Run function(*args) in a thread; result() joins it and returns (or raises) its outcome.
+class _BackgroundHash(object):
+    """sha256 of a file, computed by a thread at the lowest CPU priority until finish() is called.
 
-    background=True lowers the thread's CPU priority (nice 19) where the OS allows it per thread
-    (Linux); elsewhere it runs at normal priority. A bare thread, not concurrent.futures: the
-    import is start-up time every run pays.
+    finish() takes over in the calling thread, at its normal priority, from where the helper got
+    to: on an idle machine the helper is done by the time the upload is; on a busy one the hash
+    does not starve at nice 19 after the transfer. One 4 MiB buffer per thread.
     """
 
-    def __init__(self, function, *args, **kwargs):
-        self._outcome = None
-        self._background = kwargs.get("background", False)
-        self._thread = threading.Thread(target=self._run, args=(function, args))
+    def __init__(self, path):
+        self._path, self._digest, self._offset = path, hashlib.sha256(), 0
+        self._stop, self._error = threading.Event(), None
+        self._thread = threading.Thread(target=self._run)
         self._thread.daemon = True
         self._thread.start()
 
-    def _run(self, function, args):
-        if self._background:
-            _lower_priority()
+    def _run(self):
+        _lower_priority()
         try:
-            self._outcome = (True, function(*args))
-        except BaseException as exc:  # handed to the caller by result()
-            self._outcome = (False, exc)
+            self._offset = _hash_from(self._path, self._digest, 0, self._stop)
+        except BaseException as exc:  # handed to the caller by finish()
+            self._error = exc
 
-    def result(self):
+    def cancel(self):
+        self._stop.set()
+
+    def finish(self):
+        self._stop.set()
         self._thread.join()
-        ok, value = self._outcome
-        if not ok:
-            raise value
-        return value
+        if self._error is not None:
+            raise self._error
+        _hash_from(self._path, self._digest, self._offset)
+        return self._digest.hexdigest()
+
+
+def _hash_from(path, digest, offset, stop=None):
+    """Feed path from offset to its end into digest (until stop is set); the offset reached."""
+    view = memoryview(bytearray(CHUNK_SIZE))
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek(offset)
+        while stop is None or not stop.is_set():
+            got = _fill(handle.readinto, view)
+            if not got:
+                break
+            digest.update(view[:got])
+            offset += got
+    return offset
 
 
 def _lower_priority():
@@ -484,11 +510,5 @@ def _equal(remote_buf, local_buf, got, local_got):
 def sha256_file(path):
     """The sha256 of a local file, read in CHUNK_SIZE pieces into one reused buffer."""
     digest = hashlib.sha256()
-    view = memoryview(bytearray(CHUNK_SIZE))
-    with open(path, "rb", buffering=0) as handle:
-        while True:
-            got = _fill(handle.readinto, view)
-            if not got:
-                break
-            digest.update(view[:got])
+    _hash_from(path, digest, 0)
     return digest.hexdigest()

@@ -32,16 +32,18 @@ description:
     leaves the sidecar alone, a rerun with C(sidecar) reports V(same) and does not repair it (a
     different size, a deleted file or a deleted sidecar are noticed). Use O(compare=content) (or
     O(force=true)) where other tools write the same paths. The sidecar is visible to UDFs as
-    C(/buckets/<service>/<bucket>/<path>.sha256); nothing in Exasol reads it. A sidecar that does
+    C(/buckets/<service>/<bucket>/<path>.sha256), an ordinary file to Exasol (not an archive that
+    BucketFS unpacks, not a jar). A sidecar that does
     not hold exactly one C(<sha256>  <file name>) line for this file is ignored (the content
     decides, and a correct sidecar is written). With O(compare=content) no sidecar is created, but
     one that exists is rewritten on upload so that it never vouches for old content.'
   - B(Streaming and memory.) The file is sent with C(sendfile) over HTTP (no copy into Python, like
-    C(curl -T)) and from one reused 4 MiB buffer over HTTPS; its sha256 is computed in a helper
-    thread while it is sent, and never twice (a file checked against O(checksum) or hashed to compare
-    it is not hashed again). The comparison reads the remote file and O(src) into two reused 4 MiB
-    buffers. Memory use does not grow with the file's size (about 10 MB more for a 1.5 GB file than
-    for a 1 KiB one). C(tests/bench/bench_bucketfs_upload.py) measures throughput against C(curl -T).
+    C(curl -T)) and from one reused 4 MiB buffer over HTTPS. Its sha256 (for the sidecar and the
+    C(sha256) result) is computed once, by a helper thread at the lowest CPU priority (nice 19) while
+    the file is sent, so on a busy machine the transfer keeps the CPU; a file checked against
+    O(checksum) or hashed to compare it is not hashed again. The comparison reads the remote file and
+    O(src) into two reused 4 MiB buffers. Memory use does not grow with the file's size.
+    C(tests/bench/bench_bucketfs_upload.py) measures throughput and memory against C(curl -T).
   - B(Paths.) O(path) must stay inside the bucket. C(.), C(..) and empty components, control characters
     and percent escapes that decode to a dot component or a slash are refused before anything is sent.
   - B(Plain HTTP.) With an C(http://) O(url) the password (basic auth) and the file cross the network

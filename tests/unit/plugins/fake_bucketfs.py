@@ -12,7 +12,15 @@ import ssl
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+import pytest
 from loopback import LoopbackServer
+
+
+@pytest.fixture
+def fake_bucketfs(tmp_path):
+    """A running FakeBucketFS with its files under tmp_path/bucket (import this name to use it)."""
+    with FakeBucketFS(str(tmp_path / "bucket")) as server:
+        yield server
 
 
 class FakeBucketFS(LoopbackServer):

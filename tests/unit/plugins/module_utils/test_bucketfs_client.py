@@ -269,11 +269,19 @@ def test_http_upload_hashes_in_helper_and_sends_with_sendfile(fake, tmp_path, mo
     assert open(fake.file("a"), "rb").read() == data
 
 
-def test_helper_thread_error_reaches_the_caller():
-    def boom():
-        raise ValueError("boom")
-    with pytest.raises(ValueError, match="boom"):
-        _bucketfs._Helper(boom).result()
+@pytest.mark.parametrize("wait_first", [False, True])
+def test_background_hash_is_right_whoever_finishes_it(tmp_path, monkeypatch, wait_first):
+    monkeypatch.setattr(_bucketfs, "CHUNK_SIZE", 1000)
+    data = os.urandom(25500)
+    hasher = _bucketfs._BackgroundHash(write(tmp_path, "a", data))
+    if wait_first:
+        hasher._thread.join()  # the helper hashed it all
+    assert hasher.finish() == hashlib.sha256(data).hexdigest()
+
+
+def test_background_hash_error_reaches_the_caller(tmp_path):
+    with pytest.raises(OSError):
+        _bucketfs._BackgroundHash(str(tmp_path / "missing")).finish()
 
 
 def test_empty_file_upload(fake, tmp_path):
@@ -282,12 +290,14 @@ def test_empty_file_upload(fake, tmp_path):
     assert open(fake.file("e"), "rb").read() == b""
 
 
-def test_background_helper_runs_at_lowest_priority():
+def test_background_hash_runs_at_lowest_priority_the_caller_does_not(tmp_path, monkeypatch):
     import threading
+    seen = []
+    real = _bucketfs._hash_from
 
-    def own_nice():
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    normal = _bucketfs._Helper(own_nice).result()
-    assert normal == os.getpriority(os.PRIO_PROCESS, 0)
-    assert _bucketfs._Helper(own_nice, background=True).result() == 19
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == normal  # the caller keeps its own
+    def spy(*args):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real(*args)
+    monkeypatch.setattr(_bucketfs, "_hash_from", spy)
+    _bucketfs._BackgroundHash(write(tmp_path, "a", b"x" * 100)).finish()
+    assert seen == [19, os.getpriority(os.PRIO_PROCESS, 0)]  # the helper, then the caller's take-over

@@ -10,19 +10,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from fake_bucketfs import FakeBucketFS  # noqa: E402
+from fake_bucketfs import fake_bucketfs as fake  # noqa: E402,F401 (the fixture)
 from module_runner import run_module as run_any  # noqa: E402
 
 
 def run_module(tmp_path, check=False, diff=True, **args):
-    args.setdefault("retries", 1)
-    return run_any("exasol_bucketfs_upload", tmp_path, check=check, diff=diff, **args)
-
-
-@pytest.fixture
-def fake(tmp_path):
-    with FakeBucketFS(str(tmp_path / "bucket")) as server:
-        yield server
+    return run_any("exasol_bucketfs_upload", tmp_path, check=check, diff=diff, **dict(dict(retries=1), **args))
 
 
 def sha(data):
