@@ -217,8 +217,8 @@ notes:
   - Reading a PKCS12 store, in check mode too, creates and removes a private temporary directory
     next to the store (the conversion may hold private keys), so the store's directory must be
     writable.
-  - The module code runs on Python 3.6, but ansible-core 2.17 and later need Python 3.7 or later
-    on the managed node; drive Python 3.6 nodes from ansible-core 2.16.
+  - The module code runs on Python 3.6, but the ansible-core this collection needs (2.17 or later)
+    runs modules on Python 3.7 or later on the managed node; give a Python 3.6 node a newer Python.
   - Private key entries of a PKCS12 store are kept; they must be protected by the store password
     (the PKCS12 norm), because C(keytool) converts them with it; one that is not fails the run, naming it.
   - A certificate of the bundle that is not a CA certificate (basicConstraints CA:FALSE, or a v3

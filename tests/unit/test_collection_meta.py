@@ -7,7 +7,9 @@
 - Every module listed in an action group of meta/runtime.yml exists, and a module is listed in a
   group exactly when its documentation declares that membership (`attributes.action_group`);
   groups extended through `metadata.extend_group` exist in the other collection.
-- requires_ansible is not below what the installed dependencies require.
+- requires_ansible is not below what the dependencies require, every role's min_ansible_version
+  is the same version, and no plugin or role document speaks of an older ansible-core.
+- A dependency that is not installed fails these tests instead of passing them unchecked.
 - There is no tests/sanity/ignore-*.txt.
 Reads files only; no Ansible run: well under a second.
 """
@@ -179,7 +181,9 @@ def test_fqcns_resolve():
         if full not in names_by_collection:
             names_by_collection[full] = collection_names(full)
         names = names_by_collection[full]
-        if names is not None and name not in names:
+        if names is None:  # a declared dependency that is not installed: nothing can be resolved
+            unresolved.append("%s.%s (in %s): %s is not installed" % (full, name, ", ".join(sorted(set(files))[:3]), full))
+        elif name not in names:
             unresolved.append("%s.%s (in %s)" % (full, name, ", ".join(sorted(set(files))[:3])))
     assert not unresolved, "FQCNs that name nothing in their collection: %s" % unresolved
 
@@ -266,8 +270,50 @@ def test_requires_ansible_is_not_below_what_the_dependencies_require():
     too_low = []
     for name in GALAXY.get("dependencies") or {}:
         base = installed_collection_dir(name)
-        theirs = version_floor(load_yaml(os.path.join(base, "meta", "runtime.yml")).get("requires_ansible")) if base else None
+        assert base, "dependency %s is not installed: its requires_ansible cannot be compared" % name
+        theirs = version_floor(load_yaml(os.path.join(base, "meta", "runtime.yml")).get("requires_ansible"))
         if theirs and theirs > ours:
             too_low.append("%s needs ansible-core %s" % (name, ".".join(map(str, theirs))))
     assert not too_low, "meta/runtime.yml requires_ansible %s is below what dependencies need: %s" % (
         RUNTIME.get("requires_ansible"), too_low)
+
+
+def version_tuple(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+ANSIBLE_CORE_MENTION = re.compile(r"ansible-core\s+(\d+\.\d+)\b")
+
+
+def test_one_minimum_ansible_core_everywhere():
+    """meta/runtime.yml's requires_ansible is the one truth: every role's min_ansible_version says
+    the same, and no module, plugin or role document speaks of an older ansible-core."""
+    floor = version_floor(RUNTIME.get("requires_ansible"))
+    assert floor, "meta/runtime.yml has no `requires_ansible: \">=X.Y.Z\"`"
+    roles = sorted(glob.glob(os.path.join(ROOT, "roles", "*", "meta", "main.yml")))
+    assert roles
+    wrong = {}
+    for path in roles:
+        declared = str((load_yaml(path).get("galaxy_info") or {}).get("min_ansible_version", ""))
+        if not declared or version_tuple(declared) != floor[:len(version_tuple(declared))]:
+            wrong[os.path.relpath(path, ROOT)] = declared
+    assert not wrong, "min_ansible_version differs from requires_ansible %s: %s" % (RUNTIME["requires_ansible"], wrong)
+    documents = python_files() + glob.glob(os.path.join(ROOT, "plugins", "**", "*.yml"), recursive=True) + \
+        glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))
+    older = sorted("%s: ansible-core %s" % (os.path.relpath(path, ROOT), match.group(1))
+                   for path in documents for match in ANSIBLE_CORE_MENTION.finditer(read(path))
+                   if version_tuple(match.group(1)) < floor[:2])
+    assert not older, "documents that speak of an ansible-core older than requires_ansible %s: %s" % (
+        RUNTIME["requires_ansible"], older)
+
+
+def test_a_missing_dependency_fails_the_checks_instead_of_passing(monkeypatch):
+    """Issue 11 item 19: with community.postgresql not installed, 0.1.0's test_fqcns_resolve and
+    requires_ansible test passed without checking anything."""
+    real = installed_collection_dir
+    monkeypatch.setattr(sys.modules[__name__], "installed_collection_dir",
+                        lambda name: None if name == "community.postgresql" else real(name))
+    with pytest.raises(AssertionError, match=r"community.postgresql is not installed"):
+        test_fqcns_resolve()
+    with pytest.raises(AssertionError, match=r"dependency community.postgresql is not installed"):
+        test_requires_ansible_is_not_below_what_the_dependencies_require()
