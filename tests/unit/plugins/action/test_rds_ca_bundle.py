@@ -1,5 +1,5 @@
-"""rds_ca_bundle action plugin, in-process: real Amazon bundles from tests/unit/fixtures/bundle_*
-(never skipped), a corrupted signature refused, expired certificates reported, checksum, the
+"""rds_ca_bundle action plugin, in-process: real Amazon bundles from tests/unit/fixtures/rds and
+bundle_eu-central-1_corrupted_signature.pem (never skipped), a corrupted signature refused, expired certificates reported, checksum, the
 content-addressed cache (changed once, then not; check mode writes nothing), and downloads from a
 loopback HTTP server."""
 import datetime
@@ -21,10 +21,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from loopback import LoopbackServer  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures")
-EU = os.path.join(FIXTURES, "bundle_eu-central-1.pem")
+EU = os.path.join(FIXTURES, "rds", "eu-central-1-bundle.pem")
 EU_SHA256 = "56a0cae044b6cc433971d964347401692a92ea0294e392753a3ebdaee54d8b84"
+GLOBAL = os.path.join(FIXTURES, "rds", "global-bundle.pem")
+COMBINED = os.path.join(FIXTURES, "rds", "rds-combined-ca-bundle.pem")
 CORRUPTED = os.path.join(FIXTURES, "bundle_eu-central-1_corrupted_signature.pem")
-COMBINED = os.path.join(FIXTURES, "bundle_rds-combined-expired.pem")
 
 
 def read(path):
@@ -42,6 +43,12 @@ def test_real_regional_bundle_verifies():
     summary = plugin.verify(read(EU), EU, "sha256:" + EU_SHA256)
     assert summary["certificates"] == 3 and summary["sha256"] == EU_SHA256
     assert summary["keys"] == {"EC 384": 1, "RSA 2048": 1, "RSA 4096": 1}
+    assert summary["expired"] == [] and summary["not_ca"] == []
+
+
+def test_real_global_bundle_verifies():
+    summary = plugin.verify(read(GLOBAL), GLOBAL, "sha256:afb8f45125236bef4e9a005d9e34d8109a787c9f125587aa0a149b18c47c42e1")
+    assert summary["certificates"] == 108 and summary["keys"] == {"EC 384": 36, "RSA 2048": 36, "RSA 4096": 36}
     assert summary["expired"] == [] and summary["not_ca"] == []
 
 
