@@ -31,7 +31,11 @@ description:
     BucketFS now: if another tool replaces the file with different content of the B(same size) and
     leaves the sidecar alone, a rerun with C(sidecar) reports V(same) and does not repair it (a
     different size, a deleted file or a deleted sidecar are noticed). Use O(compare=content) (or
-    O(force=true)) where other tools write the same paths. The sidecar is visible to UDFs as
+    O(force=true)) where other tools write the same paths. The sound way that reads nothing over
+    the network needs the database, not BucketFS. The bucketfs-java library by Exasol creates a checksum UDF
+    and runs it over C(/buckets/...) (C(ChecksumUploadNecessityCheckStrategy) in
+    github.com/exasol/bucketfs-java, C(src/main/java/com/exasol/bucketfs/uploadnecessity/)); this
+    module has only the HTTP interface of BucketFS, so it keeps the sidecar instead. The sidecar is visible to UDFs as
     C(/buckets/<service>/<bucket>/<path>.sha256), an ordinary file to Exasol (not an archive that
     BucketFS unpacks, not a jar). A sidecar that does
     not hold exactly one C(<sha256>  <file name>) line for this file is ignored (the content
