@@ -184,7 +184,7 @@ def test_large_file_sidecar_rerun_downloads_nothing(bfs, prefix, tmp_path):
     proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
-    assert r["r1"]["changed"] and r["r1"]["compared_by"] == "sidecar" and r["r1"]["sha256"] == digest
+    assert r["r1"]["changed"] and r["r1"]["previous_state"] == "absent" and r["r1"]["sha256"] == digest
     with open(host_file(bfs, path + ".sha256")) as handle:
         assert handle.read() == "%s  slc.tar.gz\n" % digest
     for key in ("r2", "r3"):

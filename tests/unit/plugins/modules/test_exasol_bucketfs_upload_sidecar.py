@@ -129,6 +129,16 @@ def test_auto_is_content_for_small_files_without_a_sidecar(fake, tmp_path):
     assert not again["changed"] and again["compared_by"] == "content"
 
 
+def test_auto_keeps_a_sidecar_from_64_mib_on(fake, tmp_path):
+    path = tmp_path / "sparse.img"
+    with open(str(path), "wb") as handle:
+        handle.truncate(64 * 1024 * 1024)  # sparse: quick to make, 64 MiB of zeros to read
+    args = dict(url=fake.url, password="wpw", path="slc/sparse.img", src=str(path), wait_visible=False)
+    assert run_module(tmp_path, **args)["changed"]
+    assert fake.listing() == ["slc/sparse.img", "slc/sparse.img.sha256"]
+    assert run_module(tmp_path, **args)["compared_by"] == "sidecar"
+
+
 def test_checksum_and_force_with_sidecar(fake, tmp_path):
     data = os.urandom(3000)
     args = dict(url=fake.url, password="wpw", path="slc/a.tgz", src=source(tmp_path, data), compare="sidecar",
