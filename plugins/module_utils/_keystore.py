@@ -60,6 +60,7 @@ KEYTOOL_GLOBS = ("/usr/lib/jvm/*/bin/keytool", "/usr/java/*/bin/keytool", "/opt/
 IMPORT_SUMMARY_RE = re.compile(r"(\d+) entries successfully imported, (\d+) entries failed or cancelled")
 NOT_IMPORTED_RE = re.compile(r"^Entry for alias (.+) not imported\.?$", re.MULTILINE)
 PROBLEM_RE = re.compile(r"^Problem importing entry for alias (.+?): (.*)$", re.MULTILINE)
+MAX_DELETES = 10  # removals from a store with keys done in place (one keytool run each) to keep keys' bytes
 STALE_AGE = 600  # seconds: a temporary this old belongs to a killed run, not to one in progress
 OLD_WORKDIR_PREFIX = "rds_truststore."  # 0.1.0 kept its conversions in $TMPDIR under this name
 CONTAINER_DIR = "ScriptLanguages-*"
@@ -448,34 +449,65 @@ class Store(object):
             self.staged = self._prepare_with_keytool(list(entries))
 
     def _prepare_with_keytool(self, entries):
+        """The new PKCS12 store in a private directory next to the old one.
+
+        Edited in place where that keeps every key entry byte for byte (keytool keeps the encrypted
+        bytes of entries it does not touch): a copy of the old file, the new certificates imported
+        into it, and, in a store with keys, up to MAX_DELETES removed certificates deleted one keytool
+        run each. Otherwise (a store of certificates only, or many removals) rebuilt from a JKS, the
+        entries a JKS cannot hold copied from the old file by alias: keys keep their key material,
+        re-encrypted with the store password."""
         if self.cached_digest:
             self._verify_cached()
         workdir = make_workdir(self.path)
         try:
             fresh = os.path.join(workdir, "store")
-            convertible = [e for e in entries if e.tag != TAG_KEPT_BY_KEYTOOL]
-            data = write_jks(convertible, self.password)
-            if convertible:
-                source = os.path.join(workdir, "store.jks")
-                _write_private(source, data)
-                failed = self.keytool.convert(source, "JKS", fresh, self.type.upper())
-                if failed:
-                    raise KeystoreError("%s: keytool could not write %s; the store was not changed" % (
-                        self.path, _describe_failures(failed)))
-            for entry in entries:
-                if entry.tag == TAG_KEPT_BY_KEYTOOL:  # straight from the old file, never through a JKS
-                    failed = self.keytool.convert(self.path, self.type.upper(), fresh, self.type.upper(), entry.alias)
-                    if failed:
-                        raise KeystoreError("%s: entry '%s' cannot be carried into the rewritten store (a JKS "
-                                            "cannot hold it: %s; copying it failed: %s); the store was not changed"
-                                            % (self.path, entry.alias, entry.reason, _describe_failures(failed)))
+            before, after = set(id(e) for e in self.entries), set(id(e) for e in entries)
+            removed = [e for e in self.entries if id(e) not in after]
+            holds_keys = any(not e.trusted for e in self.entries)
+            if self.stat is not None and (not removed or (holds_keys and len(removed) <= MAX_DELETES)):
+                _write_private(fresh, _read_file(self.path))
+                self._import_jks(workdir, [e for e in entries if id(e) not in before], fresh)
+                for entry in removed:
+                    self._delete(entry.alias, fresh)
+            else:
+                self._import_jks(workdir, [e for e in entries if e.tag != TAG_KEPT_BY_KEYTOOL], fresh)
+                for entry in entries:
+                    if entry.tag == TAG_KEPT_BY_KEYTOOL:  # straight from the old file, never through a JKS
+                        self._copy_entry(entry, fresh)
             if not os.path.exists(fresh):
                 raise KeystoreError("%s: keytool wrote no store" % self.path)
             cacheable = all(e.trusted for e in entries)
-            return fresh, workdir, data if cacheable else None, entries
+            return fresh, workdir, write_jks(entries, self.password) if cacheable else None, entries
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
+
+    def _import_jks(self, workdir, entries, dest):
+        """Import `entries` (through a JKS) into dest, created if missing; any entry not imported fails."""
+        if not entries:
+            return
+        source = os.path.join(workdir, "import.jks")
+        _write_private(source, write_jks(entries, self.password))
+        failed = self.keytool.convert(source, "JKS", dest, self.type.upper())
+        _unlink_quietly(source)
+        if failed:
+            raise KeystoreError("%s: keytool could not write %s; the store was not changed" % (
+                self.path, _describe_failures(failed)))
+
+    def _delete(self, alias, dest):
+        code, output = self.keytool.run("-delete", "-noprompt", "-alias", alias, "-keystore", dest, "-storetype",
+                                        self.type.upper(), "-storepass:env", PASSWORD_ENV)
+        if code != 0:
+            raise KeystoreError("%s: keytool could not remove '%s' (%s); the store was not changed" % (
+                self.path, alias, _last_line(output)))
+
+    def _copy_entry(self, entry, dest):
+        failed = self.keytool.convert(self.path, self.type.upper(), dest, self.type.upper(), entry.alias)
+        if failed:
+            raise KeystoreError("%s: entry '%s' cannot be carried into the rewritten store (a JKS cannot hold "
+                                "it: %s; copying it failed: %s); the store was not changed"
+                                % (self.path, entry.alias, entry.reason, _describe_failures(failed)))
 
     def commit(self):
         """Rename the prepared store into place (owner, group, mode and SELinux label kept)."""

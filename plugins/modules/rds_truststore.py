@@ -25,9 +25,12 @@ description:
     they do not, whatever the number of certificates; with a warm O(cache_dir), none when they do
     not change (a change re-reads the store to check the cached copy first).
   - B(What it keeps.) Every entry it did not add survives every write (trusted certificates under
-    other aliases, and private keys of a JKS byte for byte). In a PKCS12 store, private keys pass
-    through C(keytool) with the store password (their key material unchanged), and entries a JKS
-    cannot hold (a C(SecretKeyEntry)) are copied from the old file into the new one by alias. Every
+    other aliases, and private keys of a JKS byte for byte). A PKCS12 store that only gains
+    certificates, or that holds keys and loses at most 10, is edited in place on a copy (C(keytool)
+    keeps the encrypted bytes of every key entry it does not touch; one run per removed alias);
+    otherwise it is rebuilt, its private keys passing through C(keytool) with the store password
+    (key material unchanged, re-encrypted) and entries a JKS cannot hold (a C(SecretKeyEntry))
+    copied from the old file by alias. Every
     C(keytool) report is read (it exits 0 when entries "failed or cancelled"); an entry that cannot
     be carried over fails the run before any store is replaced, naming its alias and keytool's reason.
   - B(What it refuses), before anything is written and in check mode too (same message), an empty
@@ -96,8 +99,8 @@ options:
         the loader (ExaLoader) JVM's store C(/opt/exasol/runtime-<v>-jdk/lib/security/cacerts) of every
         installed runtime (an update adds a new one and may keep the old; which one the database runs
         is not known on the node, so all are managed), and the SLC stores below
-        C(/opt/exasol/slc-<v>/<container>/usr/lib/jvm). Sources, Exasol 2025 installs the JDK that
-        ExaLoader starts as its own runtime package (exasol/exasol-personal issue 273); that ExaLoader
+        C(/opt/exasol/slc-<v>/<container>/usr/lib/jvm). Source, the ETL loader spawns
+        C(/opt/exasol/runtime-<v>-jdk/bin/java) (GitHub exasol/exasol-personal issue 273); that it
         uses that JDK's default truststore is an inference.
     type: bool
     default: false

@@ -131,6 +131,32 @@ def add_keys(path, store_type, secret=True, password="changeit"):
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+KEY_BAGS = {"1.2.840.113549.1.12.10.1.2": "pkcs8ShroudedKeyBag", "1.2.840.113549.1.12.10.1.5": "secretBag",
+            "1.2.840.113549.1.12.10.1.1": "keyBag"}
+
+
+def pkcs12_key_bags(path):
+    """The key bags of a PKCS12 file as stored ({bag type: [encrypted bag value bytes]}): they sit in
+    the unencrypted `data` parts of the file, so byte equality is checkable without the password."""
+    from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import decode_oid, der_children, der_read
+
+    with open(str(path), "rb") as handle:
+        pfx = der_read(handle.read())
+    auth_safe = der_children(pfx.content)[1]
+    safes = der_read(der_read(der_children(auth_safe.content)[1].content).content)
+    bags = {}
+    for info in der_children(safes.content):
+        oid_item, explicit = der_children(info.content)[:2]
+        if decode_oid(oid_item.content) != "1.2.840.113549.1.7.1":  # encryptedData: the certificates
+            continue
+        for bag in der_children(der_read(der_read(explicit.content).content).content):
+            fields = der_children(bag.content)
+            kind = KEY_BAGS.get(decode_oid(fields[0].content))
+            if kind:
+                bags.setdefault(kind, []).append(fields[1].content)
+    return bags
+
+
 def keytool(*args, password="changeit"):
     """keytool with the password in the environment; returns CompletedProcess."""
     env = dict(os.environ, KS_PASS=password)

@@ -18,7 +18,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 from module_runner import run_module  # noqa: E402
 from truststores import (  # noqa: E402
-    FIXTURES, JavaStoreReader, add_keys, bundle, have_java, keytool, make_jks, make_node, pkcs12_from, self_signed_pem)
+    FIXTURES, JavaStoreReader, add_keys, bundle, have_java, keytool, make_jks, make_node, pkcs12_from, pkcs12_key_bags,
+    self_signed_pem)
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules import rds_truststore  # noqa: E402
@@ -428,15 +429,23 @@ def test_pkcs12_secret_and_private_keys_survive_every_write(tmp_path, rds_bundle
     (tmp_path / "reader").mkdir()
     store = pkcs12_from(tmp_path / "cacerts.p12", bundle(global_bundle)[:1])
     add_keys(store, "PKCS12")
-    keys = key_entries(tmp_path, store)
+    keys, bags = key_entries(tmp_path, store), pkcs12_key_bags(store)
     assert sorted(keys) == ["mykey", "mysecret"] and keys["mysecret"][1] == "secret"
+    assert sorted(bags) == ["pkcs8ShroudedKeyBag", "secretBag"]
     added = run(tmp_path, src=global_bundle, truststores=[store], purge=True, cache_dir="")
     assert added["changed"] and added["stores"][0]["added"] == 107, added
     assert key_entries(tmp_path, store) == keys
+    assert pkcs12_key_bags(store) == bags  # only additions: the encrypted key bags byte for byte
+    certs = bundle(global_bundle)
+    few = "".join(c.pem() for c in certs[:100])  # 8 rotated out: deleted in place, one keytool run each
+    trimmed = run(tmp_path, content=few, truststores=[store], purge=True, cache_dir="")
+    assert trimmed["stores"][0]["removed"] == 8 and trimmed["stores"][0]["jvm_starts"] == 1 + 8, trimmed
+    assert key_entries(tmp_path, store) == keys and pkcs12_key_bags(store) == bags
     regional = os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")
+    ours = set(c.sha256 for c in certs[1:100]) - set(c.sha256 for c in bundle(regional))
     purged = run(tmp_path, src=regional, truststores=[store], purge=True, cache_dir=str(tmp_path / "cache"))
-    assert purged["stores"][0]["removed"] == 104, purged  # 107 ours minus the 3 regional ones
-    assert key_entries(tmp_path, store) == keys
+    assert purged["stores"][0]["removed"] == len(ours) > 10, purged  # many removals: rebuilt
+    assert key_entries(tmp_path, store) == keys  # the same keys, re-encrypted
     assert not os.listdir(str(tmp_path / "cache"))  # a store with keys is never copied into the cache
     assert not run(tmp_path, src=regional, truststores=[store], purge=True, cache_dir="")["changed"]
 
