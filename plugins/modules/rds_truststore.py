@@ -21,9 +21,10 @@ description:
   - Can discover the truststores of an Exasol data node, 6.x/7.x and 2025.x, and says which JVM reads
     each (RV(discovered_stores)).
   - JKS stores are read and written by the module itself, without a JVM. PKCS12 stores need at
-    most two C(keytool) runs when they change (one to read, one to write) and at most one when
-    they do not, whatever the number of certificates; with a warm O(cache_dir), none when they do
-    not change (a change re-reads the store to check the cached copy first).
+    most two C(keytool) runs when they change (one to read, one to write; plus one per removed
+    certificate in a store with keys, see below) and at most one when they do not, whatever the
+    number of certificates; with a warm O(cache_dir), none when they do not change (a change
+    re-reads the store to check the cached copy first).
   - B(What it keeps.) Every entry it did not add survives every write (trusted certificates under
     other aliases, and private keys of a JKS byte for byte). A PKCS12 store that only gains
     certificates, or that holds keys and loses at most 10, is edited in place on a copy (C(keytool)
