@@ -191,8 +191,9 @@ expired:
   returned: success
   type: list
   elements: dict
-  sample: [{"name": "'Amazon RDS Root 2019 CA'", "subject": "CN=Amazon RDS Root 2019 CA,OU=Amazon RDS,O=Amazon Web Services\\, Inc.,ST=Washington,L=Seattle,C=US",
-            "sha256": "2f1b7a9d...", "not_after": "2024-08-22T17:08:50Z"}]
+  sample: [{"name": "'Amazon RDS Root 2019 CA'",
+            "subject": "CN=Amazon RDS Root 2019 CA,OU=Amazon RDS,O=Amazon Web Services\\, Inc.,ST=Washington,L=Seattle,C=US",
+            "sha256": "2f1b7a9d0c3e4b5a6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6", "not_after": "2024-08-22T17:08:50Z"}]
   contains:
     name:
       description: Common name of the certificate, quoted (the subject when it has none).
