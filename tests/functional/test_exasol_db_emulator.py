@@ -255,7 +255,7 @@ def _vs_setup(lab, exa, pg):
         upload(lab, "drivers/jdbc/exasol-emulator-test/postgresql.jar", driver)
         upload(lab, "drivers/jdbc/exasol-emulator-test/settings.cfg",
                b"DRIVERNAME=POSTGRES_EMULATOR_TEST\nJAR=postgresql.jar\nDRIVERMAIN=org.postgresql.Driver\n"
-               b"PREFIX=jdbc:postgresql:\nFETCHSIZE=100000\nINSERTSIZE=-1\n")
+               b"PREFIX=jdbc:postgresql:\nNOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n")
         unregister = None
     else:  # up to 7.0: registered in EXAoperation
         unregister = register_in_exaoperation(lab, driver)

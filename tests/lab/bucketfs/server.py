@@ -573,7 +573,9 @@ def main(argv):
         config = json.load(handle)
     store = Store(config)
     faults = Faults()
-    servers = [Server((config["address"], int(config["http_port"])), store, faults)]
+    servers = []
+    if config.get("http_port"):  # Exasol 2025.x: HTTPS only (no http_port in the config)
+        servers.append(Server((config["address"], int(config["http_port"])), store, faults))
     if config.get("https_port"):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -582,7 +584,7 @@ def main(argv):
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     log("service %s on %s:%s (http) and :%s (https), buckets %s, sync delay %.2fs" % (
-        store.service, config["address"], config["http_port"], config.get("https_port"),
+        store.service, config["address"], config.get("http_port"), config.get("https_port"),
         ", ".join(store.buckets), store.sync_delay))
     servers[0].serve_forever()
 

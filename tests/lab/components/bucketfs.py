@@ -31,6 +31,16 @@ def _settings(lab):
     }
 
 
+def https_only(lab):
+    """Exasol 8 / 2025.x: bfsdefault answers HTTPS on 2581 only (issue 13; docs.exasol.com)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_lab_exasol_versions",
+                                                  os.path.join(lab.here, "exasol_emulator", "versions.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.version_tuple(module.release_of(lab.setting("LAB_EXASOL_VERSION", "7.1"))) >= (8,)
+
+
 def _paths(lab):
     # host_dir (state/bucketfs) holds nothing but <service>/.dest/... as on a node; the emulator's
     # own files (config with passwords, TLS, index, staging, jdbc-drivers.json) live next to it.
@@ -63,6 +73,8 @@ def up(lab):
     from bucketfs import tls  # noqa: E402 (tests/lab is the package root)
 
     cfg, paths = _settings(lab), _paths(lab)
+    if https_only(lab):
+        cfg["http_port"] = None
     os.makedirs(paths["state_dir"], mode=0o700, exist_ok=True)
     os.makedirs(paths["host_dir"], exist_ok=True)
     old = _load(paths["config"]).get("buckets", {})
@@ -84,7 +96,7 @@ def up(lab):
     }
     changed = lab.write_config(paths["config"], config)
 
-    ports = (cfg["http_port"], cfg["https_port"])
+    ports = tuple(p for p in (cfg["http_port"], cfg["https_port"]) if p)
     if lab.alive(NAME) and changed:
         lab.stop(NAME)  # a restart picks up the new config (passwords are kept)
         wait_closed(lab, cfg["address"], ports)
@@ -96,8 +108,9 @@ def up(lab):
         for port in ports:
             lab.wait_port(cfg["address"], port, "BucketFS emulator", timeout=20, name=NAME)
     default = buckets["default"]
-    return {"bucketfs": {
-        "http_url": "http://%s:%d" % (cfg["address"], cfg["http_port"]),
+    lab.state.pop("bucketfs", None)  # no http_url left over from another generation
+    first = "http://%s:%d" % (cfg["address"], cfg["http_port"]) if cfg["http_port"] else None
+    part = {
         "https_url": "https://%s:%d" % (cfg["address"], cfg["https_port"]),
         "service": cfg["service"],
         "bucket": "default",
@@ -108,9 +121,12 @@ def up(lab):
         "buckets": {name: dict(b) for name, b in buckets.items()},
         "sync_delay": cfg["sync_delay"],
         "jdbc_drivers_file": os.path.join(paths["state_dir"], "jdbc-drivers.json"),
-        "lab_endpoint": "http://%s:%d/.lab/" % (cfg["address"], cfg["http_port"]),
+        "lab_endpoint": (first or "https://%s:%d" % (cfg["address"], cfg["https_port"])) + "/.lab/",
         "cert_signer": cert["signer"],
-    }}
+    }
+    if first:
+        part["http_url"] = first
+    return {"bucketfs": part}
 
 
 def down(lab):
@@ -121,5 +137,7 @@ def status(lab):
     cfg = _settings(lab)
     if not lab.alive(NAME):
         return "stopped"
+    if https_only(lab):
+        return "running (pid %s) https://%s:%d (HTTPS only)" % (lab.pid(NAME), cfg["address"], cfg["https_port"])
     return "running (pid %s) http://%s:%d https://%s:%d" % (
         lab.pid(NAME), cfg["address"], cfg["http_port"], cfg["address"], cfg["https_port"])

@@ -23,6 +23,12 @@ def _settings(lab):
 def up(lab):
     sys.path.insert(0, lab.here)
     from bucketfs import tls  # noqa: E402 (shared with the BucketFS emulator)
+    from components.bucketfs import https_only  # noqa: E402
+
+    if https_only(lab):  # Exasol 8 / 2025.x have no EXAoperation (issue 13): none, and no lab.json key
+        lab.stop(NAME)
+        lab.state.pop(NAME, None)
+        return {}
 
     address, port = _settings(lab)
     state_dir = lab.path(NAME)
@@ -64,5 +70,5 @@ def down(lab):
 def status(lab):
     address, port = _settings(lab)
     if not lab.alive(NAME):
-        return "stopped"
+        return "stopped (none on Exasol 8 / 2025.x)"
     return "running (pid %s) https://%s:%d/cluster1" % (lab.pid(NAME), address, port)

@@ -13,6 +13,7 @@ absolute symlink to /etc/ssl/certs/java/cacerts, meant to be resolved inside the
 lab.json names per node what each JVM reads (`loader_truststore`, `adapter_truststores`) and what
 the node mounts (`mounts`): the Exasol emulator reads those paths through the node's own view.
 """
+import importlib.util
 import json
 import os
 import shutil
@@ -32,16 +33,27 @@ UBUNTU_CACERTS = "/etc/ssl/certs/java/cacerts"
 BUCKETFS_DIR = "/exa/data/bucketfs/bfsdefault/.dest/default"
 MOUNTS = ("/etc/pki/ca-trust", "/usr/opt", "/exa")
 JAVA_CERTS_DIR = "/etc/ssl/certs/java"
+# Exasol 2025.x (c4, COS): the view of an admin in COS (LAYOUT2025.md; COS partition environment
+# CURRENTJDK / CURRENTSLC; the SLC container directory name is an inference)
+COS_RUNTIME = "/opt/exasol/runtime-8.8.0-jdk"
+COS_DIRS = ("/opt/exasol/cos-8.53.2", "/opt/exasol/db-2025.1.3", "/exa/etc", "/exa/logs")
+COS_SLC_ROOT = "/opt/exasol/slc-9.1.0-c4-6-standard-EXASOL-all/ScriptLanguages-standard-EXASOL-all-java-17"
+COS_SLC_JDK_CACERTS = "usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts"
+COS_MOUNTS = ("/opt/exasol", "/exa")
 SSHD = "/usr/sbin/sshd"
 PRIVSEP_DIR = "/run/sshd"
 
-# Runs inside the new mount namespace: $1 = node root on the host, $2 = sshd_config, $3 = sshd.
+# Runs inside the new mount namespace: $1 = node root on the host, $2 = sshd_config, $3 = sshd,
+# then the mount points (each mounted from the node's tree; a leading `?` = only if it exists).
 NODE_SCRIPT = r"""set -e
-mount --bind "$1/etc/pki/ca-trust" /etc/pki/ca-trust
-mount --bind "$1/usr/opt" /usr/opt
-mount --bind "$1/exa" /exa
-if [ -d /etc/ssl/certs/java ]; then mount --bind "$1/etc/ssl/certs/java" /etc/ssl/certs/java; fi
-exec "$3" -D -e -f "$2"
+root="$1"; config="$2"; sshd="$3"; shift 3
+for point in "$@"; do
+  case "$point" in
+    "?"*) point="${point#?}"; if [ -d "$point" ]; then mount --bind "$root$point" "$point"; fi ;;
+    *) mount --bind "$root$point" "$point" ;;
+  esac
+done
+exec "$sshd" -D -e -f "$config"
 """
 
 SSHD_CONFIG = """# written by tests/lab/components/nodes.py for lab node {name}
@@ -78,16 +90,37 @@ def node_count(lab):
     return count
 
 
-def layout(index):
-    """What node <index> looks like: pure, so that it is unit-tested."""
+def generation(lab):
+    """`cos` for Exasol 8 / 2025.x (LAB_EXASOL_VERSION), `classic` for 6.x / 7.x."""
+    path = os.path.join(lab.here, "exasol_emulator", "versions.py")
+    spec = importlib.util.spec_from_file_location("_lab_exasol_versions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        release = module.release_of(lab.setting("LAB_EXASOL_VERSION", "7.1"))
+    except ValueError as exc:
+        raise LabError("LAB_EXASOL_VERSION: %s" % exc)
+    return "cos" if module.version_tuple(release) >= (8,) else "classic"
+
+
+def layout(index, kind="classic"):
+    """What node <index> looks like: pure, so that it is unit-tested.
+
+    classic (6.x/7.x): the loader reads the central store, the SLC lives under /usr/opt;
+    cos (2025.x): the loader reads its runtime JDK's store, the SLC lives under /opt/exasol.
+    """
     name = "node%d" % index
     pkcs12 = index % 3 == 2
     symlinked_slc = index % 3 == 0
-    slc_cacerts = "%s/%s" % (SLC_ROOT, SLC_JDK_CACERTS)
-    resolved = "%s%s" % (SLC_ROOT, UBUNTU_CACERTS) if symlinked_slc else slc_cacerts
-    return {"name": name, "truststore_type": "PKCS12" if pkcs12 else "JKS",
-            "slc_symlink": symlinked_slc, "slc_truststores": [slc_cacerts],
-            "slc_truststores_resolved": [resolved]}
+    slc_root, slc_jdk = (COS_SLC_ROOT, COS_SLC_JDK_CACERTS) if kind == "cos" else (SLC_ROOT, SLC_JDK_CACERTS)
+    slc_cacerts = "%s/%s" % (slc_root, slc_jdk)
+    resolved = "%s%s" % (slc_root, UBUNTU_CACERTS) if symlinked_slc else slc_cacerts
+    loader = COS_RUNTIME + "/lib/security/cacerts" if kind == "cos" else CENTRAL
+    mounts = list(COS_MOUNTS) if kind == "cos" else list(MOUNTS) + [JAVA_CERTS_DIR]
+    return {"name": name, "kind": kind, "truststore_type": "PKCS12" if pkcs12 else "JKS",
+            "slc_symlink": symlinked_slc, "slc_root": slc_root, "slc_jdk_cacerts": slc_jdk,
+            "slc_truststores": [slc_cacerts], "slc_truststores_resolved": [resolved],
+            "loader_truststore": loader, "mounts": mounts}
 
 
 def _net(lab):
@@ -163,7 +196,7 @@ def _created_record(lab):
     return _base(lab, "created-on-host.json")
 
 
-def _ensure_host_dirs(lab):
+def _ensure_host_dirs(lab, kind="classic"):
     """Mount points (and sshd's privilege separation dir) on the host; remember what we created.
 
     /run/sshd is made but never recorded: every sshd on the machine needs it for each login, so
@@ -171,7 +204,7 @@ def _ensure_host_dirs(lab):
     """
     os.makedirs(PRIVSEP_DIR, mode=0o755, exist_ok=True)
     created = []
-    for path in MOUNTS:
+    for path in (COS_MOUNTS if kind == "cos" else MOUNTS):
         missing = []
         probe = path
         while not os.path.exists(probe):
@@ -241,26 +274,31 @@ def _copy(source, target):
     os.chmod(target, 0o644)
 
 
-def _prepare_node(lab, index, seeds, keygen):
-    spec = layout(index)
+def _prepare_node(lab, index, seeds, keygen, kind="classic"):
+    spec = layout(index, kind)
     node_dir = _base(lab, spec["name"])
     root = os.path.join(node_dir, "root")
-    trust = os.path.join(root, "etc/pki/ca-trust")
-    for sub in ("source/anchors", "source/blocklist", "extracted/pem", "extracted/openssl"):
-        os.makedirs(os.path.join(trust, sub), exist_ok=True)
-    _copy(seeds[spec["truststore_type"]], root + CENTRAL)
-    slc = root + SLC_ROOT
+    for mount in spec["mounts"]:
+        os.makedirs(root + mount, exist_ok=True)
+    if kind == "classic":
+        trust = os.path.join(root, "etc/pki/ca-trust")
+        for sub in ("source/anchors", "source/blocklist", "extracted/pem", "extracted/openssl"):
+            os.makedirs(os.path.join(trust, sub), exist_ok=True)
+        java_dir = root + JAVA_CERTS_DIR  # the node's JDK reads the central store, as on CentOS nodes
+        os.symlink(CENTRAL, os.path.join(java_dir, "cacerts"))
+    else:
+        for path in COS_DIRS:
+            os.makedirs(root + path, exist_ok=True)
+    _copy(seeds[spec["truststore_type"]], root + spec["loader_truststore"])
+    slc = root + spec["slc_root"]
     if spec["slc_symlink"]:
         _copy(seeds["JKS"], slc + UBUNTU_CACERTS)
-        link = os.path.join(slc, SLC_JDK_CACERTS)
+        link = os.path.join(slc, spec["slc_jdk_cacerts"])
         os.makedirs(os.path.dirname(link), exist_ok=True)
         os.symlink(UBUNTU_CACERTS, link)
     else:
-        _copy(seeds["JKS"], os.path.join(slc, SLC_JDK_CACERTS))
+        _copy(seeds["JKS"], os.path.join(slc, spec["slc_jdk_cacerts"]))
     os.makedirs(root + BUCKETFS_DIR, exist_ok=True)
-    java_dir = root + JAVA_CERTS_DIR
-    os.makedirs(java_dir, exist_ok=True)
-    os.symlink(CENTRAL, os.path.join(java_dir, "cacerts"))
     host_key = os.path.join(node_dir, "ssh_host_ed25519_key")
     subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", spec["name"], "-f", host_key], check=True)
     address, port = _address(lab, index)
@@ -294,31 +332,32 @@ def _mount_ns(pid):
         return None
 
 
-def _start(lab, index, unshare):
-    name = layout(index)["name"]
-    node_dir = _base(lab, name)
-    lab.spawn(_pidname(name), [unshare, "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-                               NODE_SCRIPT, "lab-" + name, os.path.join(node_dir, "root"),
-                               os.path.join(node_dir, "sshd_config"), SSHD])
+def _start(lab, index, unshare, kind="classic"):
+    spec = layout(index, kind)
+    node_dir = _base(lab, spec["name"])
+    points = ["?" + p if p == JAVA_CERTS_DIR else p for p in spec["mounts"]]
+    lab.spawn(_pidname(spec["name"]), [unshare, "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+                                       NODE_SCRIPT, "lab-" + spec["name"], os.path.join(node_dir, "root"),
+                                       os.path.join(node_dir, "sshd_config"), SSHD] + points)
 
 
-def _part(lab, count):
+def _part(lab, count, kind="classic"):
     nodes = []
     for index in range(1, count + 1):
-        spec = layout(index)
+        spec = layout(index, kind)
         address, port = _address(lab, index)
         nodes.append({
             "name": spec["name"], "address": address, "port": port, "user": "root",
             "ssh_key": _base(lab, "ssh", "id_ed25519"), "known_hosts": _base(lab, "ssh", "known_hosts"),
-            "root": _base(lab, spec["name"], "root"), "central_truststore": CENTRAL,
+            "root": _base(lab, spec["name"], "root"), "central_truststore": spec["loader_truststore"],
             "truststore_type": spec["truststore_type"], "slc_truststores": spec["slc_truststores"],
             "slc_truststores_resolved": spec["slc_truststores_resolved"], "store_password": STORE_PASSWORD,
             "bucketfs_dir": BUCKETFS_DIR,
             # what each JVM of this node reads, as node paths (issue 12): ExaLoader (IMPORT FROM
             # JDBC, every SELECT on a virtual table) the central store; the adapter (a Java UDF in
             # the script-language container) its container's JDK store, unless %jvmoption names one
-            "loader_truststore": CENTRAL, "adapter_truststores": spec["slc_truststores"],
-            "mounts": list(MOUNTS) + [JAVA_CERTS_DIR],
+            "loader_truststore": spec["loader_truststore"], "adapter_truststores": spec["slc_truststores"],
+            "mounts": spec["mounts"], "layout": spec["kind"],
         })
     return {"nodes": nodes}
 
@@ -342,9 +381,14 @@ def up(lab):
     if alive and sorted(alive) != sorted(wanted):
         raise LabError("the running lab has %d nodes, LAB_NODES asks for %d: run `make lab-down`, then "
                        "`make lab-up` with the LAB_NODES you want" % (len(alive), count))
+    kind = generation(lab)
     if alive:
-        _ensure_host_dirs(lab)  # a running lab still needs /run/sshd for every login
-        return _part(lab, count)
+        started = _read_json(_base(lab, "layout.json"), "classic")
+        if started != kind:
+            raise LabError("the running lab's nodes have the %s layout, LAB_EXASOL_VERSION asks for %s: run "
+                           "`make lab-down`, then `make lab-up`" % (started, kind))
+        _ensure_host_dirs(lab, kind)  # a running lab still needs /run/sshd for every login
+        return _part(lab, count, kind)
     if os.path.isdir(_base(lab)) and any(os.path.isdir(_base(lab, n)) for n in os.listdir(_base(lab))
                                          if n.startswith("node")):
         raise LabError("%s holds nodes from an earlier run that are not running (half-started lab): "
@@ -357,12 +401,14 @@ def up(lab):
     os.makedirs(_base(lab), mode=0o755, exist_ok=True)
     _client_key(lab)
     seeds = _seed_stores(lab)
-    _ensure_host_dirs(lab)
+    _ensure_host_dirs(lab, kind)
+    with open(_base(lab, "layout.json"), "w") as handle:
+        json.dump(kind, handle)
     for index in range(1, count + 1):
-        _prepare_node(lab, index, seeds, keygen)
+        _prepare_node(lab, index, seeds, keygen, kind)
     _write_known_hosts(lab, count)
     for index in range(1, count + 1):  # all at once; then wait for each
-        _start(lab, index, unshare)
+        _start(lab, index, unshare, kind)
     host_ns = _mount_ns(os.getpid())
     for index in range(1, count + 1):
         name = layout(index)["name"]
@@ -373,7 +419,7 @@ def up(lab):
                            "`make lab-down` (see %s)" % (name, lab.log_dir))
         with open(_base(lab, name, "mntns"), "w") as handle:
             handle.write(namespace)
-    return _part(lab, count)
+    return _part(lab, count, kind)
 
 
 def _ours(pid, base):

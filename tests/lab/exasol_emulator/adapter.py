@@ -420,19 +420,22 @@ class Adapter:
         return tables
 
     def loader_driver_jars(self, url, version=(7, 1)):
+        return self.loader_driver(url, version)[0]
+
+    def loader_driver(self, url, version=(7, 1)):
         """JDBC driver jars ExaLoader uses for IMPORT FROM JDBC (pushdown of a virtual table).
 
         Exasol 7.1+/8 registers drivers in BucketFS `drivers/jdbc/<dir>/settings.cfg` (bfsdefault,
         bucket default; keys DRIVERNAME, JAR, DRIVERMAIN, PREFIX): the first settings.cfg whose
         PREFIX starts the URL names the jar(s). Up to 7.0 drivers are registered in EXAoperation:
         the lab EXAoperation emulator publishes them in lab.json `exaoperation.jdbc_drivers_file`.
-        Returns None when no driver is registered.
+        Returns (jars, settings), (None, {}) when no driver is registered.
         """
         if version < (7, 1):
-            return self.exaoperation_driver_jars(url)
+            return self.exaoperation_driver_jars(url), {}
         base = os.path.join(self.host_dir(), "bfsdefault", ".dest", "default", "drivers", "jdbc")
         if not os.path.isdir(base):
-            return None
+            return None, {}
         for directory in sorted(os.listdir(base)):
             cfg = os.path.join(base, directory, "settings.cfg")
             if not os.path.isfile(cfg):
@@ -444,12 +447,39 @@ class Adapter:
                         key, value = line.rstrip("\r\n").split("=", 1)
                         settings[key.strip()] = value.strip()
             prefix = settings.get("PREFIX")
-            if prefix and url.startswith(prefix) and settings.get("JAR"):
-                jars = [os.path.join(base, directory, jar.strip())
-                        for jar in settings["JAR"].split(";") if jar.strip()]
-                if all(os.path.isfile(jar) for jar in jars):
-                    return jars
-        return None
+            if prefix and url.startswith(prefix):
+                jars = self.settings_jars(os.path.join(base, directory), settings, version)
+                if jars:
+                    return jars, settings
+        return None, {}
+
+    @staticmethod
+    def settings_jars(directory, settings, version):
+        """JAR= entries; from 8.0.3 on JAR may be left out: every .jar of the directory (changelog
+        14924 "ETL: Simplified configuration for JDBC drivers")."""
+        if settings.get("JAR"):
+            jars = [os.path.join(directory, jar.strip()) for jar in settings["JAR"].split(";") if jar.strip()]
+        elif version >= (8, 0, 3):
+            jars = sorted(os.path.join(directory, name) for name in os.listdir(directory) if name.endswith(".jar"))
+        else:
+            return None
+        return jars if jars and all(os.path.isfile(jar) for jar in jars) else None
+
+    @staticmethod
+    def refuse_tls_under_security_manager(connection, settings, version, session_id):
+        """Exasol 8 / 2025.x run ExaLoader's JDBC driver under a Java security manager with no
+        grants: a TLS handshake (reading the JDK's cacerts, opening the socket) is denied unless
+        the driver's settings.cfg says NOSECURITY=YES (exasol/public-knowledgebase
+        "unable-to-connect-postgresql"; exasol-personal PR #347)."""
+        options = url_options(connection["address"])
+        tls = options.get("ssl", "").lower() in ("true", "1") or options.get("sslmode", "disable") != "disable"
+        if version >= (8,) and tls and settings.get("NOSECURITY", "NO").upper() != "YES":
+            raise SqlError("42636", "ETL-5402: JDBC-Client-Error: Connecting to '%s' as user='%s' failed: "
+                           "SSL error: java.security.AccessControlException: access denied "
+                           "(\"java.io.FilePermission\" \"<java.home>/lib/security/cacerts\" \"read\") "
+                           "(the driver runs under ExaLoader's security manager: its settings.cfg needs "
+                           "NOSECURITY=YES) (Session: %d)"
+                           % (connection["address"], connection.get("user") or "", session_id))
 
     def exaoperation_driver_jars(self, url):
         path = (self.lab_state().get("exaoperation") or {}).get("jdbc_drivers_file")
@@ -471,13 +501,14 @@ class Adapter:
         if connection is None:
             raise AdapterError("F-UDF-CL-SL-JAVA-1000: com.exasol.ExaConnectionAccessException: "
                                "connection '%s' does not exist" % props.get("CONNECTION_NAME"))
-        jars = self.loader_driver_jars(connection["address"], version)
+        jars, settings = self.loader_driver(connection["address"], version)
         if jars is None:
             raise SqlError("42636", "ETL-5402: JDBC-Client-Error: No suitable driver found for %s "
                            "(no JDBC driver with a matching prefix is registered %s) (Session: %d)"
                            % (connection["address"], "in BucketFS drivers/jdbc" if version >= (7, 1)
                               else "in EXAoperation", session_id))
         refuse_host_file_options(connection["address"], session_id)
+        self.refuse_tls_under_security_manager(connection, settings, version, session_id)
         options = dict(options, local_jars=jars)
         result = self.run_helper(options, {
             "mode": "rows", "url": connection["address"], "user": connection.get("user"),

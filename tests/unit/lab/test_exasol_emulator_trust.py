@@ -91,3 +91,30 @@ def test_url_options_naming_client_files_are_refused():
         adapter.refuse_host_file_options("jdbc:postgresql://h/d?sslmode=verify-full&SSLRootCert=/x.pem", 7)
     assert caught.value.code == "0A000" and "sslrootcert" in str(caught.value)
     adapter.refuse_host_file_options("jdbc:postgresql://h/d?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory", 7)
+
+
+URL_TLS = "jdbc:postgresql://h:5432/d?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
+
+
+@pytest.mark.parametrize("version,settings,refused", [
+    ((2025, 1, 3), {}, True), ((2025, 1, 3), {"NOSECURITY": "NO"}, True), ((2025, 1, 3), {"NOSECURITY": "YES"}, False),
+    ((8, 29, 12), {}, True), ((7, 1, 26), {}, False)])
+def test_loader_tls_needs_nosecurity_from_exasol_8(version, settings, refused):
+    """Exasol 8 / 2025.x: ExaLoader's security manager denies a TLS handshake without NOSECURITY=YES."""
+    connection = {"address": URL_TLS, "user": "u"}
+    if refused:
+        with pytest.raises(SqlError) as caught:
+            adapter.Adapter.refuse_tls_under_security_manager(connection, settings, version, 3)
+        assert caught.value.code == "42636" and "ETL-5402" in str(caught.value) and "NOSECURITY=YES" in str(caught.value)
+    else:
+        adapter.Adapter.refuse_tls_under_security_manager(connection, settings, version, 3)
+    plain = {"address": "jdbc:postgresql://h:5432/d", "user": "u"}
+    adapter.Adapter.refuse_tls_under_security_manager(plain, settings, version, 3)  # no TLS, nothing to deny
+
+
+def test_settings_without_jar_use_every_jar_from_8_0_3(tmp_path):
+    (tmp_path / "postgresql.jar").write_bytes(b"jar")
+    (tmp_path / "settings.cfg").write_text("DRIVERNAME=P\nPREFIX=jdbc:postgresql:\n")
+    assert adapter.Adapter.settings_jars(str(tmp_path), {"PREFIX": "jdbc:postgresql:"}, (2025, 1, 3)) == [
+        str(tmp_path / "postgresql.jar")]
+    assert adapter.Adapter.settings_jars(str(tmp_path), {"PREFIX": "jdbc:postgresql:"}, (7, 1, 26)) is None
