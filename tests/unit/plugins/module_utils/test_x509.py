@@ -28,6 +28,8 @@ FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "rds")
 def rds_bundle_dir():
     """The real RDS bundles kept in the repository: these tests never skip for want of them."""
     return FIXTURES
+
+
 NODE_SIDE = ["_x509.py", "_keystore.py", "_java_security.py"]
 
 

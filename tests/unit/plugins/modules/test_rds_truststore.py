@@ -413,7 +413,6 @@ def test_pkcs12_killed_at_random_moments_is_always_old_or_new(tmp_path, rds_bund
     assert len(leftovers) <= outcomes["killed"]  # the next write removes stale ones
 
 
-
 # issue 11: nothing foreign lost, nothing written before it is checked -----------------------------
 def key_entries(tmp_path, store):
     """{alias: (cert sha256, kind, key sha256)} of the store's key entries, read by a JVM."""
