@@ -189,6 +189,24 @@ def test_cache_dir_mode_is_tightened_and_a_symlinked_one_refused(tmp_path):
         run(src=EU, cache_dir=str(link))
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the directory to another user")
+def test_cache_dir_of_another_user_is_refused(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    os.chown(str(cache), 65534, 65534)
+    with pytest.raises(AnsibleActionFail, match="not owned by the running user"):
+        run(src=EU, cache_dir=str(cache))
+    assert os.listdir(str(cache)) == []
+
+
+def test_a_relative_src_is_looked_up_like_copy_does(tmp_path, monkeypatch):
+    act = action(src="global-bundle.pem", cache_dir=str(tmp_path))
+    looked_up = []
+    monkeypatch.setattr(act, "_find_needle", lambda kind, name: looked_up.append((kind, name)) or GLOBAL)
+    assert act.run(task_vars={})["certificates"] == 108
+    assert looked_up == [("files", "global-bundle.pem")]
+
+
 def test_expired_certificates_are_a_warning_not_a_failure(tmp_path):
     result = run(src=COMBINED, cache_dir=str(tmp_path))
     assert len(result["expired"]) == 30
