@@ -741,6 +741,19 @@ def refusals(plans, params):
     return [p for p in problems if p]
 
 
+def plan_stores(module, stores, certs, bundle):
+    """[(store, plan)] for every store, or a failure naming every refusal (check mode alike)."""
+    bundle_fps = set(c.sha256 for c in bundle)
+    try:
+        plans = [(store, plan_store(store, certs, bundle_fps, module.params)) for store in stores]
+    except ValueError as exc:
+        module.fail_json(msg="Nothing was changed: %s" % to_native(exc))
+    problems = refusals(plans, module.params)
+    if problems:
+        module.fail_json(msg="Nothing was changed: %s" % "; ".join(problems))
+    return plans
+
+
 def apply_plans(module, plans):
     """Build every changed store next to the old one (all conversions checked), then put them in
     place: a store that cannot be built leaves every store unchanged. Returns the backups."""
@@ -802,15 +815,8 @@ def main():
     module.debug("rds_truststore: %d store directories locked" % len(locks))
     if not module.check_mode:
         remove_old_workdirs()
-    stores = load_stores(module, targets)
-    bundle_fps = set(c.sha256 for c in bundle)
-    try:
-        plans = [(store, plan_store(store, certs, bundle_fps, params)) for store in stores]
-    except ValueError as exc:
-        module.fail_json(msg="Nothing was changed: %s" % to_native(exc))
-    problems = refusals(plans, params)
-    if problems:
-        module.fail_json(msg="Nothing was changed: %s" % "; ".join(problems))
+    plans = plan_stores(module, load_stores(module, targets), certs, bundle)
+    stores = [store for store, plan in plans]
     changed = any(needs_write(store, plan) for store, plan in plans)
     weak = weak_keys(stores, certs, params) if params["state"] == "present" else []
     for item in weak:
