@@ -71,7 +71,7 @@ def der_read(data, pos=0):
         count = length & 0x7F
         if count == 0 or count > 4 or pos + count > len(data):
             raise ValueError("bad DER length at byte %d" % pos)
-        length = int(binascii.hexlify(data[pos:pos + count]), 16)
+        length = int.from_bytes(data[pos:pos + count], "big")
         pos += count
     if pos + length > len(data):
         raise ValueError("DER value at byte %d runs past the end of the data" % pos)
@@ -166,7 +166,7 @@ def _basic_constraints_ca(optional_fields, versioned):
 
 
 def _int_bits(content):
-    return int(binascii.hexlify(content), 16).bit_length() if content else 0
+    return int.from_bytes(content, "big").bit_length() if content else 0
 
 
 class Certificate(object):
@@ -183,7 +183,7 @@ class Certificate(object):
         version_field = fields[0].tag == 0xA0  # explicit version: v2 or v3
         if version_field:
             fields = fields[1:]
-        self.serial = int(binascii.hexlify(fields[0].content), 16)
+        self.serial = int.from_bytes(fields[0].content, "big")
         self._names = (fields[2], fields[4])  # decoded on first use: most certificates never need it
         not_before, not_after = der_children(fields[3].content)[:2]
         self.not_before = _decode_time(not_before)
