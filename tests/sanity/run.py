@@ -102,6 +102,16 @@ def seed_pip_bootstrap() -> None:
         shutil.copy(os.path.join(ROOT, 'tests', 'sanity', 'get_pip.py'), cached)
 
 
+def find_python(version: str) -> str | None:
+    """A real interpreter of Python `version` (X.Y): on PATH or installed by pyenv, never a shim."""
+    candidates = [shutil.which('python' + version)]
+    candidates += sorted(glob.glob(os.path.expanduser('~/.pyenv/versions/%s.*/bin/python%s' % (version, version))))
+    for candidate in candidates:
+        if candidate and '/shims/' not in candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def target_python_dirs() -> list[str]:
     """Directories of real interpreters for the Python versions ansible-test supports."""
     from ansible_test._util.target.common.constants import (  # pylint: disable=import-outside-toplevel
@@ -109,12 +119,9 @@ def target_python_dirs() -> list[str]:
 
     found = {}
     for version in REMOTE_ONLY_PYTHON_VERSIONS + CONTROLLER_PYTHON_VERSIONS:
-        candidates = [shutil.which('python' + version)]
-        candidates += sorted(glob.glob(os.path.expanduser('~/.pyenv/versions/%s.*/bin/python%s' % (version, version))))
-        for candidate in candidates:
-            if candidate and '/shims/' not in candidate and os.access(candidate, os.X_OK):
-                found[version] = os.path.dirname(candidate)
-                break
+        candidate = find_python(version)
+        if candidate:
+            found[version] = os.path.dirname(candidate)
     print('sanity: Pythons for compile/import: %s' % (', '.join(found) or 'only the running one'), flush=True)
     return list(dict.fromkeys(found.values()))
 

@@ -9,8 +9,7 @@ def plain_http_warnings():
     return [m for m in warnings.get_warning_messages() if "is plain http" in m]
 
 
-def test_exaoperation_http_warns(monkeypatch):
-    monkeypatch.setattr(warnings, "_global_warnings", {})
+def test_exaoperation_http_warns(module_warnings):
     ExaOperation("https://10.0.0.10/cluster1", "admin", "secret-pw")
     assert plain_http_warnings() == []
     ExaOperation("http://10.0.0.10/cluster1", "admin", "secret-pw")

@@ -1,10 +1,12 @@
 """exasol_connection / exasol_adapter_script / exasol_virtual_schema: URL, SQL and diff logic (no DB)."""
+import contextlib
 import json
+from unittest import mock
 
 import pytest  # noqa: E402
 
+from ansible.module_utils import basic  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _exasol  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import ExasolInputError  # noqa: E402
@@ -12,6 +14,14 @@ from ansible_collections.virtualis.aurora.plugins.modules import exasol_adapter_
 from ansible_collections.virtualis.aurora.plugins.modules import exasol_connection as conn  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules import exasol_info as info  # noqa: E402
 from ansible_collections.virtualis.aurora.plugins.modules import exasol_virtual_schema as vs  # noqa: E402
+
+try:
+    from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19+
+except ImportError:  # ansible-core 2.17, 2.18: AnsibleModule reads its arguments from basic._ANSIBLE_ARGS
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()):
+            yield
 
 
 TLS = {"ssl": "true", "sslfactory": "org.postgresql.ssl.DefaultJavaSSLFactory"}
