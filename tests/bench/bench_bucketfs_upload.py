@@ -25,8 +25,9 @@ Per scheme and size, interleaved rounds (the fastest of --repeat counts, all see
    "transfer" column). Skipped with --no-ansible.
 4. Reruns with the same file (nothing may be sent): compare=auto (the sidecar checksum: the local
    file is hashed, the remote one is not downloaded) and compare=content (one download).
-Peak RSS comes from GNU time (/usr/bin/time, when installed); "RSS growth" is the module's peak
-for the big file minus its peak for a 1 KiB file.
+Peak RSS and CPU seconds (user+sys of the process alone, unlike wall time hardly moved by other
+load on the machine) come from GNU time (/usr/bin/time, when installed); "RSS growth" is the
+module's peak for the big file minus its peak for a 1 KiB file.
 Verdicts: module (and ad-hoc transfer) >= 90 % of curl's throughput, RSS growth < 50 MB,
 reruns send no body.
 """
@@ -73,7 +74,7 @@ TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 
 
 def _wait4_popen(argv, env=None, cwd=None):
-    """Run argv; (seconds, peak RSS MB of argv's process, stdout, stderr, exit status).
+    """Run argv; (seconds, peak RSS MB, CPU seconds (user+sys) of argv's process, stdout, stderr, status).
 
     The peak RSS comes from GNU time, which forks argv from its own small process: a child forked
     straight from this (larger) Python process would report this process's RSS as its own peak.
@@ -81,17 +82,18 @@ def _wait4_popen(argv, env=None, cwd=None):
     rss_file = None
     if TIME:
         rss_file = tempfile.NamedTemporaryFile(prefix="bench-rss-", delete=False).name
-        argv = [TIME, "-q", "-f", "%M", "-o", rss_file] + list(argv)
+        argv = [TIME, "-q", "-f", "%M %U %S", "-o", rss_file] + list(argv)
     started = time.time()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
     out, err = proc.communicate()
     seconds = time.time() - started
-    rss = None
+    rss = cpu = None
     if rss_file:
         with open(rss_file) as handle:
-            rss = int(handle.read().split()[-1]) / 1024.0
+            fields = handle.read().split()[-3:]
+        rss, cpu = int(fields[0]) / 1024.0, float(fields[1]) + float(fields[2])
         os.unlink(rss_file)
-    return seconds, rss, out, err, proc.returncode
+    return seconds, rss, cpu, out, err, proc.returncode
 
 
 def module_run(workdir, args):
@@ -105,14 +107,14 @@ def module_run(workdir, args):
         os.unlink(path)
 
 
-def _module_result(seconds, rss, out, err, status):
+def _module_result(seconds, rss, cpu, out, err, status):
     try:
         result = json.loads(out)
     except ValueError:
         raise SystemExit("module printed no JSON: %s %s" % (out[-2000:], err[-2000:]))
     if status or result.get("failed"):
         raise SystemExit("module failed: %s" % result.get("msg", out[-2000:]))
-    return seconds, rss, result
+    return seconds, rss, result, cpu
 
 
 def ansiballz_payload(workdir, args):
@@ -145,10 +147,10 @@ def curl_run(url, netrc, ca_file, src):
             "-w", "%{size_upload}", url]
     if url.startswith("https"):
         argv[1:1] = ["--cacert", ca_file]
-    seconds, rss, out, err, status = _wait4_popen(argv)
+    seconds, rss, cpu, out, err, status = _wait4_popen(argv)
     if status:
         raise SystemExit("curl failed: %s" % err.decode(errors="replace"))
-    return seconds, rss, int(float(out or 0))
+    return seconds, rss, int(float(out or 0)), cpu
 
 
 def adhoc_run(workdir, args, **env_extra):
@@ -160,7 +162,7 @@ def adhoc_run(workdir, args, **env_extra):
     argv = [os.path.join(BIN, "ansible"), "localhost", "-c", "local", "-e", "@" + vars_file,
             "-e", "ansible_python_interpreter=" + sys.executable,
             "-m", "virtualis.aurora.exasol_bucketfs_upload", "-a", module_args]
-    seconds, _rss, out, err, status = _wait4_popen(argv, env=env, cwd=ROOT)
+    seconds, _rss, _cpu, out, err, status = _wait4_popen(argv, env=env, cwd=ROOT)
     if status:
         raise SystemExit("ansible failed: %s" % (out + err).decode(errors="replace")[-2000:])
     return seconds
@@ -227,10 +229,10 @@ class Bench(object):
         return dict(url=bfs["%s_url" % scheme], bucket=bfs["bucket"], password=bfs["write_password"],
                     ca_cert=bfs["ca_file"], service=bfs["service"], wait_visible=False)
 
-    def row(self, scheme, size_mb, what, seconds, curl_rate=None, rss=None, sent=None, note=""):
+    def row(self, scheme, size_mb, what, seconds, curl_rate=None, rss=None, sent=None, note="", cpu=None):
         rate = size_mb / seconds if seconds and sent else None
         share = "%3.0f %%" % (100.0 * rate / curl_rate) if rate and curl_rate else ""
-        self.rows.append((scheme, size_mb, what, seconds, rate, share, rss, sent, note))
+        self.rows.append((scheme, size_mb, what, seconds, rate, share, rss, cpu, sent, note))
         return rate
 
     def scheme(self, scheme, src, size):
@@ -255,15 +257,15 @@ class Bench(object):
                                                                   src=src, force=True)))
                 runs["adhoc_tiny"].append(adhoc_run(self.workdir, dict(common, path="bench/%s/adhoc-tiny.bin" % tag,
                                                                        src=self.tiny, force=True)))
-        seconds, curl_rss, sent = min(runs["curl"])
-        curl_rate = self.row(scheme, size_mb, "curl -T", seconds, rss=curl_rss, sent=sent)
+        seconds, curl_rss, sent, cpu = min(runs["curl"])
+        curl_rate = self.row(scheme, size_mb, "curl -T", seconds, rss=curl_rss, sent=sent, cpu=cpu)
         tiny_rss = max(r[1] for r in runs["tiny"])
         self.row(scheme, size_mb, "module, AnsiballZ run, 1 KiB file", min(r[0] for r in runs["tiny"]),
-                 rss=tiny_rss, note="baseline RSS %.0f MB" % tiny_rss)
+                 rss=tiny_rss, note="baseline RSS %.0f MB" % tiny_rss, cpu=min(r[3] for r in runs["tiny"]))
         best = min(runs["module"], key=lambda r: r[0])
         growth = max(r[1] for r in runs["module"]) - tiny_rss
         rate = self.row(scheme, size_mb, "module, AnsiballZ run", best[0], curl_rate, growth,
-                        best[2]["bytes_sent"], "start-up included; RSS growth vs 1 KiB")
+                        best[2]["bytes_sent"], "start-up included; RSS growth vs 1 KiB", best[3])
         self.checks.append(("%s %.0f MB: module >= 90 %% of curl" % (scheme, size_mb), rate >= 0.9 * curl_rate))
         self.checks.append(("%s %.0f MB: RSS growth %.1f MB < 50 MB" % (scheme, size_mb, growth), growth < 50))
         if runs["adhoc"]:
@@ -281,10 +283,10 @@ class Bench(object):
         args = dict(common, path="bench/%s/module.bin" % tag, src=src, wait_visible=True)
         module_run(self.workdir, args)  # the last forced upload: make sure it is published
         for compare in ("auto", "content"):
-            seconds, rss, result = module_run(self.workdir, dict(args, compare=compare))
+            seconds, rss, result, cpu = module_run(self.workdir, dict(args, compare=compare))
             self.row(scheme, size_mb, "module rerun, compare=%s" % compare, seconds, rss=rss - tiny_rss,
                      sent=result["bytes_sent"], note="changed=%s, compared by %s" % (
-                         result["changed"], result.get("compared_by")))
+                         result["changed"], result.get("compared_by")), cpu=cpu)
             self.checks.append(("%s %.0f MB: rerun (%s) sends nothing, changed=false" % (scheme, size_mb, compare),
                                 result["bytes_sent"] == 0 and not result["changed"]))
             self.checks.append(("%s %.0f MB: rerun (%s) RSS growth %.1f MB < 50 MB" % (
@@ -301,12 +303,13 @@ class Bench(object):
     def print_table(self, target):
         print("\nexasol_bucketfs_upload vs curl -T, BucketFS %s (%d CPUs, load %.1f)" % (
             target, os.cpu_count(), os.getloadavg()[0]))
-        header = ("scheme", "MB", "what", "seconds", "MB/s", "of curl", "RSS MB", "body bytes", "note")
-        print("%-6s %5s  %-32s %8s %7s %7s %7s %11s  %s" % header)
-        for scheme, size_mb, what, seconds, rate, share, rss, sent, note in self.rows:
-            print("%-6s %5.0f  %-32s %8.2f %7s %7s %7s %11s  %s" % (
+        header = ("scheme", "MB", "what", "seconds", "MB/s", "of curl", "RSS MB", "CPU s", "body bytes", "note")
+        print("%-6s %5s  %-34s %8s %7s %7s %7s %6s %11s  %s" % header)
+        for scheme, size_mb, what, seconds, rate, share, rss, cpu, sent, note in self.rows:
+            print("%-6s %5.0f  %-34s %8.2f %7s %7s %7s %6s %11s  %s" % (
                 scheme, size_mb, what, seconds, "%.0f" % rate if rate else "-", share,
-                "%.1f" % rss if rss is not None else "-", sent if sent is not None else "-", note))
+                "%.1f" % rss if rss is not None else "-", "%.2f" % cpu if cpu is not None else "-",
+                sent if sent is not None else "-", note))
         print()
         for text, ok in self.checks:
             print("%s  %s" % ("PASS" if ok else "FAIL", text))
