@@ -236,7 +236,10 @@ def test_truststores_lose_only_our_entries_only_when_asked(lab, variables, tmp_p
         proc, _ = teardown(variables, "--limit", "localhost,%s" % first)
         assert proc.returncode == 0 and {h: entries(lab, h) for h in every} == before, proc.stdout[-3000:]
 
-        proc, _ = teardown(variables, "--limit", "localhost,%s" % first, "-e", "exasol_teardown_truststores=true")
+        # the same bundle for the role and for the expectation below
+        same_bundle = json.dumps({"exasol_teardown_truststores": True, "exasol_truststore_bundle_src": lab["ca"]["bundle_file"],
+                                  "exasol_truststore_bundle_checksum": ""})
+        proc, _ = teardown(variables, "--limit", "localhost,%s" % first, "-e", same_bundle)
         assert proc.returncode == 0, proc.stdout[-4000:]
         for kind in files:
             for name, path, host in files[kind]:
