@@ -218,11 +218,11 @@ def test_plain_http_warns_once_per_client(monkeypatch):
     assert warned == [("http://h:2580", "BucketFS", "the bucket password and the files")]
 
 
-def test_plain_http_warning_reaches_the_module_result():
-    from ansible.module_utils.common import warnings
+def test_plain_http_warning_reaches_the_module_result(module_warnings):
+    BucketFSClient("https://h:2581", "default", "w", "p")
+    assert not module_warnings()
     BucketFSClient("http://h:2580", "default", "w", "p")
-    messages = warnings.get_warning_messages()
-    assert any("BucketFS url http://h:2580 is plain http" in m and "unencrypted" in m for m in messages)
+    assert any("BucketFS url http://h:2580 is plain http" in m and "unencrypted" in m for m in module_warnings())
 
 
 def test_sidecar_round_trip_and_distrust(fake, tmp_path):
