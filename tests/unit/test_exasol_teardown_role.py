@@ -6,19 +6,28 @@ before anything is contacted (the Exasol login points at a port where nothing li
 attempt to connect would fail with another message). The deletions themselves run against the
 lab in tests/functional/test_exasol_teardown.py.
 """
+import importlib.util
 import json
 import os
 import re
-import sys
 
 import pytest
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from conftest import run_playbook  # noqa: E402
+
+def _tests_conftest():
+    """tests/conftest.py by path: with tests/unit/plugins/conftest.py collected first, the name
+    `conftest` is that one, and `from conftest import run_playbook` fails."""
+    spec = importlib.util.spec_from_file_location("virtualis_tests_conftest", os.path.join(ROOT, "tests", "conftest.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+run_playbook = _tests_conftest().run_playbook
 
 ROLE = os.path.join(ROOT, "roles", "exasol_teardown")
 PLAYBOOK = os.path.join(ROOT, "playbooks", "teardown.yml")
