@@ -23,7 +23,9 @@ import yaml
 from conftest import ROOT, node_stores, run_playbook, store_files
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins"))
 
+from module_runner import run_module  # noqa: E402
 from standin_jars import adapter_standin  # noqa: E402
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient  # noqa: E402
@@ -211,6 +213,33 @@ def test_registration_is_kept_unless_asked_and_a_foreign_one_is_refused(lab, buc
     assert present(lab, bucket, variables) == before
     proc, _ = teardown(variables)  # the objects and files go; the foreign registration is the bucket fixture's
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_another_virtual_schema_on_our_script_stops_the_teardown_before_any_drop(lab, bucket, variables, tmp_path):
+    """Exasol would refuse DROP SCRIPT half-way (after our virtual schema is gone) and would drop a
+    connection that another virtual schema still names: preflight refuses both, nothing is deleted."""
+    build(variables)
+    values, e = variables["values"], lab["exasol"]
+    login = dict(login_host=e["host"], login_port=e["port"], login_user=e["user"], login_password=e["password"],
+                 ca_cert=e["ca_file"])
+    other = "TD_%s_OTHER" % variables["tag"].upper()
+    created = run_module("exasol_virtual_schema", tmp_path, **dict(
+        login, name=other, adapter_schema=values["exasol_virtual_schema_adapter_schema"], adapter_script="JDBC_ADAPTER",
+        properties={"CONNECTION_NAME": values["exasol_virtual_schema_connection_name"], "SCHEMA_NAME": "public"}))
+    assert created.get("changed") and not created.get("failed"), created
+    try:
+        before = present(lab, bucket, variables)
+        proc, _ = teardown(variables)
+        assert proc.returncode != 0
+        output = re.sub(r"\s+", " ", proc.stdout)
+        assert re.search(r"virtual schema\(s\) %s use adapter script .*virtual schema\(s\) %s name connection .*"
+                         r"nothing was deleted" % (other, other), output), proc.stdout[-3000:]
+        assert present(lab, bucket, variables) == before
+    finally:
+        dropped = run_module("exasol_virtual_schema", tmp_path, **dict(login, name=other, state="absent"))
+        assert not dropped.get("failed"), dropped
+    proc, changed = teardown(variables)
+    assert proc.returncode == 0 and changed == 4, proc.stdout[-3000:]
 
 
 def bundle_fingerprints(lab):
