@@ -10,8 +10,16 @@ COLL_LINK   := .collections/ansible_collections/virtualis/aurora
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export LAB_REQUIRED ?= 1
+# `make compat`: CORE = the ansible-core minors ("all" or a list), COMPAT_UNIT / COMPAT_SANITY = those that
+# run the unit tests / sanity, COMPAT_FULL_SANITY = those that run every sanity test (others: compile, import,
+# validate-modules). `make compat-ci` (in `make test`) leaves out .venv's minor and runs the full set on 2.17.
+CORE               ?= all
+COMPAT_UNIT        ?= all
+COMPAT_SANITY      ?= all
+COMPAT_FULL_SANITY ?= all
+COMPAT_ARGS        ?=
 
-.PHONY: help apt venv collection-link lab-up lab-down lab-status lab-reset molecule e2e bench bench-truststore bench-bucketfs unit sanity lint package changelog changelog-release docs-check docs functional test demo clean
+.PHONY: help apt venv collection-link lab-up lab-down lab-status lab-reset molecule e2e bench bench-truststore bench-bucketfs unit sanity compat compat-ci lint package changelog changelog-release docs-check docs functional test demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -49,6 +57,13 @@ unit: venv  ## unit tests (no lab)
 
 sanity: venv  ## ansible-test sanity --venv (its own pinned tools) on a copy of the tree, no ignore file
 	$(PY) tests/sanity/run.py $(SANITY_ARGS)
+
+compat: venv  ## plugin unit tests and ansible-test sanity on each supported ansible-core, 2.17-2.21 (CORE=2.21: one)
+	$(PY) tests/compat/matrix.py --core '$(CORE)' --unit '$(COMPAT_UNIT)' --sanity '$(COMPAT_SANITY)' \
+	  --full-sanity '$(COMPAT_FULL_SANITY)' $(COMPAT_ARGS)
+
+compat-ci: venv  ## the matrix in `make test`: not .venv's minor; unit + full sanity on 2.17, compile/import/validate-modules on the others
+	@$(MAKE) --no-print-directory compat COMPAT_UNIT=2.17 COMPAT_FULL_SANITY=2.17 COMPAT_ARGS=--skip-running-core
 
 lint: venv  ## ansible-lint, production profile, offline (config: .ansible-lint)
 	@start=$$(date +%s); ansible-lint --profile production --offline --nocolor; rc=$$?; \

@@ -10,11 +10,15 @@ ansible-core minor it
 3. links the collections galaxy.yml depends on (amazon.aws, community.postgresql) into the venv,
    taken from the `ansible` package of the running Python (.venv): there is no Galaxy server here,
    and the `ansible` package that matches an old ansible-core carries an amazon.aws older than
-   galaxy.yml allows. Their meta/runtime.yml must admit the minor (checked);
+   galaxy.yml allows. Their meta/runtime.yml must admit the venv's ansible-core (checked);
 4. runs the plugin unit tests (tests/unit/plugins) with that venv's Python and ansible-core;
-5. runs `ansible-test sanity` of that ansible-core on a copy of the tree (tests/sanity/run.py with
-   the venv's Python, `--python` of the row): every test, or only SHORT_SANITY for the minors that
-   --full-sanity does not name (`make test` runs the full set on the oldest and newest minor only).
+5. runs that ansible-core's `ansible-test sanity` on a copy of the tree (tests/sanity/run.py run by
+   the venv's Python, `--python` of the row): every test, or only SHORT_SANITY.
+
+`make test` runs `make compat-ci`: the minor of .venv is left out (`make unit` and `make sanity`
+test it on every Python), the oldest minor runs the unit tests and the full sanity set, the
+others compile, import and validate-modules (the ansible-core-specific checks); the figures
+behind that choice are in docs/development.md.
 
 Prints one line per step with its wall time and a summary; exits non-zero when any step failed.
 """
@@ -22,6 +26,7 @@ Prints one line per step with its wall time and a summary; exits non-zero when a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -30,8 +35,9 @@ import time
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'sanity'))
-from run import find_python, installed_collection  # noqa: E402  pylint: disable=wrong-import-position
+_SPEC = importlib.util.spec_from_file_location('sanity_run', os.path.join(ROOT, 'tests', 'sanity', 'run.py'))
+sanity_run = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(sanity_run)
 
 # ansible-core minor -> the Python its venv uses. Supported controller Pythons (ansible-core's
 # python_requires and ansible-test's CONTROLLER_PYTHON_VERSIONS): 2.17: 3.10-3.12, 2.18 and 2.19:
@@ -71,7 +77,7 @@ def ensure_venv(core: str) -> tuple[str, str]:
     wanted = wanted_stamp(core)
     current = open(stamp_path, encoding='utf-8').read() if os.path.exists(stamp_path) else None
     if current != wanted:
-        base = find_python(MATRIX[core])
+        base = sanity_run.find_python(MATRIX[core])
         if base is None:
             sys.exit('compat: Python %s for ansible-core %s not found (pyenv install %s)' % (MATRIX[core], core, MATRIX[core]))
         if current is None or current.splitlines()[0] != wanted.splitlines()[0] or not os.path.exists(python):
@@ -95,7 +101,7 @@ def link_dependencies(venv: str) -> str:
     collections = os.path.join(venv, 'collections')
     for full_name in dependencies:
         namespace, name = full_name.split('.')
-        source = installed_collection(namespace, name)
+        source = sanity_run.installed_collection(namespace, name)
         if source is None:
             sys.exit('compat: dependency %s is not installed in %s: run `make venv`' % (full_name, sys.prefix))
         check_requires_ansible(full_name, source, core_version)
@@ -129,41 +135,65 @@ def run_step(label: str, command: list[str], env: dict | None = None) -> tuple[s
     return label, passed, elapsed
 
 
-def run_core(core: str, full_sanity: bool, steps: list[str]) -> list[tuple[str, bool, float]]:
+def run_core(core: str, unit: bool, sanity: str) -> list[tuple[str, bool, float]]:
+    """The venv of this minor, then its unit tests (when `unit`) and sanity ('full', 'short', 'none')."""
     started = time.monotonic()
     python, core_version = ensure_venv(core)
     results = [('%s venv' % core, True, time.monotonic() - started)]
     print('compat: ansible-core %s on Python %s (%s)' % (core_version, MATRIX[core], os.path.relpath(python, ROOT)), flush=True)
     # the venv's ansible, ansible-test and python first on PATH, ahead of .venv's (make puts it there)
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(python), os.environ.get('PATH', '')]))
-    if 'unit' in steps:
-        unit = [python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', os.path.join(ROOT, 'tests', 'unit', 'plugins')]
-        results.append(run_step('%s unit' % core, unit, env))
-    if 'sanity' in steps:
-        sanity = [python, os.path.join(ROOT, 'tests', 'sanity', 'run.py'), '--python', MATRIX[core]]
+    if unit:
+        command = [python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', os.path.join(ROOT, 'tests', 'unit', 'plugins')]
+        results.append(run_step('%s unit' % core, command, env))
+    if sanity != 'none':
+        command = [python, os.path.join(ROOT, 'tests', 'sanity', 'run.py'), '--python', MATRIX[core]]
         label = '%s sanity' % core
-        if not full_sanity:
-            sanity += [arg for test in SHORT_SANITY for arg in ('--test', test)]
+        if sanity == 'short':
+            command += [arg for test in SHORT_SANITY for arg in ('--test', test)]
             label += ' (%s)' % ', '.join(SHORT_SANITY)
-        results.append(run_step(label, sanity, env))
+        results.append(run_step(label, command, env))
     return results
 
 
+def minors(text: str) -> set[str]:
+    """'all', 'none' or space-separated minors."""
+    if text.strip() in ('all', 'none'):
+        return set(MATRIX) if text.strip() == 'all' else set()
+    unknown = set(text.split()) - set(MATRIX)
+    if unknown:
+        sys.exit('compat: not in the matrix: %s (known: %s)' % (', '.join(sorted(unknown)), ', '.join(MATRIX)))
+    return set(text.split())
+
+
+def running_minor() -> str:
+    """The ansible-core minor of the running Python (.venv): `make unit` and `make sanity` test it."""
+    from ansible.release import __version__  # pylint: disable=import-outside-toplevel
+
+    return '.'.join(__version__.split('.')[:2])
+
+
 def main() -> int:
+    """Run the rows asked for; a summary line with every step's time."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
-    parser.add_argument('--core', action='append', choices=sorted(MATRIX),
-                        help='ansible-core minor to test (repeatable; default: all of MATRIX)')
+    parser.add_argument('--core', default='all', help='minors to test, space separated, or "all" (default)')
+    parser.add_argument('--skip-running-core', action='store_true',
+                        help="leave out the minor of the running Python's ansible-core (make unit and make sanity test it)")
+    parser.add_argument('--unit', default='all', help='minors that run the plugin unit tests: "all" (default), "none" or a list')
+    parser.add_argument('--sanity', default='all', help='minors that run sanity: "all" (default), "none" or a list')
     parser.add_argument('--full-sanity', default='all',
-                        help='minors that run every sanity test, space separated, or "all" (default); '
+                        help='of those, the minors that run every sanity test: "all" (default), "none" or a list; '
                              'the others run only %s' % ', '.join(SHORT_SANITY))
-    parser.add_argument('--steps', default='unit sanity', help='"unit sanity" (default), "unit", "sanity" or "venv"')
     args = parser.parse_args()
-    cores = args.core or sorted(MATRIX, key=lambda c: tuple(map(int, c.split('.'))))
-    full = set(MATRIX) if args.full_sanity.strip() == 'all' else set(args.full_sanity.split())
+    cores = [core for core in MATRIX if core in minors(args.core)]
+    if args.skip_running_core and running_minor() in cores:
+        print('compat: leaving out %s, the ansible-core of %s (make unit, make sanity)' % (running_minor(), sys.prefix))
+        cores.remove(running_minor())
+    unit, sanity, full = minors(args.unit), minors(args.sanity), minors(args.full_sanity)
     started = time.monotonic()
     results = []
     for core in cores:
-        results += run_core(core, core in full, args.steps.split())
+        results += run_core(core, core in unit, 'none' if core not in sanity else 'full' if core in full else 'short')
     failed = [label for label, passed, elapsed in results if not passed]
     print('compat: ' + '; '.join('%s %.0f s%s' % (label, elapsed, '' if passed else ' FAILED')
                                  for label, passed, elapsed in results))
