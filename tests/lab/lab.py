@@ -276,6 +276,18 @@ def cmd_status(lab, only=None):
         print("%-13s %s" % (name, comp.status(lab)))
 
 
+def cmd_rotate_ca(lab, identifier):
+    """Play AWS's part of a CA rotation: PostgreSQL serves a certificate under `identifier`'s lab root."""
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    postgres = importlib.import_module("components.postgres")
+    served = postgres.rotate_ca(lab, identifier)
+    lab.state.setdefault("postgres", {}).update(ca_identifier=identifier, server_chain=served["server_chain"],
+                                                 server_ca_file=served["ca_file"])
+    lab.save()
+    print("lab rotate-ca: PostgreSQL now presents %s (chain %s)" % (identifier, served["server_chain"]))
+
+
 def serialise(state_dir):
     """One `up` or `down` at a time per state directory: two at once (two test sessions starting
     together) would each create a CA and hand out certificates of the other's generation."""
@@ -291,15 +303,22 @@ def serialise(state_dir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "rotate-ca"])
+    parser.add_argument("identifier", nargs="?", help="rotate-ca: the CA identifier to switch to, "
+                        "e.g. rds-ca-rsa4096-g1 (what AWS does after ModifyDBInstance)")
     parser.add_argument("--only", help="comma-separated components (a development aid; "
                         "`up` still needs the ones before them)")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     if args.command != "status":
         _held = serialise(STATE_DIR)  # the lock is held until this process exits
+    if (args.command == "rotate-ca") != bool(args.identifier):
+        parser.error("rotate-ca takes one CA identifier; the other commands none")
     try:
-        {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](Lab(), only)
+        if args.command == "rotate-ca":
+            cmd_rotate_ca(Lab(), args.identifier)
+        else:
+            {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](Lab(), only)
     except LabError as exc:
         print("lab %s: %s" % (args.command, exc), file=sys.stderr)
         return 1

@@ -25,6 +25,18 @@ DECOYS = [
     ("Lab Decoy ap-south-1 Root CA RSA4096 G1", "rsa4096", False),
 ]
 FILES = ("root.pem", "root.key", "intermediate.pem", "intermediate.key", "bundle.pem", "wrong-ca.pem")
+# The lab's stand-ins for the RDS CA identifiers (CACertificateIdentifier). The lab root above is the
+# cluster's CA at creation (rds-ca-rsa2048-g1, the role's default); the other G1 CAs get a root of the
+# real name pattern ("Amazon RDS <region> Root CA <KEY> G1" in global-bundle.pem) and an intermediate,
+# in state/ca/g1/<identifier>/. Their roots are appended to the bundle, as AWS's bundle holds all
+# three; `lab.py rotate-ca <identifier>` re-issues the PostgreSQL server certificate under one.
+DEFAULT_CA_IDENTIFIER = "rds-ca-rsa2048-g1"
+G1_CAS = {
+    "rds-ca-rsa4096-g1": ("Lab RDS eu-central-1 Root CA RSA4096 G1", "rsa4096",
+                          "Lab RDS eu-central-1 Subordinate CA RSA4096 G1.A.1"),
+    "rds-ca-ecc384-g1": ("Lab RDS eu-central-1 Root CA ECC384 G1", "ec384",
+                         "Lab RDS eu-central-1 Subordinate CA ECC384 G1.A.1"),
+}
 
 
 def endpoint_name(lab):
@@ -153,10 +165,15 @@ def issue(lab, name, dns_names=(), ip_addresses=()):
              "chain": os.path.join(directory, name + "-chain.pem"),
              "key": os.path.join(directory, name + ".key"),
              "ca_file": os.path.join(directory, "root.pem")}
+    return _issue_files(paths, directory, dns_names, ip_addresses)
+
+
+def _issue_files(paths, signer_dir, dns_names=(), ip_addresses=()):
+    """Write a leaf signed by the intermediate in `signer_dir` to `paths` (unless all exist)."""
     if all(os.path.exists(p) for p in paths.values()):
         return paths
-    inter, inter_key = _load(os.path.join(directory, "intermediate.pem")), _load(
-        os.path.join(directory, "intermediate.key"), key=True)
+    inter, inter_key = _load(os.path.join(signer_dir, "intermediate.pem")), _load(
+        os.path.join(signer_dir, "intermediate.key"), key=True)
     key = _new_key("rsa2048")
     subject = _name((list(dns_names) + list(ip_addresses))[0])
     cert = _build(subject, key, inter.subject, inter_key, 397, dns=dns_names, ips=ip_addresses)
@@ -164,6 +181,60 @@ def issue(lab, name, dns_names=(), ip_addresses=()):
     _write(paths["cert"], _pem(cert))
     _write(paths["chain"], _pem(cert) + _pem(inter))
     return paths
+
+
+def _g1_dir(directory, identifier):
+    return os.path.join(directory, "g1", identifier)
+
+
+def _ensure_g1_cas(directory):
+    """Create the missing G1 stand-ins (also in a lab started before they existed) and append their
+    roots to the bundle; an existing CA and the bundle's order are kept."""
+    for identifier, (root_cn, kind, inter_cn) in sorted(G1_CAS.items()):
+        target = _g1_dir(directory, identifier)
+        if os.path.exists(os.path.join(target, "intermediate.key")):
+            continue
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        root_key, inter_key = _new_key(kind), _new_key(kind)
+        root_name = _name(root_cn)
+        root = _build(root_name, root_key, root_name, root_key, 3650, ca=True)
+        inter = _build(_name(inter_cn), inter_key, root_name, root_key, 1825, ca=True, path_len=0)
+        _write_key(os.path.join(target, "root.key"), root_key)
+        _write(os.path.join(target, "root.pem"), _pem(root))
+        _write(os.path.join(target, "intermediate.pem"), _pem(inter))
+        _write_key(os.path.join(target, "intermediate.key"), inter_key)  # written last: marks it complete
+    bundle = os.path.join(directory, "bundle.pem")
+    with open(bundle, "rb") as handle:
+        data = handle.read()
+    added = []
+    for identifier in sorted(G1_CAS):
+        with open(os.path.join(_g1_dir(directory, identifier), "root.pem"), "rb") as handle:
+            root = handle.read()
+        if root.strip() not in data:
+            added.append(root)
+    if added:
+        _write(bundle, (data.rstrip(b"\n") + b"\n" + b"".join(added)).rstrip(b"\n"))
+
+
+def ca_identifiers():
+    """{CA identifier: common name of its lab root}, for lab.json and the inventory."""
+    names = dict((identifier, spec[0]) for identifier, spec in G1_CAS.items())
+    names[DEFAULT_CA_IDENTIFIER] = ROOT_CN
+    return names
+
+
+def server_certificate(lab, identifier):
+    """The endpoint's server certificate under the lab CA standing for `identifier` (issued once)."""
+    if identifier == DEFAULT_CA_IDENTIFIER:
+        return issue(lab, "server", dns_names=[endpoint_name(lab)])
+    if identifier not in G1_CAS:
+        raise LabError("unknown CA identifier %r; the lab has %s" % (identifier, ", ".join(sorted(ca_identifiers()))))
+    source = _g1_dir(ca_dir(lab), identifier)
+    name = "server-" + identifier
+    directory = ca_dir(lab)
+    paths = {"cert": os.path.join(directory, name + ".pem"), "chain": os.path.join(directory, name + "-chain.pem"),
+             "key": os.path.join(directory, name + ".key"), "ca_file": os.path.join(source, "root.pem")}
+    return _issue_files(paths, source, [endpoint_name(lab)])
 
 
 def sha256_file(path):
@@ -187,6 +258,7 @@ def up(lab):
     if not present:
         os.makedirs(directory, mode=0o755, exist_ok=True)
         _create(directory)
+    _ensure_g1_cas(directory)
     server = issue(lab, "server", dns_names=[endpoint_name(lab)])
     bundle = os.path.join(directory, "bundle.pem")
     with open(bundle, "rb") as handle:
@@ -203,6 +275,10 @@ def up(lab):
         "server_chain": server["chain"],
         "server_key": server["key"],
         "root_subject": "CN=" + ROOT_CN,
+        "identifiers": ca_identifiers(),
+        "g1_roots": dict((i, os.path.join(_g1_dir(directory, i), "root.pem")) for i in sorted(G1_CAS)),
+        # + <identifier>: what AWS does when the instance's CACertificateIdentifier changes (lab.py rotate-ca)
+        "rotate_command": [lab.python, os.path.join(lab.here, "lab.py"), "rotate-ca"],
     }}
 
 

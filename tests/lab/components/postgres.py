@@ -202,11 +202,11 @@ def _initdb(lab, dirs, host, port):
         handle.write(HBA)
 
 
-def _install_tls(lab, dirs):
+def _install_tls(lab, dirs, chain=None, key=None):
     import pwd
     entry = pwd.getpwnam(OS_USER)
-    for source, name in ((lab.state["ca"]["server_chain"], "server-chain.pem"),
-                         (lab.state["ca"]["server_key"], "server.key")):
+    for source, name in ((chain or lab.state["ca"]["server_chain"], "server-chain.pem"),
+                         (key or lab.state["ca"]["server_key"], "server.key")):
         target = os.path.join(dirs["tls"], name)
         shutil.copyfile(source, target)
         os.chown(target, entry.pw_uid, entry.pw_gid)
@@ -336,6 +336,43 @@ def down(lab):
         _update_hosts([])
     for base in (lab.path("postgres"), _fallback_base(lab)):
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _served_certificate(lab):
+    """SHA-256 of the certificate PostgreSQL presents now (SSLRequest, then an unverified handshake)."""
+    import socket
+    import ssl
+    host, port = address(lab)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")  # SSLRequest
+        if sock.recv(1) != b"S":
+            raise LabError("PostgreSQL on %s:%d refused TLS" % (host, port))
+        with context.wrap_socket(sock, server_hostname=ca.endpoint_name(lab)) as tls:
+            return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
+
+
+def rotate_ca(lab, identifier):
+    """What AWS does when an instance's CACertificateIdentifier changes: serve a server certificate
+    issued under that CA's root (the lab's stand-in, components/ca.py), reloaded without a restart
+    (PostgreSQL re-reads its SSL files on SIGHUP). Returns the chain file and its root."""
+    if not lab.alive(NAME):
+        raise LabError("PostgreSQL is not running: run `make lab-up` first")
+    paths = ca.server_certificate(lab, identifier)
+    _install_tls(lab, _dirs(lab), paths["chain"], paths["key"])
+    import signal
+    os.kill(lab.pid(NAME), signal.SIGHUP)
+    with open(paths["cert"], "rb") as handle:
+        from ssl import PEM_cert_to_DER_cert
+        wanted = hashlib.sha256(PEM_cert_to_DER_cert(handle.read().decode("ascii"))).hexdigest()
+    deadline = time.time() + 10
+    while _served_certificate(lab) != wanted:
+        if time.time() > deadline:
+            raise LabError("PostgreSQL still presents its old certificate after SIGHUP (see %s)"
+                           % os.path.join(lab.log_dir, NAME + ".log"))
+        time.sleep(0.1)
+    return {"ca_identifier": identifier, "server_chain": paths["chain"], "ca_file": paths["ca_file"]}
 
 
 def status(lab):
