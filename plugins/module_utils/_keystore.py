@@ -34,7 +34,6 @@ __metaclass__ = type
 
 import errno
 import fcntl
-import fnmatch
 import glob
 import hashlib
 import os
@@ -63,8 +62,6 @@ PROBLEM_RE = re.compile(r"^Problem importing entry for alias (.+?): (.*)$", re.M
 MAX_DELETES = 10  # removals from a store with keys done in place (one keytool run each) to keep keys' bytes
 STALE_AGE = 600  # seconds: a temporary this old belongs to a killed run, not to one in progress
 OLD_WORKDIR_PREFIX = "rds_truststore."  # 0.1.0 kept its conversions in $TMPDIR under this name
-CONTAINER_DIR = "ScriptLanguages-*"
-CONTAINER_PARENT = "slc-*"  # Exasol 2025.x: /opt/exasol/slc-<v>/<container>/
 
 
 class KeystoreError(Exception):
@@ -828,18 +825,7 @@ def lock_directories(directories, timeout):
     return fds
 
 
-# paths inside script-language containers -------------------------------------------------------
-def container_root(path):
-    """The script-language container a path lies in (a ScriptLanguages-* directory, or on Exasol
-    2025.x the directory right below /opt/exasol/slc-<v>), or None."""
-    parts = path.split(os.sep)
-    for index in range(len(parts) - 1, 0, -1):
-        if fnmatch.fnmatch(parts[index], CONTAINER_DIR) or (
-                index > 2 and fnmatch.fnmatch(parts[index - 1], CONTAINER_PARENT) and parts[index - 2] == "exasol"):
-            return os.sep.join(parts[:index + 1])
-    return None
-
-
+# paths inside script-language containers (which paths those are: _discovery) -----------------
 def resolve_in_root(path, root, max_links=40, strict=False):
     """Resolve symlinks of `path` as if `root` were `/` (like a chroot): absolute link targets and
     `..` never leave root. `path` must be inside root. Returns the resolved host path.

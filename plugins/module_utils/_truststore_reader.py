@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Find and read a Java truststore without writing anything anywhere (for the read-only modules).
+"""Read a Java truststore without writing anything anywhere (for the read-only modules).
 
 Node-side code: Python standard library only, Python 3.6+.
 
@@ -22,7 +22,6 @@ __metaclass__ = type
 
 import base64
 import binascii
-import fnmatch
 import hashlib
 import os
 import re
@@ -30,33 +29,13 @@ import subprocess
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
     KEYTOOL_JVM_OPTIONS, TAG_KEPT_BY_KEYTOOL, TAG_PRIVATE_KEY, TAG_TRUSTED_CERT, ConversionCache, Entry,
-    KeystoreError, detect_type, find_keytool, read_jks, resolve_in_root)
+    KeystoreError, detect_type, find_keytool, read_jks)
 
 ALIAS_RE = re.compile(r"^Alias name: (.*)$", re.MULTILINE)
 ENTRY_TYPE_RE = re.compile(r"^Entry type: (\S+)", re.MULTILINE)
 COUNT_RE = re.compile(r"^Your keystore contains (\d+) entr", re.MULTILINE)
 PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
-CONTAINER_DIR = "ScriptLanguages-*"
-CONTAINER_PARENT = "slc-*"  # Exasol 2025.x: /opt/exasol/slc-<v>/<container>/
 ENGLISH = ("-J-Duser.language=en", "-J-Duser.country=US")  # keytool's labels are localised
-
-
-def container_root(path):
-    """The script-language container a path lies in (a ScriptLanguages-* directory, or on Exasol
-    2025.x the directory right below /opt/exasol/slc-<v>), or None (rds_truststore's rule)."""
-    parts = path.split(os.sep)
-    for index in range(len(parts) - 1, 0, -1):
-        if fnmatch.fnmatch(parts[index], CONTAINER_DIR) or (
-                index > 2 and fnmatch.fnmatch(parts[index - 1], CONTAINER_PARENT) and parts[index - 2] == "exasol"):
-            return os.sep.join(parts[:index + 1])
-    return None
-
-
-def resolve_store_path(path):
-    """The file the store's JVM reads: symlinks of a container store resolve inside the container
-    (an absolute link there means a path of the container, not of the host)."""
-    root = container_root(os.path.abspath(path))
-    return resolve_in_root(path, root) if root else os.path.realpath(path)
 
 
 def read_truststore(path, store_type, password, keytool=None, cache_dir=None):

@@ -60,6 +60,7 @@ extends_documentation_fragment:
   - virtualis.aurora.attributes.diff_mode
   - virtualis.aurora.attributes.idempotent
   - virtualis.aurora.attributes.platform
+  - virtualis.aurora.truststore_discovery
 options:
   src:
     description:
@@ -88,44 +89,6 @@ options:
       - By default a missing store is an error.
     type: bool
     default: false
-  discover:
-    description:
-      - Also manage every truststore that matches O(discover_patterns) below O(discover_root).
-      - Every path found is resolved inside O(discover_root), as the node's C(/), the components down
-        to a script-language container, the container directory included (an absolute link is a path
-        of the node; a link that climbs out of O(discover_root) fails the run, nothing changed). Inside
-        a container (the C(ScriptLanguages-*) directory, or on Exasol 2025.x the directory right
-        below C(/opt/exasol/slc-<version>)) links resolve inside the container, never on the host.
-      - Exasol 2025.x (public layout as far as known; the directory names are globbed, not assumed);
-        the loader (ExaLoader) JVM's store C(/opt/exasol/runtime-<v>-jdk/lib/security/cacerts) of every
-        installed runtime (an update adds a new one and may keep the old; which one the database runs
-        is not known on the node, so all are managed), and the SLC stores below
-        C(/opt/exasol/slc-<v>/<container>/usr/lib/jvm). Source, the ETL loader spawns
-        C(/opt/exasol/runtime-<v>-jdk/bin/java) (GitHub exasol/exasol-personal issue 273); that it
-        uses that JDK's default truststore is an inference.
-    type: bool
-    default: false
-  discover_patterns:
-    description:
-      - Glob patterns of script-language container truststores, used with O(discover).
-    type: list
-    elements: str
-    default:
-      - /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/jre/lib/security/cacerts
-      - /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts
-      - /exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts
-      - /opt/exasol/runtime-*-jdk/lib/security/cacerts
-      - /opt/exasol/slc-*/*/usr/lib/jvm/*/lib/security/cacerts
-  discover_root:
-    description:
-      - Directory the O(discover_patterns) are relative to.
-    type: path
-    default: /
-  discover_required:
-    description:
-      - Fail when O(discover) finds no truststore.
-    type: bool
-    default: true
   store_password:
     description:
       - Password of the truststores. It reaches C(keytool) through the environment, never the
@@ -404,7 +367,6 @@ seconds:
 """
 
 import datetime
-import glob
 import os
 import re
 import time
@@ -413,24 +375,13 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.virtualis.aurora.plugins.module_utils import _java_security
+from ansible_collections.virtualis.aurora.plugins.module_utils import _discovery, _java_security
+from ansible_collections.virtualis.aurora.plugins.module_utils._discovery import describe_discovered, resolve_store, store_paths
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
-    Entry, KeystoreError, Store, container_root, lock_directories, owned_alias, remove_old_workdirs, resolve_in_root)
+    Entry, KeystoreError, Store, lock_directories, owned_alias, remove_old_workdirs, resolve_in_root)
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (
     CertificateError, leaf_certificates, parse_pem_bundle)
 
-DEFAULT_PATTERNS = [
-    "/usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/jre/lib/security/cacerts",
-    "/usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
-    "/exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
-    "/opt/exasol/runtime-*-jdk/lib/security/cacerts",
-    "/opt/exasol/slc-*/*/usr/lib/jvm/*/lib/security/cacerts",
-]
-GENERATION_RES = (
-    (re.compile(r"^/opt/exasol/(?:runtime-(?P<runtime>[^/]+)-jdk|slc-(?P<slc>[^/]+))/"), "2025.x"),
-    (re.compile(r"^/usr/opt/EXASuite-(?P<major>\d+)/"), None),
-    (re.compile(r"^/exa/data/bucketfs/"), "any"),
-)
 MAX_NAMED = 5
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
 UPDATE_CA_TRUST = "/usr/bin/update-ca-trust"
@@ -475,64 +426,6 @@ def make_alias(prefix, cert, taken):
 
 
 # the stores -------------------------------------------------------------------------------------
-def discover_stores(patterns, root):
-    found = []
-    for pattern in patterns:
-        found.extend(sorted(glob.glob(os.path.join(root, pattern.lstrip("/")))))
-    return sorted(set(found))
-
-
-def describe_discovered(path, root):
-    """{path, jvm, generation, version}: which JVM reads a discovered store, on which Exasol.
-
-    jvm: `adapter` for a store inside a script-language container (UDFs and virtual-schema
-    adapters run there), `loader` for the 2025.x runtime JDK (ExaLoader, IMPORT/EXPORT)."""
-    node_path = path if os.path.abspath(root) == "/" else "/" + os.path.relpath(path, root)
-    info = {"path": path, "jvm": "adapter" if container_root(path) else "loader", "generation": None,
-            "version": None}
-    for pattern, generation in GENERATION_RES:
-        match = pattern.match(node_path)
-        if match:
-            groups = match.groupdict()
-            info["generation"] = generation or "%s.x" % groups["major"]
-            info["version"] = groups.get("runtime") or groups.get("slc")
-            break
-    return info
-
-
-def _inside(path, root):
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def resolve_store(path, discover_root=None):
-    """(file to write, container root or None): container symlinks resolve inside the container.
-
-    A discovered store resolves inside discover_root (the node's `/`), every component down to the
-    container and the container directory included: an absolute link means a path of the node, a
-    link that climbs out of discover_root is refused (KeystoreError); the rest then resolves inside
-    the container."""
-    croot = container_root(os.path.abspath(path))
-    if discover_root is None:
-        if croot:
-            return resolve_in_root(path, croot), croot
-        return os.path.realpath(path), None
-    try:
-        real_root = os.path.realpath(discover_root)
-        if not croot:
-            return _inside_root(resolve_in_root(path, discover_root, strict=True), real_root, path), None
-        real_croot = _inside_root(resolve_in_root(croot, discover_root, strict=True), real_root, path)
-        return resolve_in_root(os.path.join(real_croot, os.path.relpath(path, croot)), real_croot), real_croot
-    except KeystoreError as exc:
-        raise KeystoreError("discovered truststore %s is refused: %s (discover_root %s)" % (path, exc, discover_root))
-
-
-def _inside_root(resolved, real_root, path):
-    real = os.path.realpath(resolved)  # discover_root's own symlinks (/tmp -> /private/tmp) are fine
-    if not _inside(real, real_root):
-        raise KeystoreError("it resolves to %s, outside" % real)
-    return real
-
-
 def resolve_stores(module, paths, discovered=()):
     """[(listed path, file, container root)], a file reached by two paths only once."""
     resolved, seen = [], set()
@@ -668,14 +561,11 @@ def warn_regenerated_stores(module, plans):
 
 
 def argument_spec():
-    return dict(
+    spec = _discovery.argument_spec()
+    spec.update(
         src=dict(type="path"),
         content=dict(type="str"),
         truststores=dict(type="list", elements="path", default=[]),
-        discover=dict(type="bool", default=False),
-        discover_patterns=dict(type="list", elements="str", default=DEFAULT_PATTERNS),
-        discover_root=dict(type="path", default="/"),
-        discover_required=dict(type="bool", default=True),
         store_password=dict(type="str", default="changeit", no_log=True),
         store_type=dict(type="str", default="auto", choices=["auto", "jks", "pkcs12"]),
         alias_prefix=dict(type="str", default="rds-"),
@@ -689,6 +579,7 @@ def argument_spec():
         create=dict(type="bool", default=False),
         lock_timeout=dict(type="int", default=60),
     )
+    return spec
 
 
 def warn_leaf_certificates(module, certs):
@@ -718,20 +609,6 @@ def check_alias_prefix(module):
     if not prefix.strip():
         module.fail_json(msg="alias_prefix must not be empty: it marks the entries this module added, and "
                          "purge and state=absent remove by it")
-
-
-def collect_store_paths(module):
-    params, discovered = module.params, []
-    if params["discover"]:
-        discovered = discover_stores(params["discover_patterns"], params["discover_root"])
-        if not discovered and params["discover_required"]:
-            module.fail_json(msg="discover found no truststore under %s matching %s (set discover_required=false "
-                             "to allow this)" % (params["discover_root"], ", ".join(params["discover_patterns"])),
-                             discovered=[])
-    paths = list(params["truststores"]) + [p for p in discovered if p not in params["truststores"]]
-    if not paths:
-        module.fail_json(msg="no truststore to manage: give truststores and/or discover=true", discovered=discovered)
-    return paths, discovered
 
 
 def refusals(plans, params):
@@ -809,7 +686,7 @@ def main():
     bundle = load_bundle(module)
     certs, skipped = select_certificates(module, bundle)
     not_ca = warn_leaf_certificates(module, bundle) if params["state"] == "present" else []
-    paths, discovered = collect_store_paths(module)
+    paths, discovered = store_paths(module, "manage")
     targets = resolve_stores(module, paths, discovered)
     locks = lock_stores(module, targets) if not module.check_mode else []  # held until the process exits
     module.debug("rds_truststore: %d store directories locked" % len(locks))

@@ -24,8 +24,12 @@ description:
     trusted certificate entries of that store (not the system store) and checks the host name. It
     never sends a startup packet, a user name or a password.
   - Changes nothing, on the node or on the server; check mode is its normal mode.
-  - A store that cannot be read is reported in its own entry (RV(stores[].error)); the module
-    fails only on bad input, or with O(fail_on_missing).
+  - Finds the stores of an Exasol data node itself with O(discover) (6.x/7.x and 2025.x, the same
+    discovery as M(virtualis.aurora.rds_truststore)), and says which JVM reads each store
+    (RV(stores[].jvm)) where its path tells.
+  - A store that cannot be read is reported in its own entry (RV(stores[].error)), and so is a
+    discovered store whose path leaves O(discover_root); the module fails only on bad input, when
+    there is no store to audit (O(discover_required)), or with O(fail_on_missing).
   - Writes nothing, not even a temporary file. JKS stores are read without a JVM. A PKCS12 store
     is listed by one C(keytool -list -rfc) (the password goes to its standard input, never to the
     command line or the environment), or read from the copy of that exact file that
@@ -37,20 +41,20 @@ extends_documentation_fragment:
   - virtualis.aurora.attributes
   - virtualis.aurora.attributes.info_module
   - virtualis.aurora.attributes.platform
+  - virtualis.aurora.truststore_discovery
 options:
   truststores:
     description:
       - Truststore files to audit, for example C(/etc/pki/ca-trust/extracted/java/cacerts) and the
-        C(cacerts) of every script-language container.
+        C(cacerts) of every script-language container. Stores found by O(discover) are audited after
+        them; at least one store, listed or discovered, is needed.
       - A path inside a script-language container (a C(ScriptLanguages-*) directory, or on Exasol
         2025.x a directory right below C(/opt/exasol/slc-<version>)) whose symbolic links are
         absolute is resolved inside that container, as the container's JVM sees it, never on the
         host. A file reached by two paths is audited once, under the first.
-      - Stores are not discovered; list them (M(virtualis.aurora.rds_truststore) returns the ones
-        it found in RV(virtualis.aurora.rds_truststore#module:discovered)).
     type: list
     elements: path
-    required: true
+    default: []
   src:
     description:
       - Path of the PEM bundle on the managed node. At most one of O(src) and O(content).
@@ -156,12 +160,12 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Does every store of this node hold the RDS bundle and trust the Aurora endpoint?
+- name: Does every store of this node (6.x/7.x or 2025.x) hold the RDS bundle and trust the Aurora endpoint?
   virtualis.aurora.rds_truststore_info:
     src: /tmp/global-bundle.pem
     truststores:
       - /etc/pki/ca-trust/extracted/java/cacerts
-      - /opt/exasol/slc-9.3.0/ScriptLanguages-standard-EXASOL-8.0.0-java-17/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts
+    discover: true
     store_password: "{{ exasol_truststore_password }}"
     endpoint:
       host: mycluster.cluster-abcdefghijkl.eu-central-1.rds.amazonaws.com
@@ -170,7 +174,9 @@ EXAMPLES = r"""
 
 - name: One line per store
   ansible.builtin.debug:
-    msg: "{{ item.path }}: {{ 'ok' if item.ok else 'lacks ' ~ (item.missing | length) ~ ' CA(s); ' ~ (item.handshake.error | default(item.error)) }}"
+    msg: >-
+      {{ item.jvm | default('other', true) }} {{ item.path }}:
+      {{ 'ok' if item.ok else 'lacks ' ~ (item.missing | length) ~ ' CA(s); ' ~ (item.handshake.error | default(item.error)) }}
   loop: "{{ trust.stores }}"
   loop_control:
     label: "{{ item.path }}"
@@ -197,9 +203,32 @@ stores:
       type: str
       sample: /etc/pki/ca-trust/extracted/java/cacerts
     resolved_path:
-      description: The file read (symbolic links resolved, inside the container for script-language container stores).
+      description:
+        - The file read (symbolic links resolved, inside the container for script-language container stores).
+        - Null for a discovered store whose path leaves O(discover_root) (see RV(stores[].error)).
       type: str
       sample: /etc/pki/ca-trust/extracted/java/cacerts
+    discovered:
+      description: Whether the store was found by O(discover) (and not listed in O(truststores)).
+      type: bool
+      sample: false
+    jvm:
+      description:
+        - The JVM that reads the store, where its path tells, else null.
+        - V(adapter) for a store inside a script-language container (UDFs and virtual-schema adapters
+          run there); V(loader) for the 2025.x runtime JDK that ExaLoader (IMPORT/EXPORT) starts, and
+          for the central store C(/etc/pki/ca-trust/extracted/java/cacerts), which the 6.x/7.x loader
+          reads. A discovered store outside a container is a V(loader) store (the patterns name runtime JDKs).
+      type: str
+      sample: loader
+    generation:
+      description: V(6.x), V(7.x), V(2025.x), or V(any) for an SLC uploaded to BucketFS, where the path tells, else null.
+      type: str
+      sample: 2025.x
+    version:
+      description: The runtime or SLC package version of a 2025.x store (from its directory name), else null.
+      type: str
+      sample: 8.8.0
     type:
       description: V(jks) or V(pkcs12), null when the file could not be read.
       type: str
@@ -293,6 +322,13 @@ stores:
       description: Time spent on this store (reading and handshake).
       type: float
       sample: 0.04
+discovered:
+  description: Truststores found by O(discover), as in RV(virtualis.aurora.rds_truststore#module:discovered).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - /opt/exasol/runtime-8.8.0-jdk/lib/security/cacerts
 bundle:
   description: The bundle (zero counts and an empty list without O(src) or O(content)).
   returned: always
@@ -347,10 +383,13 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.virtualis.aurora.plugins.module_utils import _discovery
+from ansible_collections.virtualis.aurora.plugins.module_utils._discovery import (
+    describe_discovered, describe_store, resolve_store, store_paths)
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import KeystoreError, owned_alias
 from ansible_collections.virtualis.aurora.plugins.module_utils._pg_tls import (
     HandshakeError, observing_context, postgres_tls, trust_context)
-from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore, resolve_store_path
+from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate, CertificateError, parse_pem_bundle
 
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
@@ -404,17 +443,21 @@ def parse_der(der):
 
 
 # stores -----------------------------------------------------------------------------------------
-def resolve_all(paths):
-    """[(listed path, file to read or None, error or None)], a file reached by two paths only once."""
+def resolve_all(paths, discovered, discover_root):
+    """[(listed path, file to read or None, error or None, description)], a file reached by two paths
+    only once. A discovered store resolves inside discover_root; one that leaves it is an error entry."""
     targets, seen = [], set()
     for path in paths:
+        found = path in discovered
         try:
-            target, error = resolve_store_path(path), None
+            target, error = resolve_store(path, discover_root if found else None)[0], None
         except KeystoreError as exc:
             target, error = None, to_native(exc)
         if target is None or target not in seen:
             seen.add(target)
-            targets.append((path, target, error))
+            description = describe_discovered(path, discover_root) if found else describe_store(path, discover_root)
+            description["discovered"] = found
+            targets.append((path, target, error, description))
     return targets
 
 
@@ -479,10 +522,10 @@ def observe_chain(endpoint, server_hostname):
 
 
 # main -------------------------------------------------------------------------------------------
-def audit(path, target, error, bundle, params, now):
+def audit(path, target, error, description, bundle, params, now):
     """One entry of `stores`."""
     started = time.time()
-    entry = dict(path=path, resolved_path=target, type=None, error=error, entries=0, trusted=0, present=0, missing=[],
+    entry = dict(description, resolved_path=target, type=None, error=error, entries=0, trusted=0, present=0, missing=[],
                  stale=[], expiring=[], handshake=None, ok=False, jvm_starts=0)
     read = error or read_store(path, target, params)
     if not isinstance(read, tuple):
@@ -540,8 +583,6 @@ def warn_expiring(module, bundle_expiring, stores, days):
 
 def check_input(module):
     params = module.params
-    if not params["truststores"]:
-        module.fail_json(msg="truststores is empty: name at least one truststore")
     if params["expiry_warning_days"] < 0:
         module.fail_json(msg="expiry_warning_days must be 0 or more, not %d" % params["expiry_warning_days"])
     endpoint = params["endpoint"]
@@ -555,8 +596,9 @@ def check_input(module):
 
 
 def argument_spec():
-    return dict(
-        truststores=dict(type="list", elements="path", required=True),
+    spec = _discovery.argument_spec()
+    spec.update(
+        truststores=dict(type="list", elements="path", default=[]),
         src=dict(type="path"),
         content=dict(type="str"),
         store_password=dict(type="str", default="changeit", no_log=True),
@@ -574,6 +616,7 @@ def argument_spec():
         keytool=dict(type="path"),
         cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
     )
+    return spec
 
 
 def main():
@@ -582,9 +625,11 @@ def main():
     check_input(module)
     params, now = module.params, datetime.datetime.utcnow()
     bundle = load_bundle(module)
-    stores = [audit(path, target, error, bundle, params, now) for path, target, error in resolve_all(params["truststores"])]
+    paths, discovered = store_paths(module, "audit")
+    stores = [audit(path, target, error, description, bundle, params, now)
+              for path, target, error, description in resolve_all(paths, discovered, params["discover_root"])]
     bundle_expiring = expiring(bundle or [], params["expiry_warning_days"], now)
-    result = dict(changed=False, stores=stores, summary=summarize(stores, bundle_expiring),
+    result = dict(changed=False, stores=stores, discovered=discovered, summary=summarize(stores, bundle_expiring),
                   bundle=dict(certificates=len(bundle or []), expired=len([c for c in bundle or [] if c.expired(now)]),
                               expiring=bundle_expiring))
     warn_expiring(module, bundle_expiring, stores, params["expiry_warning_days"])

@@ -18,7 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 
+from components import nodes  # noqa: E402  (the lab's node layouts, both generations)
 from loopback import LoopbackServer  # noqa: E402
 from module_runner import run_module  # noqa: E402
 from truststores import SLC, have_java, keytool, make_jks, make_node  # noqa: E402
@@ -370,9 +372,93 @@ def test_check_mode_is_the_same_and_changes_nothing(tmp_path, pki):
     assert open(store, "rb").read() == before
 
 
+# discovery: one for both modules (6.x/7.x and 2025.x node trees, as the lab builds them) ------------
+def node_tree(root, kind, pki, runtimes=("8.8.0",)):
+    """A node of tests/lab/components/nodes.py's layout() under root (its symlinked-SLC variant): the
+    loader store holds the root CA, the SLC store (an absolute link, resolved inside the container)
+    lacks it. 2025.x: one loader store per runtime (an update adds one; only the first holds the CA).
+    Returns {store as on the node: file that holds it, as on the node}."""
+    spec = nodes.layout(3, kind)
+    loaders = [spec["loader_truststore"]] if kind == "classic" else [
+        nodes.COS_RUNTIME.replace("8.8.0", v) + "/lib/security/cacerts" for v in runtimes]
+    slc_store = spec["slc_truststores"][0]
+    stores = dict((path, path) for path in loaders)
+    stores[slc_store] = spec["slc_truststores_resolved"][0]
+    for path, real in stores.items():
+        os.makedirs(str(root) + os.path.dirname(real), exist_ok=True)
+        make_jks(str(root) + real, [pki["root"][2]] if path == loaders[0] else [])
+    if spec["slc_symlink"]:
+        os.makedirs(str(root) + os.path.dirname(slc_store))
+        os.symlink(nodes.UBUNTU_CACERTS, str(root) + slc_store)
+    return stores
+
+
+@pytest.mark.parametrize("kind", ["classic", "cos"])
+def test_discover_finds_and_describes_the_stores_of_both_generations(tmp_path, pki, kind):
+    """Item 5 of issue 14: after an update on 2025.x (a second runtime JDK), the new store is found and
+    named as lacking the CA; the discovery, resolution and description are rds_truststore's own."""
+    root = tmp_path / "node"
+    stores = node_tree(root, kind, pki, runtimes=("8.8.0", "8.9.1"))
+    central = str(root) + nodes.CENTRAL
+    listed = [central] if kind == "classic" else []
+    args = dict(truststores=listed, discover=True, discover_root=str(root), content=pem(pki["root"][0]))
+    result = run(tmp_path, **args)
+    assert not result.get("failed"), result
+    on_node = dict((s["path"][len(str(root)):], s) for s in result["stores"])
+    assert sorted(on_node) == sorted(stores) and [s["path"] for s in result["stores"]] == listed + result["discovered"]
+    for path, real in stores.items():
+        assert on_node[path]["resolved_path"] == str(root) + real and on_node[path]["discovered"] is (path != nodes.CENTRAL)
+    slc = on_node[nodes.layout(3, kind)["slc_truststores"][0]]
+    assert (slc["jvm"], slc["missing"][0]["subject"]) == ("adapter", "CN=Info Test Root CA")
+    if kind == "classic":
+        assert (slc["generation"], slc["version"]) == ("7.x", None)
+        assert (on_node[nodes.CENTRAL]["jvm"], on_node[nodes.CENTRAL]["generation"], on_node[nodes.CENTRAL]["ok"]) == (
+            "loader", None, True)
+    else:
+        assert (slc["generation"], slc["version"]) == ("2025.x", "9.1.0-c4-6-standard-EXASOL-all")
+        runtimes = [on_node["/opt/exasol/runtime-%s-jdk/lib/security/cacerts" % v] for v in ("8.8.0", "8.9.1")]
+        assert [(s["jvm"], s["generation"], s["version"], s["ok"]) for s in runtimes] == [
+            ("loader", "2025.x", "8.8.0", True), ("loader", "2025.x", "8.9.1", False)]
+    writer = run_module("rds_truststore", tmp_path, check=True, **args)
+    assert writer["discovered"] == result["discovered"]
+    assert writer["discovered_stores"] == [dict((k, s[k]) for k in ("path", "jvm", "generation", "version"))
+                                           for s in result["stores"] if s["discovered"]]
+
+
+def test_discover_required_and_a_listed_store_that_the_path_does_not_describe(tmp_path, pki):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    other = store_of(tmp_path, "app.jks", pki["root"])
+    failed = run(tmp_path, discover=True, discover_root=str(empty))
+    assert failed["failed"] and "discover found no truststore under %s" % empty in failed["msg"]
+    failed = run(tmp_path, discover=True, discover_root=str(empty), discover_required=False)
+    assert failed["failed"] and "no truststore to audit" in failed["msg"]
+    result = run(tmp_path, truststores=[other], discover=True, discover_root=str(empty), discover_required=False)
+    assert result["discovered"] == [] and result["stores"][0]["ok"]
+    assert [result["stores"][0][k] for k in ("jvm", "generation", "version", "discovered")] == [None, None, None, False]
+
+
+def test_discovered_container_outside_the_root_is_an_error_entry(tmp_path, pki):
+    """A ScriptLanguages-* directory that links out of discover_root is not read: its entry says why."""
+    outside = tmp_path / "outside" / "ScriptLanguages-real"
+    (outside / "usr/lib/jvm/java-11/lib/security").mkdir(parents=True)
+    store_of(tmp_path, str(outside / "usr/lib/jvm/java-11/lib/security/cacerts"), pki["root"])
+    packages = tmp_path / "node" / os.path.dirname(SLC)
+    packages.mkdir(parents=True)
+    (packages / "ScriptLanguages-evil").symlink_to("../../../../../../../../outside/ScriptLanguages-real")
+    args = dict(discover=True, discover_root=str(tmp_path / "node"), content=pem(pki["root"][0]))
+    result = run(tmp_path, **args)
+    entry = result["stores"][0]
+    assert not result.get("failed") and entry["discovered"] and entry["resolved_path"] is None
+    assert "is refused" in entry["error"] and "ScriptLanguages-evil" in entry["error"] and not entry["ok"]
+    assert result["summary"]["unreadable"] == 1
+    failed = run(tmp_path, fail_on_missing=True, **args)
+    assert failed["failed"] and "ScriptLanguages-evil" in failed["msg"]
+
+
 @pytest.mark.parametrize("args, message", [
     (dict(src="/x.pem", content="y"), "mutually exclusive"),
-    (dict(truststores=[]), "truststores is empty"),
+    (dict(truststores=[]), "no truststore to audit: give truststores and/or discover=true"),
     (dict(expiry_warning_days=-1), "expiry_warning_days must be 0 or more"),
     (dict(endpoint={"host": "db", "port": 70000}), "between 1 and 65535"),
     (dict(endpoint={"port": 5432}), "host"),
