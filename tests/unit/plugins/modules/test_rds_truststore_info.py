@@ -18,9 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 
-from components import nodes  # noqa: E402  (the lab's node layouts, both generations)
+from exasol_layouts import nodes, node_tree, slc_store  # noqa: E402
 from loopback import LoopbackServer  # noqa: E402
 from module_runner import run_module  # noqa: E402
 from truststores import SLC, have_java, keytool, make_jks, make_node  # noqa: E402
@@ -373,32 +372,12 @@ def test_check_mode_is_the_same_and_changes_nothing(tmp_path, pki):
 
 
 # discovery: one for both modules (6.x/7.x and 2025.x node trees, as the lab builds them) ------------
-def node_tree(root, kind, pki, runtimes=("8.8.0",)):
-    """A node of tests/lab/components/nodes.py's layout() under root (its symlinked-SLC variant): the
-    loader store holds the root CA, the SLC store (an absolute link, resolved inside the container)
-    lacks it. 2025.x: one loader store per runtime (an update adds one; only the first holds the CA).
-    Returns {store as on the node: file that holds it, as on the node}."""
-    spec = nodes.layout(3, kind)
-    loaders = [spec["loader_truststore"]] if kind == "classic" else [
-        nodes.COS_RUNTIME.replace("8.8.0", v) + "/lib/security/cacerts" for v in runtimes]
-    slc_store = spec["slc_truststores"][0]
-    stores = dict((path, path) for path in loaders)
-    stores[slc_store] = spec["slc_truststores_resolved"][0]
-    for path, real in stores.items():
-        os.makedirs(str(root) + os.path.dirname(real), exist_ok=True)
-        make_jks(str(root) + real, [pki["root"][2]] if path == loaders[0] else [])
-    if spec["slc_symlink"]:
-        os.makedirs(str(root) + os.path.dirname(slc_store))
-        os.symlink(nodes.UBUNTU_CACERTS, str(root) + slc_store)
-    return stores
-
-
 @pytest.mark.parametrize("kind", ["classic", "cos"])
 def test_discover_finds_and_describes_the_stores_of_both_generations(tmp_path, pki, kind):
     """Item 5 of issue 14: after an update on 2025.x (a second runtime JDK), the new store is found and
     named as lacking the CA; the discovery, resolution and description are rds_truststore's own."""
     root = tmp_path / "node"
-    stores = node_tree(root, kind, pki, runtimes=("8.8.0", "8.9.1"))
+    stores = node_tree(root, kind, [pki["root"][2]], runtimes=("8.8.0", "8.9.1"))
     central = str(root) + nodes.CENTRAL
     listed = [central] if kind == "classic" else []
     args = dict(truststores=listed, discover=True, discover_root=str(root), content=pem(pki["root"][0]))
@@ -408,7 +387,7 @@ def test_discover_finds_and_describes_the_stores_of_both_generations(tmp_path, p
     assert sorted(on_node) == sorted(stores) and [s["path"] for s in result["stores"]] == listed + result["discovered"]
     for path, real in stores.items():
         assert on_node[path]["resolved_path"] == str(root) + real and on_node[path]["discovered"] is (path != nodes.CENTRAL)
-    slc = on_node[nodes.layout(3, kind)["slc_truststores"][0]]
+    slc = on_node[slc_store(kind)]
     assert (slc["jvm"], slc["missing"][0]["subject"]) == ("adapter", "CN=Info Test Root CA")
     if kind == "classic":
         assert (slc["generation"], slc["version"]) == ("7.x", None)
