@@ -159,3 +159,20 @@ def node_stores(lab, tmp, loader=True, adapter=True, missing=()):
     finally:
         for host, data in saved.items():
             _write(host, data)
+
+
+@pytest.fixture
+def module_warnings(monkeypatch):
+    """warn() records from here on, as in a module run; returns get_warning_messages.
+
+    Once a test imported controller code (an action plugin test does), ansible-core 2.19+ shows
+    warn() on the display instead of recording it; the store is a list before 2.19, a dict since.
+    """
+    from ansible.module_utils.common import warnings
+    try:
+        from ansible.module_utils import _internal
+        monkeypatch.setattr(_internal, "is_controller", False)
+    except ImportError:  # ansible-core 2.17, 2.18
+        pass
+    monkeypatch.setattr(warnings, "_global_warnings", type(warnings._global_warnings)())
+    return warnings.get_warning_messages

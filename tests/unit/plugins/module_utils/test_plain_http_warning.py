@@ -7,22 +7,6 @@ from ansible_collections.virtualis.aurora.plugins.module_utils import _exaoperat
 from ansible_collections.virtualis.aurora.plugins.module_utils._exaoperation import ExaOperation
 
 
-try:  # ansible-core 2.19+: warn() records a warning only when it does not run on the controller
-    from ansible.module_utils import _internal as core_internal
-except ImportError:  # ansible-core 2.17, 2.18
-    core_internal = None
-
-
-@pytest.fixture
-def module_warnings(monkeypatch):
-    """warn() records from here on, as in a module run: once a test imported controller code (an
-    action plugin test does), ansible-core 2.19+ shows warn() on the display instead. The store is
-    a list before 2.19, a dict since."""
-    if core_internal is not None:
-        monkeypatch.setattr(core_internal, "is_controller", False)
-    monkeypatch.setattr(warnings, "_global_warnings", type(warnings._global_warnings)())
-
-
 def plain_http_warnings():
     return [m for m in warnings.get_warning_messages() if "is plain http" in m]
 
