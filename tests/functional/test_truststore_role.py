@@ -125,8 +125,9 @@ def test_role_fills_every_store_and_pgjdbc_connects(lab, inventory, reader, work
     source = {"exasol_truststore_bundle_url": lab["bundle_url"],
               "exasol_truststore_bundle_checksum": "sha256:" + lab["bundle_sha256"]}
     play(inventory, exasol_truststore_state="absent", **source)  # whatever ran before: start clean
-    before = connect(lab, node1, workdir)
-    assert "FAILED" in before and "PKIX" in before, before
+    for node in lab["nodes"]:  # every node, not node 1 alone
+        before = connect(lab, node, workdir)
+        assert "FAILED" in before and "PKIX" in before, (node["name"], before)
 
     checked = play(inventory, check=True, **source)
     applied = play(inventory, **source)
@@ -142,8 +143,9 @@ def test_role_fills_every_store_and_pgjdbc_connects(lab, inventory, reader, work
         assert isinstance(listed[path], dict), listed[path]
         assert wanted <= set(listed[path].values()), path
 
-    after = connect(lab, node1, workdir)
-    assert "CONNECTED PostgreSQL" in after, after
+    for node in lab["nodes"]:
+        after = connect(lab, node, workdir)
+        assert "CONNECTED PostgreSQL" in after, (node["name"], after)
 
 
 def test_keytool_on_each_node_lists_the_bundle(lab, inventory, workdir, lab_bundle_applied):
