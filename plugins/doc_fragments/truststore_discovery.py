@@ -32,8 +32,9 @@ options:
         which is not discovered; list it in O(truststores).
       - Exasol 2025.x (public layout as far as known; the directory names are globbed, not assumed) -
         the loader JVM's store C(/opt/exasol/runtime-<v>-jdk/lib/security/cacerts) of every installed
-        runtime (an update adds a new one and may keep the old; which one the database runs is not
-        known on the node, so all are found), and the SLC stores below
+        runtime (C(runtime-<v>) without C(-jdk) on older 8.x images, GitHub exasol/docker-db
+        Dockerfiles; an update adds a new runtime and may keep the old; the module does not read
+        which one the database runs, so all are found), and the SLC stores below
         C(/opt/exasol/slc-<v>/<container>/usr/lib/jvm). Source, the ETL loader spawns
         C(/opt/exasol/runtime-<v>-jdk/bin/java) (GitHub exasol/exasol-personal issue 273); that it
         uses that JDK's default truststore is an inference.
@@ -49,7 +50,7 @@ options:
       - /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/jre/lib/security/cacerts
       - /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts
       - /exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts
-      - /opt/exasol/runtime-*-jdk/lib/security/cacerts
+      - /opt/exasol/runtime-*/lib/security/cacerts
       - /opt/exasol/slc-*/*/usr/lib/jvm/*/lib/security/cacerts
   discover_root:
     description:

@@ -15,8 +15,9 @@ Layouts (globbed, never hard-coded; the public sources are named in the fragment
 - 6.x/7.x: the loader (ExaLoader) reads the central /etc/pki/ca-trust/extracted/java/cacerts; each
   script-language container (SLC) is a ScriptLanguages-* directory below
   /usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages, or an SLC uploaded to BucketFS.
-- 2025.x (COS): the loader runs /opt/exasol/runtime-<v>-jdk; the SLCs are the directories right
-  below /opt/exasol/slc-<v>. An update adds new directories and may keep the old ones.
+- 2025.x (COS): the loader runs /opt/exasol/runtime-<v>-jdk (runtime-<v> on older 8.x images); the
+  SLCs are the directories right below /opt/exasol/slc-<v>. An update adds new directories and may
+  keep the old ones.
 Inside a container, absolute symbolic links mean paths of the container, never of the host.
 """
 
@@ -35,14 +36,14 @@ DEFAULT_PATTERNS = [
     "/usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/jre/lib/security/cacerts",
     "/usr/opt/EXASuite-*/EXAClusterOS-*/var/clients/packages/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
     "/exa/data/bucketfs/*/.dest/*/EXAClusterOS/ScriptLanguages-*/usr/lib/jvm/*/lib/security/cacerts",
-    "/opt/exasol/runtime-*-jdk/lib/security/cacerts",
+    "/opt/exasol/runtime-*/lib/security/cacerts",
     "/opt/exasol/slc-*/*/usr/lib/jvm/*/lib/security/cacerts",
 ]
 CONTAINER_DIR = "ScriptLanguages-*"
 CONTAINER_PARENT = "slc-*"  # Exasol 2025.x: /opt/exasol/slc-<v>/<container>/
 CENTRAL_STORE = "/etc/pki/ca-trust/extracted/java/cacerts"  # what the 6.x/7.x loader reads
 GENERATION_RES = (
-    (re.compile(r"^/opt/exasol/(?:runtime-(?P<runtime>[^/]+)-jdk|slc-(?P<slc>[^/]+))/"), "2025.x"),
+    (re.compile(r"^/opt/exasol/(?:runtime-(?P<runtime>[^/]+?)(?:-jdk)?|slc-(?P<slc>[^/]+))/"), "2025.x"),
     (re.compile(r"^/usr/opt/EXASuite-(?P<major>\d+)/"), None),
     (re.compile(r"^/exa/data/bucketfs/"), "any"),
 )

@@ -316,10 +316,10 @@ discovered_stores:
       description: The runtime or SLC package version of a 2025.x store (from its directory name), else null.
       type: str
   sample:
-    - path: /opt/exasol/runtime-2025.1.0-jdk/lib/security/cacerts
+    - path: /opt/exasol/runtime-8.8.0-jdk/lib/security/cacerts
       jvm: loader
       generation: 2025.x
-      version: 2025.1.0
+      version: 8.8.0
     - path: /opt/exasol/slc-9.3.0/ScriptLanguages-standard-EXASOL-8.0.0-java-17/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts
       jvm: adapter
       generation: 2025.x

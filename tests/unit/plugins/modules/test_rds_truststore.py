@@ -635,11 +635,12 @@ def test_leaf_certificate_in_the_bundle_is_reported(tmp_path):
 
 # Exasol 2025.x discovery (issue 13) -----------------------------------------------------------------
 def test_discover_exasol_2025_and_7_stores_and_their_jvms(tmp_path):
-    """/tmp/iss/LAYOUT2025.md: loader stores of every /opt/exasol/runtime-*-jdk, SLC stores under
-    /opt/exasol/slc-*/<container>/ (absolute links resolved inside the container), and 7.x SLCs."""
+    """/tmp/iss/LAYOUT2025.md: loader stores of every /opt/exasol/runtime-*-jdk (and runtime-* of older
+    8.x images), SLC stores under /opt/exasol/slc-*/<container>/ (absolute links resolved inside the
+    container), and 7.x SLCs."""
     root = tmp_path / "node"
     central, slc7 = make_node(root)
-    loaders = [root / ("opt/exasol/runtime-%s-jdk/lib/security" % v) for v in ("2025.1.0", "2025.2.1")]
+    loaders = [root / ("opt/exasol/runtime-%s/lib/security" % v) for v in ("8.4.0", "8.8.0-jdk", "8.9.1-jdk")]
     for directory in loaders:
         directory.mkdir(parents=True)
         make_jks(directory / "cacerts")
@@ -655,11 +656,12 @@ def test_discover_exasol_2025_and_7_stores_and_their_jvms(tmp_path):
     expected = sorted([str(d / "cacerts") for d in loaders] + [str(jvm / "cacerts"), slc7_store])
     assert result["discovered"] == expected
     described = dict((d["path"], (d["jvm"], d["generation"], d["version"])) for d in result["discovered_stores"])
-    assert described == {str(loaders[0] / "cacerts"): ("loader", "2025.x", "2025.1.0"),
-                         str(loaders[1] / "cacerts"): ("loader", "2025.x", "2025.2.1"),
+    assert described == {str(loaders[0] / "cacerts"): ("loader", "2025.x", "8.4.0"),
+                         str(loaders[1] / "cacerts"): ("loader", "2025.x", "8.8.0"),
+                         str(loaders[2] / "cacerts"): ("loader", "2025.x", "8.9.1"),
                          str(jvm / "cacerts"): ("adapter", "2025.x", "9.3.0"),
                          slc7_store: ("adapter", "7.x", None)}
     resolved = dict((s["path"], s["resolved_path"]) for s in result["stores"])
     assert resolved[str(jvm / "cacerts")] == str(container / "etc/ssl/certs/java/cacerts")
-    assert [s["added"] for s in result["stores"]] == [1] * 5
+    assert [s["added"] for s in result["stores"]] == [1] * 6
     assert not run(tmp_path, content=pem, truststores=[central], discover=True, discover_root=str(root))["changed"]
