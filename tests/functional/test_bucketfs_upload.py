@@ -171,9 +171,7 @@ def test_500_is_retried_then_clear_error(bfs, prefix, tmp_path):
 def test_large_file_sidecar_rerun_downloads_nothing(bfs, prefix, tmp_path):
     """compare=auto on a 70 MiB file: the sidecar is written, published with the file, and decides the rerun."""
     src = tmp_path / "slc.tar.gz"
-    with open(str(src), "wb") as handle:
-        for _ in range(70):
-            handle.write(os.urandom(1024 * 1024))
+    src.write_bytes(os.urandom(70 * 1024 * 1024))
     path = prefix + "/slc.tar.gz"
     tasks = [
         upload("upload", "r1", path=path, src=str(src)),

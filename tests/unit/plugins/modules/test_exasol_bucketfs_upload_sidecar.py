@@ -10,8 +10,10 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from fake_bucketfs import fake_bucketfs as fake  # noqa: E402,F401 (the fixture)
+from fake_bucketfs import fake_bucketfs  # noqa: E402
 from module_runner import run_module as run_any  # noqa: E402
+
+fake = fake_bucketfs  # the shared fixture, under the name these tests ask for
 
 
 def run_module(tmp_path, check=False, diff=True, **args):
