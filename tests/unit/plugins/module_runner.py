@@ -4,12 +4,16 @@ import os
 import subprocess
 import sys
 
+from ansible.module_utils.common.parameters import PASS_VARS
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def run_module(module_name, tmp_path, check=False, diff=True, **args):
     """Run plugins/modules/<module_name>.py with args; returns its JSON result."""
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    if "inject_invocation" in PASS_VARS:  # ansible-core 2.21+ returns `invocation` only when asked to
+        args["_ansible_inject_invocation"] = True
     path = os.path.join(str(tmp_path), "args-%s.json" % module_name)
     with open(path, "w") as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
