@@ -57,7 +57,8 @@ def rds_ca_roots(bundle, identifiers, region="", subjects=None):
             raise AnsibleFilterError(
                 "rds_ca_roots: the RDS CA bundle (%d certificates) holds no root of %s for region %r; an old "
                 "bundle, or the wrong region?" % (len(certificates), identifier, region))
-        roots.extend(dict(identifier=identifier, subject=cert.subject_text, sha256=cert.sha256,
+        roots.extend(dict(identifier=identifier, subject=cert.subject_text, common_name=cert.common_name,
+                          sha256=cert.sha256,
                           not_after=cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), pem=cert.pem())
                      for cert in found)
     return roots
@@ -109,7 +110,8 @@ def trust_audit_report(hostvars, hosts, roots, cluster=None):
     """The audit's report: {ok, cluster, roots, stores, failures, lines}; one line per node and store."""
     if not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError("trust_audit_report: hosts must be a list, got %r" % (hosts,))
-    roots_by_sha = dict((r["sha256"], "%s (%s)" % (r["identifier"], r["subject"])) for r in roots or [])
+    roots_by_sha = dict((r["sha256"], "%s (%s)" % (r["identifier"], r.get("common_name") or r["subject"]))
+                        for r in roots or [])
     stores, failures, lines = [], [], []
     for host in hosts:
         entries, node_failures = _node_entries(host, hostvars.get(host) or {}, roots_by_sha)
@@ -121,7 +123,7 @@ def trust_audit_report(hostvars, hosts, roots, cluster=None):
                                                "" if e["ok"] else " - " + "; ".join(e["problems"]))
                      for e in entries)
     return dict(ok=not failures and bool(stores), cluster=cluster or {},
-                roots=[dict((k, r[k]) for k in ("identifier", "subject", "sha256", "not_after")) for r in roots or []],
+                roots=[dict((k, r.get(k)) for k in ("identifier", "subject", "sha256", "not_after")) for r in roots or []],
                 stores=stores, failures=failures or ([] if stores else ["no store was audited"]), lines=lines)
 
 

@@ -23,6 +23,7 @@ def test_one_root_per_identifier_and_region(identifier, key):
     roots = rds_ca_roots(bundle(), identifier, "eu-central-1")
     assert [r["identifier"] for r in roots] == [identifier]
     assert "CN=Amazon RDS eu-central-1 Root CA %s G1" % key in roots[0]["subject"]
+    assert roots[0]["common_name"] == "Amazon RDS eu-central-1 Root CA %s G1" % key
     assert roots[0]["pem"].startswith("-----BEGIN CERTIFICATE-----\n")
 
 
@@ -62,7 +63,8 @@ def test_store_jvm(path, discovered, jvm):
     assert store_jvm(path, discovered) == jvm
 
 
-ROOTS = [{"identifier": "rds-ca-rsa4096-g1", "subject": "CN=R4096", "sha256": "aa", "not_after": "x", "pem": "p"}]
+ROOTS = [{"identifier": "rds-ca-rsa4096-g1", "subject": "O=Lab, CN=R4096", "common_name": "R4096", "sha256": "aa",
+          "not_after": "x", "pem": "p"}]
 SLC = "/usr/opt/EXASuite-7/E/var/clients/packages/ScriptLanguages-s/usr/lib/jvm/j/lib/security/cacerts"
 CENTRAL = "/etc/pki/ca-trust/extracted/java/cacerts"
 
@@ -76,11 +78,12 @@ def test_healthy_nodes_give_one_ok_line_per_node_and_store():
     report = trust_audit_report(hostvars, ["node1", "node2"], ROOTS, {"identifier": "aurora-lab"})
     assert report["ok"] and report["failures"] == [] and len(report["lines"]) == 4
     assert report["lines"][0].split()[:4] == ["node1", "loader", "ok", CENTRAL]
-    assert report["roots"] == [{"identifier": "rds-ca-rsa4096-g1", "subject": "CN=R4096", "sha256": "aa", "not_after": "x"}]
+    assert report["roots"] == [{"identifier": "rds-ca-rsa4096-g1", "subject": "O=Lab, CN=R4096", "sha256": "aa",
+                                "not_after": "x"}]
 
 
 def test_failures_name_node_jvm_store_and_the_lacking_ca():
-    lacking = dict(good(SLC), missing=[{"sha256": "aa", "subject": "CN=R4096"}],
+    lacking = dict(good(SLC), missing=[{"sha256": "aa", "subject": "O=Lab, CN=R4096"}],
                    handshake={"ok": False, "error_type": "verify", "error": "unable to get local issuer certificate"})
     hostvars = {"node1": {"trust_audit_result": {"stores": [good(CENTRAL)]}},
                 "node2": {"trust_audit_result": {"stores": [good(CENTRAL), lacking]}},
@@ -88,7 +91,7 @@ def test_failures_name_node_jvm_store_and_the_lacking_ca():
     report = trust_audit_report(hostvars, ["node1", "node2", "node3"], ROOTS)
     assert not report["ok"]
     assert report["failures"] == [
-        "node2 adapter store %s: lacks rds-ca-rsa4096-g1 (CN=R4096)" % SLC,
+        "node2 adapter store %s: lacks rds-ca-rsa4096-g1 (R4096)" % SLC,
         "node2 adapter store %s: handshake failed (verify): unable to get local issuer certificate" % SLC,
         "node3: unreachable: ssh: connect refused"]
     assert [line.split()[2] for line in report["lines"]] == ["ok", "ok", "FAIL", "FAIL"]
