@@ -98,7 +98,8 @@ def _node_entries(host, variables, roots_by_sha):
     for store in result["stores"]:
         problems = _store_problems(store, roots_by_sha)
         chain = (store.get("handshake") or {}).get("server_chain") or []
-        entries.append(dict(node=host, store=store["path"], jvm=store_jvm(store["path"], discovered),
+        jvm = store.get("jvm") or store_jvm(store["path"], discovered)
+        entries.append(dict(node=host, store=store["path"], jvm=jvm,
                             type=store.get("type"), ok=not problems, problems=problems,
                             missing=store.get("missing") or [], expiring=store.get("expiring") or [],
                             server_chain=[c.get("subject") for c in chain]))

@@ -97,6 +97,12 @@ def test_failures_name_node_jvm_store_and_the_lacking_ca():
     assert [line.split()[2] for line in report["lines"]] == ["ok", "ok", "FAIL", "FAIL"]
 
 
+def test_the_module_s_jvm_comes_first():
+    store = dict(good("/opt/custom/cacerts"), jvm="loader")
+    report = trust_audit_report({"node1": {"trust_audit_result": {"stores": [store]}}}, ["node1"], ROOTS)
+    assert report["stores"][0]["jvm"] == "loader"
+
+
 def test_no_store_at_all_is_a_failure():
     report = trust_audit_report({"node1": {"trust_audit_error": "discover found no truststore"}}, ["node1"], ROOTS)
     assert not report["ok"] and report["failures"] == ["node1: failed: discover found no truststore"]
