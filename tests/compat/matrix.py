@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -135,7 +136,7 @@ def run_step(label: str, command: list[str], env: dict | None = None) -> tuple[s
     return label, passed, elapsed
 
 
-def run_core(core: str, unit: bool, sanity: str) -> list[tuple[str, bool, float]]:
+def run_core(core: str, unit: bool, sanity: str, pytest_args: list[str]) -> list[tuple[str, bool, float]]:
     """The venv of this minor, then its unit tests (when `unit`) and sanity ('full', 'short', 'none')."""
     started = time.monotonic()
     python, core_version = ensure_venv(core)
@@ -144,7 +145,8 @@ def run_core(core: str, unit: bool, sanity: str) -> list[tuple[str, bool, float]
     # the venv's ansible, ansible-test and python first on PATH, ahead of .venv's (make puts it there)
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(python), os.environ.get('PATH', '')]))
     if unit:
-        command = [python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', os.path.join(ROOT, 'tests', 'unit', 'plugins')]
+        command = [python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider'] + pytest_args
+        command.append(os.path.join(ROOT, 'tests', 'unit', 'plugins'))
         results.append(run_step('%s unit' % core, command, env))
     if sanity != 'none':
         command = [python, os.path.join(ROOT, 'tests', 'sanity', 'run.py'), '--python', MATRIX[core]]
@@ -184,6 +186,7 @@ def main() -> int:
     parser.add_argument('--full-sanity', default='all',
                         help='of those, the minors that run every sanity test: "all" (default), "none" or a list; '
                              'the others run only %s' % ', '.join(SHORT_SANITY))
+    parser.add_argument('--pytest-args', default='', help="extra pytest arguments for the unit tests, e.g. \"-m 'not slow'\"")
     args = parser.parse_args()
     cores = [core for core in MATRIX if core in minors(args.core)]
     if args.skip_running_core and running_minor() in cores:
@@ -193,7 +196,8 @@ def main() -> int:
     started = time.monotonic()
     results = []
     for core in cores:
-        results += run_core(core, core in unit, 'none' if core not in sanity else 'full' if core in full else 'short')
+        kind = 'none' if core not in sanity else 'full' if core in full else 'short'
+        results += run_core(core, core in unit, kind, shlex.split(args.pytest_args))
     failed = [label for label, passed, elapsed in results if not passed]
     print('compat: ' + '; '.join('%s %.0f s%s' % (label, elapsed, '' if passed else ' FAILED')
                                  for label, passed, elapsed in results))

@@ -21,6 +21,8 @@ dependencies next to it, so this script
 There is no ignore file: whatever sanity reports must be fixed in the code.
 Extra arguments go to ansible-test, e.g. `tests/sanity/run.py --test pylint`. The copy is removed
 afterwards; SANITY_KEEP=1 keeps it (with ansible-test's tests/output) for a closer look.
+Run by another venv's Python (`.venv-core-2.17/bin/python tests/sanity/run.py --python 3.10`, as
+tests/compat/matrix.py does), it runs that venv's ansible-test and finds the dependencies there.
 """
 
 from __future__ import annotations
@@ -139,7 +141,9 @@ def main() -> int:
         link_dependencies(collections_root)
         seed_pip_bootstrap()
         bin_dir = os.path.dirname(sys.executable)
-        path = os.pathsep.join([bin_dir] + target_python_dirs() + [os.environ.get('PATH', os.defpath)])
+        # `--python X.Y` (make compat: one Python per ansible-core) needs no other interpreters
+        others = [] if '--python' in sys.argv[1:] else target_python_dirs()
+        path = os.pathsep.join([bin_dir] + others + [os.environ.get('PATH', os.defpath)])
         command = [os.path.join(bin_dir, 'ansible-test'), 'sanity', '--venv', '--color', 'no'] + sys.argv[1:]
         print('sanity: ' + ' '.join(command[1:]), flush=True)
         returncode = subprocess.run(command, cwd=target, env=dict(os.environ, PATH=path), check=False).returncode
