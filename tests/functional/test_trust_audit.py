@@ -9,7 +9,8 @@ every node's stores); the tests then run in file order on it:
   and the cluster's CACertificateIdentifier (read back with boto3) is unchanged;
 - `site.yml --tags truststore` repairs it; rotate_ca.yml --check changes nothing; rotate_ca.yml
   switches every instance (boto3 reads the target back), the lab serves a certificate under the
-  target's root, and a handshake trusting only the target's root succeeds while the old root's fails.
+  target's root, and a handshake trusting only the target's root succeeds while the old root's fails;
+- on 2025.x, a new runtime-<v>-jdk directory (what an update installs) is named as node2's loader store.
 
 The store file is given back byte for byte and the cluster is rotated back to rds-ca-rsa2048-g1.
 """
@@ -152,3 +153,23 @@ def test_truststore_tag_repairs_and_rotation_switches_the_chain(world, rds):
     after = report(world)
     assert after["ok"] and after["cluster"]["ca_identifiers"] == [TARGET]
     assert all(any("RSA4096 G1" in subject for subject in s["server_chain"]) for s in after["stores"])
+
+
+def test_a_new_runtime_from_a_2025_update_is_named(world):
+    """Exasol 2025.x updates install a new runtime-<v>-jdk directory beside the old one (its fresh JDK
+    store lacks the RDS CA); discovery finds it and the audit names it."""
+    if not str(world["exasol"].get("version", "")).startswith("2025"):
+        pytest.skip("the lab runs Exasol %s, not 2025.x" % world["exasol"].get("version"))
+    node = [n for n in world["nodes"] if n["name"] == "node2"][0]
+    runtime = os.path.join(node["root"], "opt", "exasol", "runtime-99.0.0-jdk")
+    store = "/opt/exasol/runtime-99.0.0-jdk/lib/security/cacerts"
+    os.makedirs(os.path.join(runtime, "lib", "security"))
+    try:
+        fresh = next(p for p in FRESH_CACERTS if p and os.path.isfile(p))
+        shutil.copyfile(fresh, os.path.join(node["root"], store[1:]))
+        result = run_playbook(AUDIT, *INVENTORY)
+        assert result.returncode != 0, tail(result)
+        failures = report(world)["failures"]
+        assert failures and all(f.startswith("node2 loader store %s: " % store) for f in failures), failures
+    finally:
+        shutil.rmtree(runtime)
