@@ -11,12 +11,11 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.six import string_types
 
 
 def cidr_problem(value, allow_any=False):
     """None when value is an acceptable source CIDR, otherwise a sentence saying why not."""
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         return "%r is not a string (expected a CIDR such as 203.0.113.0/24)" % (value,)
     text = to_text(value).strip()
     if "/" not in text:
@@ -36,7 +35,7 @@ def cidr_problem(value, allow_any=False):
 
 def cidr_check(values, allow_any=False):
     """List of problems with a list of CIDRs (empty when every item is fine)."""
-    if isinstance(values, string_types) or not isinstance(values, (list, tuple)):
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
         raise AnsibleFilterError("cidr_check expects a list of CIDRs, got %s" % type(values).__name__)
     if not values:
         return ["the list of CIDRs is empty"]
