@@ -51,21 +51,28 @@ def run_playbook(playbook, *args, extra_vars=None, check=False, env=None):
     return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, check=False)
 
 
+def bucketfs_context(bfs):
+    """TLS context trusting the lab BucketFS certificate (for https_url; 2025.x has no http_url)."""
+    import ssl
+    return ssl.create_default_context(cafile=bfs["ca_file"])
+
+
 def bucketfs_request(lab, method, path, data=None):
     """PUT / DELETE a file of the lab's default bucket as user w; returns its UDF path."""
     import base64
     bfs = lab["bucketfs"]
-    request = urllib.request.Request("%s/%s/%s" % (bfs["http_url"].rstrip("/"), bfs["bucket"], path),
-                                     data=data, method=method)
+    base = bfs.get("http_url") or bfs["https_url"]
+    request = urllib.request.Request("%s/%s/%s" % (base.rstrip("/"), bfs["bucket"], path), data=data, method=method)
     request.add_header("Authorization", "Basic " + base64.b64encode(("w:%s" % bfs["write_password"]).encode()).decode())
-    with urllib.request.urlopen(request, timeout=30) as reply:
+    with urllib.request.urlopen(request, timeout=30, context=bucketfs_context(bfs)) as reply:
         assert reply.status in (200, 204)
     return "/buckets/%s/%s/%s" % (bfs["service"], bfs["bucket"], path)
 
 
 def bucketfs_wait_synced(bfs):
     """Until the lab BucketFS has published every queued upload and delete (its /.lab/wait-synced)."""
-    with urllib.request.urlopen(bfs["lab_endpoint"] + "wait-synced", timeout=40) as reply:
+    with urllib.request.urlopen(bfs["lab_endpoint"] + "wait-synced", timeout=40,
+                                context=bucketfs_context(bfs)) as reply:
         assert json.load(reply)["synced"]
 
 
