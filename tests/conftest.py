@@ -178,8 +178,9 @@ def module_warnings(monkeypatch):
     from ansible.module_utils.common import warnings
     try:
         from ansible.module_utils import _internal
+    except ImportError:  # ansible-core 2.17
+        _internal = None
+    if hasattr(_internal, "is_controller"):  # not in 2.17, 2.18
         monkeypatch.setattr(_internal, "is_controller", False)
-    except ImportError:  # ansible-core 2.17, 2.18
-        pass
     monkeypatch.setattr(warnings, "_global_warnings", type(warnings._global_warnings)())
     return warnings.get_warning_messages
