@@ -24,13 +24,22 @@ from .sql import SqlError
 VM_ERROR = "22002"
 BUCKET_PREFIX = re.compile(r"^/buckets/([^/]+)/([^/]+)/(.+)$")
 
-# AbstractSqlDialect.COMMON_SUPPORTED_PROPERTIES + PostgreSQLSqlDialect's own set
-# (virtual-schema-common-jdbc, postgresql-virtual-schema)
-SUPPORTED_PROPERTIES = {
+# AbstractSqlDialect.COMMON_SUPPORTED_PROPERTIES (exasol/virtual-schema-common-jdbc
+# src/main/java/com/exasol/adapter/dialects/AbstractSqlDialect.java) + PostgreSQLSqlDialect's own set
+# (exasol/postgresql-virtual-schema src/main/java/.../postgresql/PostgreSQLSqlDialect.java)
+SUPPORTED_PROPERTIES = frozenset([
     "CONNECTION_NAME", "TABLE_FILTER", "EXCLUDED_CAPABILITIES", "DEBUG_ADDRESS", "LOG_LEVEL",
     "IMPORT_DATA_TYPES", "MAX_TABLE_COUNT", "CATALOG_NAME", "SCHEMA_NAME", "IGNORE_ERRORS",
     "POSTGRESQL_IDENTIFIER_MAPPING",
-}
+])
+# Adapter 4.x bundles virtual-schema-common-jdbc 14.0.2+ (postgresql-virtual-schema
+# doc/changes/changes_4.0.1.md updates it from 14.0.2): 14.0.0 added telemetry, 14.0.1 made the
+# validator accept TELEMETRY (virtual-schema-common-jdbc doc/changes/changes_14.0.0.md, _14.0.1.md).
+# 3.x bundles 13.x and refuses TELEMETRY with E-VSCJDBC-13.
+FIRST_TELEMETRY_MAJOR = 4
+TELEMETRY_PROPERTIES = frozenset(["TELEMETRY"])
+# virtual-schema-dist-<vscjdbc version>-postgresql-<adapter version>.jar (the release asset's name)
+ADAPTER_JAR = re.compile(r"virtual-schema-dist-[0-9.]+-postgresql-(\d+)(?:\.\d+)*\.jar$")
 IDENTIFIER_MAPPINGS = ("CONVERT_TO_UPPER", "PRESERVE_ORIGINAL_CASE")
 UPPERCASE_SWITCH = "POSTGRESQL_UPPERCASE_TABLES"
 VARCHAR_MAX = 2000000
@@ -74,10 +83,27 @@ def bucket_path(host_dir, path):
     return os.path.join(host_dir, match.group(1), ".dest", match.group(2), match.group(3))
 
 
-def validate_properties(props):
+def adapter_major(jars):
+    """Major version of the PostgreSQL adapter named by the %jar file names, None if none says."""
+    for jar in jars:
+        match = ADAPTER_JAR.search(posixpath.basename(jar))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def supported_properties(major):
+    """What the adapter of this major version accepts; an unnamed jar counts as the 3.x line."""
+    if major is not None and major >= FIRST_TELEMETRY_MAJOR:
+        return SUPPORTED_PROPERTIES | TELEMETRY_PROPERTIES
+    return SUPPORTED_PROPERTIES
+
+
+def validate_properties(props, major=None):
     """The adapter's property validators, in the order of AbstractSqlDialect's chain."""
+    supported = supported_properties(major)
     for key in props:
-        if key not in SUPPORTED_PROPERTIES:
+        if key not in supported:
             raise AdapterError("com.exasol.adapter.dialects.PropertyValidationException: "
                                "E-VSCJDBC-13: This dialect does not support property '%s'. "
                                "Please, do not set this property." % key)
@@ -372,7 +398,7 @@ class Adapter:
     def read_metadata(self, script, props, connection, session_id, only_tables=None):
         """CREATE / REFRESH / SET: validated properties -> mapped tables and columns."""
         options = self.prepare(script, session_id)
-        validate_properties(props)
+        validate_properties(props, adapter_major(options["jars"]))
         if connection is None:
             raise AdapterError("F-UDF-CL-SL-JAVA-1000: F-UDF-CL-SL-JAVA-1026: "
                                "com.exasol.ExaConnectionAccessException: E-UDF-CL-SL-JAVA-1108: "
