@@ -8,10 +8,14 @@ only checks that every %jar exists in BucketFS.
 import os
 import sys
 
+from components import nodes
 from lab import LabError
 
 NAME = "jars"
 DEBIAN_DRIVER = "/usr/share/java/postgresql.jar"
+# Stand-in name per node generation: adapter 3.x on 6.x/7.x, 4.x (Exasol 2025.1+ only,
+# postgresql-virtual-schema changes_4.0.0.md) on 8 / 2025.x.
+ADAPTER_VERSIONS = {"classic": ("12.0.0", "3.0.0"), "cos": ("14.0.5", "4.0.2")}
 
 
 def _support():
@@ -30,9 +34,10 @@ def up(lab):
     directory = lab.path("jars")
     os.makedirs(directory, exist_ok=True)
     standin_jars = _support()
-    adapter = os.path.join(directory, "virtual-schema-dist-12.0.0-postgresql-3.0.0.jar")
+    vs_version, dialect_version = ADAPTER_VERSIONS[nodes.generation(lab)]
+    adapter = os.path.join(directory, "virtual-schema-dist-%s-postgresql-%s.jar" % (vs_version, dialect_version))
     if not os.path.exists(adapter):
-        standin_jars.adapter_standin(directory)
+        standin_jars.adapter_standin(directory, vs_version, dialect_version)
     return {"jars": {"driver_src": driver, "adapter_src": adapter, "adapter_is_standin": True}}
 
 
