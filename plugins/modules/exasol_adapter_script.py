@@ -144,12 +144,11 @@ diff:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import unsafe_component
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    ExasolInputError, Session, exasol_argument_spec, object_name, quote_ident, quote_literal,
+    ExasolInputError, object_name, quote_ident, quote_literal,
 )
+from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_object import ExasolObjectModule
 
 _HEADER = re.compile(
     r'^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:JAVA\s+)?ADAPTER\s+SCRIPT\s+'
@@ -215,8 +214,7 @@ def read_state(session, schema, name):
     return (schemas[0] if schemas else None), (scripts[0] if scripts else None)
 
 
-def plan_present(session, params, schema, name, body):
-    schema_row, script = read_state(session, schema, name)
+def plan_present(session, params, schema, name, body, schema_row, script):
     target = "%s.%s" % (quote_ident(schema), quote_ident(name))
     statements = []
     if schema_row is None:
@@ -230,18 +228,20 @@ def plan_present(session, params, schema, name, body):
                                or str(script["SCRIPT_LANGUAGE"]).upper() != "JAVA"):
         session.fail("script %s exists as a %s %s script, not a JAVA ADAPTER script; it is not replaced"
                      % (target, script["SCRIPT_LANGUAGE"], script["SCRIPT_TYPE"]))
-    before = render(directives(script["SCRIPT_TEXT"])) if script else ""
-    if before != render(directives(body)):
+    if current_directives(script) != render(directives(body)):
         # "/" ends the script as in EXAplus; Exasol drops it. Without it pyexasol would strip the
         # body's last ";" (it trims trailing semicolons) and the last %jar would be unterminated.
         sql = "CREATE OR REPLACE JAVA ADAPTER SCRIPT %s AS%s/" % (target, body)
         statements.append((sql, sql))
-    return statements, before
+    return statements
 
 
-def main():
-    argument_spec = exasol_argument_spec()
-    argument_spec.update(
+def current_directives(script):
+    return render(directives(script["SCRIPT_TEXT"])) if script else ""
+
+
+class AdapterScriptModule(ExasolObjectModule):
+    argument_spec = dict(
         schema=dict(type="str", default="ADAPTER"),
         name=dict(type="str", default="JDBC_ADAPTER"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -250,33 +250,34 @@ def main():
         jvm_options=dict(type="list", elements="str", default=[]),
         create_schema=dict(type="bool", default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("state", "present", ["jars"])])
-    params = module.params
-    try:
-        schema = object_name(params["schema"], "schema")
-        name = object_name(params["name"], "script")
-        body = build_body(params["script_class"], params["jvm_options"], params["jars"]) \
-            if params["state"] == "present" else ""
-    except ExasolInputError as exc:
-        module.fail_json(msg=str(exc))
+    module_kwargs = dict(required_if=[("state", "present", ["jars"])])
 
-    session = Session(module, secrets=[params["login_password"]])
-    if params["state"] == "present":
-        statements, before = plan_present(session, params, schema, name, body)
-    else:
-        script = read_state(session, schema, name)[1]
-        before = render(directives(script["SCRIPT_TEXT"])) if script else ""
-        sql = "DROP ADAPTER SCRIPT %s.%s" % (quote_ident(schema), quote_ident(name))
-        statements = [(sql, sql)] if script else []
-    if statements and not module.check_mode:
-        session.apply(statements)
-    session.close()
-    result = dict(changed=bool(statements), schema=schema, name=name, body=body,
-                  queries=[s[1] for s in statements])
-    if module._diff:
-        result["diff"] = dict(before=before, after=render(directives(body)))
-    module.exit_json(**result)
+    def normalise(self):
+        params = self.params
+        self.schema = object_name(params["schema"], "schema")
+        self.name = object_name(params["name"], "script")
+        self.body = build_body(params["script_class"], params["jvm_options"], params["jars"]) \
+            if params["state"] == "present" else ""
+
+    def read(self):
+        return read_state(self.session, self.schema, self.name)
+
+    def plan(self, current):
+        schema_row, script = current
+        if self.params["state"] == "present":
+            return plan_present(self.session, self.params, self.schema, self.name, self.body, schema_row, script)
+        sql = "DROP ADAPTER SCRIPT %s.%s" % (quote_ident(self.schema), quote_ident(self.name))
+        return [(sql, sql)] if script else []
+
+    def result(self, current, statements):
+        return dict(schema=self.schema, name=self.name, body=self.body)
+
+    def diff(self, current, statements):
+        return dict(before=current_directives(current[1]), after=render(directives(self.body)))
+
+
+def main():
+    AdapterScriptModule().run()
 
 
 if __name__ == "__main__":

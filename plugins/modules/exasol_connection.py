@@ -176,12 +176,12 @@ diff:
 import ipaddress
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    ExasolInputError, Session, exasol_argument_spec, object_name, quote_ident, quote_literal,
+    ExasolInputError, object_name, quote_ident, quote_literal,
 )
+from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_object import ExasolObjectModule
 
 DEFAULT_URL_PARAMETERS = {"ssl": "true", "sslfactory": "org.postgresql.ssl.DefaultJavaSSLFactory"}
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -264,9 +264,8 @@ def statement(verb, name, url, user, password):
     return head + tail + quote_literal(password), head + tail + "'********'"
 
 
-def main():
-    argument_spec = exasol_argument_spec()
-    argument_spec.update(
+class ConnectionModule(ExasolObjectModule):
+    argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         url=dict(type="str"),
@@ -278,51 +277,57 @@ def main():
         password=dict(type="str", no_log=True),
         update_password=dict(type="str", default="on_create", choices=["always", "on_create"], no_log=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[("url", "endpoint")])
-    params = module.params
-    try:
-        name = object_name(params["name"], "connection")
-        url = desired_url(params) if params["state"] == "present" else None
-        if url is not None:
-            quote_literal(url)
-    except ExasolInputError as exc:
-        module.fail_json(msg=str(exc))
-    user, password = params["user"], params["password"]
-    if params["state"] == "present" and password and not user:
-        module.fail_json(msg="password needs user: Exasol stores both or neither")
+    module_kwargs = dict(mutually_exclusive=[("url", "endpoint")])
 
-    session = Session(module, secrets=[password, params["login_password"]])
-    rows = session.query("SELECT CONNECTION_NAME, CONNECTION_STRING, USER_NAME FROM EXA_DBA_CONNECTIONS "
-                         "WHERE CONNECTION_NAME = %s" % quote_literal(name), "EXA_DBA_CONNECTIONS")
-    current = rows[0] if rows else None
-    before = {} if current is None else {"name": name, "url": current["CONNECTION_STRING"],
-                                         "user": current["USER_NAME"], "password_set": bool(current["USER_NAME"])}
-    statements, after = [], {}
-    if params["state"] == "absent":
-        if current is not None:
-            statements.append(("DROP CONNECTION %s" % quote_ident(name),) * 2)
-    else:
-        verb, reasons = plan(name, current, url, user, password, params["update_password"])
-        if verb and user and not password:
+    def secrets(self):
+        return [self.params["password"]]
+
+    def normalise(self):
+        params = self.params
+        self.name = object_name(params["name"], "connection")
+        self.url = desired_url(params) if params["state"] == "present" else None
+        if self.url is not None:
+            quote_literal(self.url)
+        self.user, self.password = params["user"], params["password"]
+        if params["state"] == "present" and self.password and not self.user:
+            raise ExasolInputError("password needs user: Exasol stores both or neither")
+
+    def read(self):
+        rows = self.session.query("SELECT CONNECTION_NAME, CONNECTION_STRING, USER_NAME FROM EXA_DBA_CONNECTIONS "
+                                  "WHERE CONNECTION_NAME = %s" % quote_literal(self.name), "EXA_DBA_CONNECTIONS")
+        return rows[0] if rows else None
+
+    def plan(self, current):
+        name, user, password = self.name, self.user, self.password
+        if self.params["state"] == "absent":
+            return [("DROP CONNECTION %s" % quote_ident(name),) * 2] if current is not None else []
+        verb, reasons = plan(name, current, self.url, user, password, self.params["update_password"])
+        if not verb:
+            return []
+        if user and not password:
             action = "create" if verb == "CREATE" else "change " + "/".join(reasons)
-            session.fail("connection %s: password is required to %s it with user %s (Exasol needs the "
-                         "password together with the user)" % (name, action, user))
-        if verb:
-            statements.append(statement(verb, name, url, user, password))
-            if "password" in reasons:
-                module.warn("update_password=always: the password of connection %s is set on every run, "
-                            "so the task always reports a change" % name)
-        after = {"name": name, "url": url, "user": user, "password_set": bool(user)}
-        if current is not None and not verb:
-            after = before
-    if statements and not module.check_mode:
-        session.apply(statements)
-    session.close()
-    result = dict(changed=bool(statements), name=name, url=url, queries=[s[1] for s in statements])
-    if module._diff:
-        result["diff"] = dict(before=before, after=after)
-    module.exit_json(**result)
+            self.session.fail("connection %s: password is required to %s it with user %s (Exasol needs the "
+                              "password together with the user)" % (name, action, user))
+        if "password" in reasons:
+            self.module.warn("update_password=always: the password of connection %s is set on every run, "
+                             "so the task always reports a change" % name)
+        return [statement(verb, name, self.url, user, password)]
+
+    def result(self, current, statements):
+        return dict(name=self.name, url=self.url)
+
+    def diff(self, current, statements):
+        before = {} if current is None else {"name": self.name, "url": current["CONNECTION_STRING"],
+                                             "user": current["USER_NAME"], "password_set": bool(current["USER_NAME"])}
+        if self.params["state"] == "absent":
+            return dict(before=before, after={})
+        if current is not None and not statements:
+            return dict(before=before, after=before)
+        return dict(before=before, after={"name": self.name, "url": self.url, "user": self.user,
+                                          "password_set": bool(self.user)})
+
+def main():
+    ConnectionModule().run()
 
 
 if __name__ == "__main__":

@@ -246,11 +246,11 @@ diff:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    ExasolInputError, Session, exasol_argument_spec, object_name, quote_ident, quote_literal,
+    ExasolInputError, object_name, quote_ident, quote_literal,
 )
+from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_catalog import adapter_of
+from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_object import ExasolObjectModule
 
 # virtual-schema-common-jdbc AbstractSqlDialect.COMMON_SUPPORTED_PROPERTIES plus what the PostgreSQL
 # dialect adds (exasol/postgresql-virtual-schema doc/user_guide/postgresql_user_guide.md).
@@ -416,19 +416,6 @@ def create_sql(name, adapter, properties):
     return sql + (" WITH " + assignments(present) if present else "")
 
 
-def current_adapter(row):
-    """(schema, script) from an EXA_ALL_VIRTUAL_SCHEMAS row (split columns on 8, one before)."""
-    if row.get("ADAPTER_SCRIPT_NAME"):
-        return (row.get("ADAPTER_SCRIPT_SCHEMA"), row["ADAPTER_SCRIPT_NAME"])
-    text = row.get("ADAPTER_SCRIPT") or ""
-    match = re.match(r'^(?:"((?:[^"]|"")*)"|([^.]*))\.(?:"((?:[^"]|"")*)"|(.*))$', text)
-    if not match:
-        return (None, text)
-    schema = match.group(1).replace('""', '"') if match.group(1) is not None else match.group(2)
-    script = match.group(3).replace('""', '"') if match.group(3) is not None else match.group(4)
-    return (schema, script)
-
-
 def read_state(session, name):
     """(schema row, virtual schema row or None, {property: value})."""
     literal = quote_literal(name)
@@ -451,10 +438,10 @@ def plan_present(module, session, name, adapter, wanted, current_row, current_pr
     if current_row is None:
         sql = create_sql(name, adapter, wanted)
         return [(sql, sql)]
-    if tuple(current_adapter(current_row)) != tuple(adapter):
+    if tuple(adapter_of(current_row)) != tuple(adapter):
         module.warn("virtual schema %s uses adapter %s.%s, not %s.%s; Exasol cannot change the adapter of "
                     "a virtual schema, so it is dropped and created again (grants on it are lost)"
-                    % ((name,) + tuple(current_adapter(current_row)) + tuple(adapter)))
+                    % ((name,) + tuple(adapter_of(current_row)) + tuple(adapter)))
         drop = "DROP VIRTUAL SCHEMA %s CASCADE" % target
         sql = create_sql(name, adapter, wanted)
         return [(drop, drop), (sql, sql)]
@@ -518,9 +505,8 @@ def probe(session, name, tables, table, limit):
     return {"table": table, "rows": rows}
 
 
-def main():
-    argument_spec = exasol_argument_spec()
-    argument_spec.update(
+class VirtualSchemaModule(ExasolObjectModule):
+    argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         adapter_schema=dict(type="str", default="ADAPTER"),
@@ -534,53 +520,62 @@ def main():
         adapter_version=dict(type="str", default="auto"),
         telemetry=dict(type="bool"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    try:
-        name = object_name(params["name"], "virtual schema")
-        adapter = (object_name(params["adapter_schema"], "adapter schema"),
-                   object_name(params["adapter_script"], "adapter script"))
-        wanted = desired_properties(params["properties"]) if params["state"] == "present" else {}
-        probe_table = object_name(params["probe_table"], "probe table") if params["probe_table"] else None
-    except ExasolInputError as exc:
-        module.fail_json(msg=str(exc))
-    if params["probe_rows"] < 0:
-        module.fail_json(msg="probe_rows must be 0 or more")
 
-    session = Session(module, secrets=[params["login_password"]])
-    version = session.version()
-    schema_row, current_row, current_props = read_state(session, name)
-    applied, major = {}, None
-    if params["state"] == "present":
-        major, applied = plan_properties(module, session, wanted, version, adapter_text(session, adapter))
-        wanted.update(applied)
-        statements = plan_present(module, session, name, adapter, wanted, current_row, current_props)
-    else:
-        drop = "DROP VIRTUAL SCHEMA %s CASCADE" % quote_ident(name)
-        statements = [(drop, drop)] if schema_row is not None else []
-    if statements and not module.check_mode:
-        session.apply(statements)
+    def normalise(self):
+        params = self.params
+        self.name = object_name(params["name"], "virtual schema")
+        self.adapter = (object_name(params["adapter_schema"], "adapter schema"),
+                        object_name(params["adapter_script"], "adapter script"))
+        self.wanted = desired_properties(params["properties"]) if params["state"] == "present" else {}
+        self.probe_table = object_name(params["probe_table"], "probe table") if params["probe_table"] else None
+        if params["probe_rows"] < 0:
+            raise ExasolInputError("probe_rows must be 0 or more")
+        self.applied, self.major = {}, None
 
-    result = dict(changed=bool(statements), name=name, exasol_version=".".join(str(v) for v in version),
-                  properties=dict((k, v) for k, v in wanted.items() if v is not None),
-                  applied_defaults=applied, adapter_major=major, queries=[s[1] for s in statements], tables=[])
-    exists_now = params["state"] == "present" and (current_row is not None or not module.check_mode)
-    if exists_now:
-        result["tables"] = [r["TABLE_NAME"] for r in session.query(
-            "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME"
-            % quote_literal(name), "EXA_ALL_VIRTUAL_TABLES")]
-        if params["probe_rows"]:
-            found = probe(session, name, result["tables"], probe_table, params["probe_rows"])
-            if found is not None:
-                result["probe"] = found
-    session.close()
-    if module._diff:
-        before = {} if current_row is None else {"adapter": "%s.%s" % current_adapter(current_row),
-                                                 "properties": current_props}
-        after = {} if params["state"] == "absent" else {"adapter": "%s.%s" % adapter,
-                                                        "properties": result["properties"]}
-        result["diff"] = dict(before=before, after=after)
-    module.exit_json(**result)
+    def read(self):
+        version = self.session.version()
+        schema_row, row, props = read_state(self.session, self.name)
+        script_text = adapter_text(self.session, self.adapter) if self.params["state"] == "present" else None
+        return dict(version=version, schema_row=schema_row, row=row, properties=props, script_text=script_text)
+
+    def plan(self, current):
+        if self.params["state"] == "absent":
+            drop = "DROP VIRTUAL SCHEMA %s CASCADE" % quote_ident(self.name)
+            return [(drop, drop)] if current["schema_row"] is not None else []
+        self.major, self.applied = plan_properties(self.module, self.session, self.wanted, current["version"],
+                                                   current["script_text"])
+        self.wanted.update(self.applied)
+        return plan_present(self.module, self.session, self.name, self.adapter, self.wanted, current["row"],
+                            current["properties"])
+
+    def result(self, current, statements):
+        result = dict(name=self.name, exasol_version=".".join(str(v) for v in current["version"]),
+                      properties=self.properties(), applied_defaults=self.applied, adapter_major=self.major,
+                      tables=[])
+        exists_now = self.params["state"] == "present" and (current["row"] is not None or not self.module.check_mode)
+        if exists_now:
+            result["tables"] = [r["TABLE_NAME"] for r in self.session.query(
+                "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME"
+                % quote_literal(self.name), "EXA_ALL_VIRTUAL_TABLES")]
+            if self.params["probe_rows"]:
+                found = probe(self.session, self.name, result["tables"], self.probe_table, self.params["probe_rows"])
+                if found is not None:
+                    result["probe"] = found
+        return result
+
+    def properties(self):
+        return dict((k, v) for k, v in self.wanted.items() if v is not None)
+
+    def diff(self, current, statements):
+        row = current["row"]
+        before = {} if row is None else {"adapter": "%s.%s" % adapter_of(row), "properties": current["properties"]}
+        after = {} if self.params["state"] == "absent" else {"adapter": "%s.%s" % self.adapter,
+                                                             "properties": self.properties()}
+        return dict(before=before, after=after)
+
+
+def main():
+    VirtualSchemaModule().run()
 
 
 if __name__ == "__main__":

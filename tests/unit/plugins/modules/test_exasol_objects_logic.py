@@ -3,17 +3,17 @@ import contextlib
 import json
 from unittest import mock
 
-import pytest  # noqa: E402
+import pytest
 
-from ansible.module_utils import basic  # noqa: E402
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils import basic
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtualis.aurora.plugins.module_utils import _exasol  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import ExasolInputError  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.modules import exasol_adapter_script as script  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.modules import exasol_connection as conn  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.modules import exasol_info as info  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.modules import exasol_virtual_schema as vs  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils import _exasol
+from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import ExasolInputError
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_adapter_script as script
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_connection as conn
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_info as info
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_virtual_schema as vs
 
 try:
     from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19+
@@ -157,8 +157,8 @@ def test_sql_quotes_names_and_values():
     ({"ADAPTER_SCRIPT": "ADAPTER.JDBC_ADAPTER"}, ("ADAPTER", "JDBC_ADAPTER")),
     ({"ADAPTER_SCRIPT": '"my.schema"."a ""b"""'}, ("my.schema", 'a "b"')),
 ])
-def test_current_adapter_from_both_system_table_layouts(row, adapter):
-    assert vs.current_adapter(row) == adapter
+def test_adapter_of_from_both_system_table_layouts(row, adapter):
+    assert vs.adapter_of(row) == adapter
 
 
 def test_version_defaults():
