@@ -21,7 +21,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import hashlib
 import os
 import re
@@ -30,14 +29,10 @@ import ssl
 import sys
 import threading
 import time
+from http.client import HTTPException
+from urllib.parse import quote, unquote
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._tls import client_context, warn_plain_http
-
-try:
-    from http.client import HTTPConnection, HTTPSConnection, HTTPException
-    from urllib.parse import quote, unquote, urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported, keep sanity's import test calm
-    HTTPConnection = HTTPSConnection = HTTPException = quote = unquote = urlsplit = None
+from ansible_collections.virtualis.aurora.plugins.module_utils._http import HttpServer
 
 CHUNK_SIZE = 4 * 1024 * 1024
 SIDECAR_SUFFIX = ".sha256"
@@ -45,12 +40,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SIDECAR_LINE = re.compile(r"^([0-9a-f]{64})  (\S[^\n]*)\n?$")
 TRANSIENT_STATUS = frozenset((500, 502, 503, 504))
-STATUS_HINTS = {
-    401: "wrong user or password for bucket {bucket} (BucketFS answered 401 Unauthorized)",
-    403: "BucketFS refused user {user} in bucket {bucket} (403 Forbidden): wrong password, "
-         "or a read-only user where writing needs user w and the write password",
-    404: "bucket {bucket} does not exist on {url} (BucketFS answered 404 Not Found)",
-}
+# 403 from BucketFS: the user exists (r or w) but its password or its right does not fit.
+FORBIDDEN_HINT = "wrong password, or a read-only user where writing needs user w and the write password"
 
 
 def bucketfs_argument_spec():
@@ -72,7 +63,7 @@ class BucketFSError(Exception):
     """A failure with a message a user can act on; ``status`` is the HTTP status or None."""
 
     def __init__(self, msg, status=None):
-        super(BucketFSError, self).__init__(msg)
+        super().__init__(msg)
         self.status = status
 
 
@@ -124,34 +115,22 @@ def client_from_params(params, sleep=time.sleep):
         retries=params["retries"], service=params["service"], sleep=sleep)
 
 
-class BucketFSClient(object):
+class BucketFSClient:
     """PUT/GET/DELETE/list against one bucket of one BucketFS service, with retries."""
 
     def __init__(self, url, bucket, user, password, validate_certs=True, ca_cert=None, timeout=60,
                  retries=5, service="bfsdefault", backoff=0.5, sleep=time.sleep):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BucketFSError("url must look like http(s)://HOST:PORT, got %r" % url)
-        if parts.username or parts.password:
-            raise BucketFSError("url must not carry credentials; use the user and password options")
+        self._server = HttpServer(url, "BucketFS", user, password, validate_certs, ca_cert, timeout,
+                                  error=BucketFSError, url_form="http(s)://HOST:PORT",
+                                  exposed="the bucket password and the files")
+        parts = self._server.parts
         if parts.path.strip("/") or parts.query or parts.fragment:
             raise BucketFSError("url must not have a path (the bucket is an option), got %r" % url)
         _check_name(bucket, "bucket")
         _check_name(service, "service")
-        self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
-        self.base_url = "%s://%s" % (parts.scheme, parts.netloc)
+        self.base_url = self._server.base_url
         self.bucket, self.user, self.service = bucket, user, service
         self.timeout, self.retries, self.backoff, self.sleep = timeout, retries, backoff, sleep
-        token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
-        self._auth = "Basic " + token
-        self._ssl = None
-        if self.scheme == "http":
-            warn_plain_http(url, "BucketFS", "the bucket password and the files")
-        else:
-            try:
-                self._ssl = client_context(validate_certs, ca_cert)
-            except ValueError as exc:
-                raise BucketFSError(str(exc))
         self.bytes_sent = 0
 
     # addresses ---------------------------------------------------------------------------
@@ -167,15 +146,10 @@ class BucketFSClient(object):
         return "/buckets/%s/%s/%s" % (self.service, self.bucket, path.lstrip("/"))
 
     # HTTP plumbing -------------------------------------------------------------------------
-    def _connect(self):
-        if self.scheme == "https":
-            return HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self._ssl)
-        return HTTPConnection(self.host, self.port, timeout=self.timeout)
-
     def _start(self, method, path, length=None):
-        conn = self._connect()
+        conn = self._server.connect()
         conn.putrequest(method, self.object_path(path), skip_accept_encoding=True)
-        conn.putheader("Authorization", self._auth)
+        conn.putheader("Authorization", self._server.authorization)
         if length is not None:
             conn.putheader("Content-Length", str(length))
         conn.endheaders()
@@ -190,11 +164,11 @@ class BucketFSClient(object):
             return True
         if status in TRANSIENT_STATUS:
             raise _Transient("BucketFS answered %d %s" % (status, response.reason))
-        hint = STATUS_HINTS.get(status)
-        if hint is None:
+        if status in (401, 403, 404):
+            hint = self._server.status_message(status, response.reason, "bucket %s" % self.bucket, FORBIDDEN_HINT)
+        else:
             detail = response.read(300).decode("utf-8", "replace").strip()
             hint = "BucketFS answered %d %s%s" % (status, response.reason, ": " + detail if detail else "")
-        hint = hint.replace("{user}", self.user).replace("{bucket}", self.bucket).replace("{url}", self.base_url)
         raise BucketFSError("%s failed: %s" % (self.file_url(path), hint), status=status)
 
     def _retry(self, what, action):
@@ -358,7 +332,7 @@ class BucketFSClient(object):
     def _send_body(self, sock, src, size):
         """Write size bytes of src to sock; the number written (less when src shrank)."""
         with open(src, "rb", buffering=0) as handle:
-            if self._ssl is None:
+            if self._server.context is None:
                 return sock.sendfile(handle, 0, size) if size else 0  # exactly Content-Length bytes
             view, sent = memoryview(bytearray(min(CHUNK_SIZE, max(size, 1)))), 0
             while sent < size:
@@ -401,7 +375,7 @@ def sidecar_path(path):
     return path.lstrip("/") + SIDECAR_SUFFIX
 
 
-class _BackgroundHash(object):
+class _BackgroundHash:
     """sha256 of a file, computed by a thread at the lowest CPU priority until finish() is called.
 
     finish() takes over in the calling thread, at its normal priority, from where the helper got

@@ -17,17 +17,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import socket
 import ssl
+import xmlrpc.client as xmlrpc_client
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._tls import client_context, warn_plain_http
-
-try:
-    import xmlrpc.client as xmlrpc_client
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    xmlrpc_client = urlsplit = None
+from ansible_collections.virtualis.aurora.plugins.module_utils._http import HttpServer
 
 
 def exaoperation_argument_spec():
@@ -46,52 +40,35 @@ class ExaOperationError(Exception):
     """A failure with a message a user can act on."""
 
 
-def _transport_class(base):
-    class AuthTransport(base):
-        """Adds basic auth as a header; knows the timeout."""
+class _Transport(xmlrpc_client.Transport):
+    """xmlrpc transport whose connections come from the shared HttpServer (TLS, timeout, auth)."""
 
-        def __init__(self, authorization, timeout, **kwargs):
-            base.__init__(self, **kwargs)
-            self._authorization, self._timeout = authorization, timeout
+    def __init__(self, server):
+        xmlrpc_client.Transport.__init__(self)
+        self._server = server
 
-        def send_headers(self, connection, headers):
-            headers = list(headers) + [("Authorization", self._authorization)]
-            base.send_headers(self, connection, headers)
+    def send_headers(self, connection, headers):
+        headers = list(headers) + [("Authorization", self._server.authorization)]
+        xmlrpc_client.Transport.send_headers(self, connection, headers)
 
-        def make_connection(self, host):
-            connection = base.make_connection(self, host)
-            connection.timeout = self._timeout
-            return connection
-
-    return AuthTransport
+    def make_connection(self, host):
+        if self._connection[1] is None or self._connection[0] != host:
+            self._connection = host, self._server.connect()
+        return self._connection[1]
 
 
-class ExaOperation(object):
+class ExaOperation:
     """Calls cluster methods (``call``) and object methods (``call_object``) with clear errors."""
 
     def __init__(self, url, user, password, validate_certs=True, ca_cert=None, timeout=60):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ExaOperationError("url must look like https://HOST/cluster1, got %r" % url)
-        if parts.username or parts.password:
-            raise ExaOperationError("url must not carry credentials; use the user and password options")
+        self._server = HttpServer(url, "EXAoperation", user, password, validate_certs, ca_cert, timeout,
+                                  error=ExaOperationError, url_form="https://HOST/cluster1",
+                                  exposed="the EXAoperation password and every call")
         self.url = url.rstrip("/")
-        token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
-        kwargs = {}
-        if parts.scheme == "https":
-            base = xmlrpc_client.SafeTransport
-            try:
-                kwargs["context"] = client_context(validate_certs, ca_cert)
-            except ValueError as exc:
-                raise ExaOperationError(str(exc))
-        else:
-            base = xmlrpc_client.Transport
-            warn_plain_http(url, "EXAoperation", "the EXAoperation password and every call")
-        self._transport = lambda: _transport_class(base)("Basic " + token, timeout, **kwargs)
 
     def _proxy(self, object_name=None):
         url = self.url + ("/" + object_name if object_name else "")
-        return xmlrpc_client.ServerProxy(url, transport=self._transport(), allow_none=True)
+        return xmlrpc_client.ServerProxy(url, transport=_Transport(self._server), allow_none=True)
 
     def call(self, method, *args):
         return self._invoke(None, method, args)
@@ -104,11 +81,8 @@ class ExaOperation(object):
         try:
             return getattr(self._proxy(object_name), method)(*args)
         except xmlrpc_client.ProtocolError as exc:
-            if exc.errcode == 401:
-                raise ExaOperationError("EXAoperation %s: wrong user or password (401 Unauthorized)" % where)
-            if exc.errcode == 403:
-                raise ExaOperationError("EXAoperation %s: the user may not do this (403 Forbidden)" % where)
-            raise ExaOperationError("EXAoperation %s: HTTP %s %s" % (where, exc.errcode, exc.errmsg))
+            target = self.url + ("/" + object_name if object_name else "")
+            raise ExaOperationError(self._server.status_message(exc.errcode, exc.errmsg, "%s at %s" % (where, target)))
         except xmlrpc_client.Fault as exc:
             raise ExaOperationError("EXAoperation %s failed: %s" % (where, exc.faultString))
         except ssl.SSLError as exc:

@@ -1,16 +1,13 @@
 """BucketFSClient against a local fake BucketFS: streaming, comparison, retries, errors."""
 import hashlib
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from fake_bucketfs import FakeBucketFS
 
-from fake_bucketfs import FakeBucketFS  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.module_utils import _bucketfs  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import (  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils import _bucketfs, _http
+from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import (
     BucketFSClient,
     BucketFSError,
 )
@@ -211,7 +208,7 @@ def test_url_with_a_path_is_refused():
 
 def test_plain_http_warns_once_per_client(monkeypatch):
     warned = []
-    monkeypatch.setattr(_bucketfs, "warn_plain_http", lambda *args: warned.append(args))
+    monkeypatch.setattr(_http, "warn_plain_http", lambda *args: warned.append(args))
     BucketFSClient("https://h:2581", "default", "w", "p")
     assert warned == []
     BucketFSClient("http://h:2580", "default", "w", "p")

@@ -3,7 +3,7 @@ import pytest
 
 from ansible.module_utils.common import warnings
 
-from ansible_collections.virtualis.aurora.plugins.module_utils import _exaoperation, _tls
+from ansible_collections.virtualis.aurora.plugins.module_utils import _bucketfs, _exaoperation, _http
 from ansible_collections.virtualis.aurora.plugins.module_utils._exaoperation import ExaOperation
 
 
@@ -23,4 +23,4 @@ def test_exaoperation_http_warns():
 
 
 def test_one_helper_for_both_clients():
-    assert _exaoperation.warn_plain_http is _tls.warn_plain_http
+    assert _exaoperation.HttpServer is _bucketfs.HttpServer is _http.HttpServer
