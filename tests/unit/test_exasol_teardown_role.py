@@ -6,28 +6,16 @@ before anything is contacted (the Exasol login points at a port where nothing li
 attempt to connect would fail with another message). The deletions themselves run against the
 lab in tests/functional/test_exasol_teardown.py.
 """
-import importlib.util
 import json
 import os
 import re
 
 import pytest
 import yaml
+from lab_helpers import run_playbook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def _tests_conftest():
-    """tests/conftest.py by path: with tests/unit/plugins/conftest.py collected first, the name
-    `conftest` is that one, and `from conftest import run_playbook` fails."""
-    spec = importlib.util.spec_from_file_location("virtualis_tests_conftest", os.path.join(ROOT, "tests", "conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_playbook = _tests_conftest().run_playbook
 
 ROLE = os.path.join(ROOT, "roles", "exasol_teardown")
 PLAYBOOK = os.path.join(ROOT, "playbooks", "teardown.yml")
@@ -110,7 +98,8 @@ def empty_inventory(tmp_path, hosts=None):
 
 
 @pytest.mark.parametrize("override,message", [
-    ({"exasol_teardown_login_host": ""}, r"set exasol_teardown_login_host and exasol_teardown_login_password"),
+    # None: the variable is not set at all (the argument spec requires it)
+    ({"exasol_teardown_login_host": None}, r"'exasol_virtual_schema_login_host' is undefined"),
     ({"exasol_teardown_bucketfs_files": ["/buckets/bfsdefault/default/jars/a.jar", "jars/../b.jar", "jars/c.jar"]},
      r"paths inside the bucket .*: /buckets/bfsdefault/default/jars/a\.jar, jars/\.\./b\.jar; nothing was deleted"),
     ({"exasol_teardown_bucketfs_url": "http://w:secret@127.0.0.1:9/default"},
@@ -118,8 +107,9 @@ def empty_inventory(tmp_path, hosts=None):
     ({"exasol_teardown_driver_registration_via": "ftp"}, r"exasol_teardown_driver_registration_via.*ftp"),
 ], ids=["login", "paths", "bucketfs-url", "registration-via"])
 def test_bad_input_fails_before_anything_is_contacted(tmp_path, override, message):
+    extra_vars = {k: v for k, v in dict(NOWHERE, **override).items() if v is not None}
     result = run_playbook(PLAYBOOK, "-i", empty_inventory(tmp_path), "--tags", "exasol_teardown",
-                          extra_vars=dict(NOWHERE, **override))
+                          extra_vars=extra_vars)
     assert result.returncode != 0
     output = re.sub(r"\s+", " ", result.stdout)
     assert re.search(message, output), result.stdout[-3000:]
