@@ -21,8 +21,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins"))
+# a script, not run by pytest: the paths pytest.ini gives the tests
+for _path in (".collections", "tests/support", "tests/unit/plugins"):
+    sys.path.insert(0, os.path.join(ROOT, _path))
 
 from module_runner import run_module  # noqa: E402
 from truststores import bundle, keytool, write_lab_inventory  # noqa: E402

@@ -12,9 +12,9 @@ import psycopg2
 import pyexasol
 import pytest
 
+from lab_helpers import run_playbook
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from conftest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 RECAP = re.compile(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 

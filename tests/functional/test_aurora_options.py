@@ -11,26 +11,20 @@ and test_aws_roles.py covers the smoke test. Everything tagged with the deployme
 boto3 at the end, whatever the outcome.
 """
 import json
-import os
 import re
-import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, HERE)
+from lab_helpers import run_playbook
 
-from conftest import run_playbook  # noqa: E402
+from test_aws_roles import aws, client, rds, succeeded  # noqa: F401  pylint: disable=unused-import
 
 boto3 = pytest.importorskip("boto3")
 
 # The lab's AWS section, boto3 clients (fixtures aws, rds) and the PLAY RECAP reading, shared with
 # the roles' test.
-from test_aws_roles import aws, client, rds, succeeded  # noqa: E402,F401  pylint: disable=unused-import
 
 TAG = "virtualis:deployment"
 DEPLOYMENT = "options-test-" + uuid.uuid4().hex[:8]

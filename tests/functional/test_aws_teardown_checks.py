@@ -10,16 +10,15 @@ another moto).
 import datetime
 import os
 import re
-import sys
 import uuid
 
 import pytest
 
+from lab_helpers import run_playbook
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from conftest import run_playbook  # noqa: E402
 
 boto3 = pytest.importorskip("boto3")
 

@@ -15,7 +15,7 @@ import uuid
 import pytest
 import yaml
 
-from conftest import run_playbook
+from lab_helpers import run_playbook
 
 MODULE = "virtualis.aurora.exasol_bucketfs_upload"
 

@@ -26,7 +26,7 @@ import urllib.request
 
 import pyexasol
 import pytest
-from conftest import bucketfs_wait_synced, node_stores
+from lab_helpers import bucketfs_wait_synced, node_stores
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_DIR = os.path.join(ROOT, "tests", "lab")
@@ -615,12 +615,8 @@ def test_adapter_errors(exa, vs_setup):
 
 
 def test_catalog_survives_a_restart(lab, exa, monkeypatch):
-    sys.path.insert(0, LAB_DIR)
-    try:
-        import lab as labmod
-        from components import exasol_db
-    finally:
-        sys.path.remove(LAB_DIR)
+    import lab as labmod  # tests/lab, on the path by pytest.ini
+    from components import exasol_db
     with connect(exa) as conn:
         conn.execute("CREATE OR REPLACE CONNECTION EMU_RESTART TO 'kept'")
     for name, value in (("LAB_EXASOL_VERSION", exa["version"]), ("LAB_EXASOL_HOST", exa["host"]),

@@ -14,18 +14,16 @@ Node stores are given back byte for byte afterwards.
 """
 import json
 import os
-import sys
 import time
 
 import pytest
 
+from lab_helpers import bucketfs_request, bucketfs_wait_synced, node_stores, run_playbook
+from module_runner import run_module
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins"))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from conftest import bucketfs_request, bucketfs_wait_synced, node_stores, run_playbook  # noqa: E402
-from module_runner import run_module  # noqa: E402
 
 JDBC_JAR = os.environ.get("LAB_PG_JDBC_JAR", "/usr/share/java/postgresql.jar")
 ADAPTER_JAR = "virtual-schema-dist-12.0.0-postgresql-3.1.1.jar"

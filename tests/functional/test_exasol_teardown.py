@@ -14,22 +14,18 @@ import json
 import os
 import re
 import ssl
-import sys
 import uuid
 
 import pytest
 import yaml
 
-from conftest import ROOT, node_stores, run_playbook, store_files
+from lab_helpers import ROOT, node_stores, run_playbook, store_files
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins"))
+from module_runner import run_module
+from standin_jars import adapter_standin
 
-from module_runner import run_module  # noqa: E402
-from standin_jars import adapter_standin  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
 JDBC_JAR = os.environ.get("LAB_PG_JDBC_JAR", "/usr/share/java/postgresql.jar")

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import ssl
-import sys
 import urllib.request
 import uuid
 import xmlrpc.client
@@ -17,13 +16,11 @@ import xmlrpc.client
 import pytest
 import yaml
 
-from conftest import ROOT, run_playbook
+from lab_helpers import ROOT, run_playbook
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from standin_jars import adapter_standin, old_postgresql_driver
 
-from standin_jars import adapter_standin, old_postgresql_driver  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
 
 DRIVER = "/usr/share/java/postgresql-42.5.5.jar"
 PLAYBOOK = os.path.join(ROOT, "playbooks", "drivers.yml")

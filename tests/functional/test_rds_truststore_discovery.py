@@ -5,15 +5,9 @@ this machine in check mode with discover_root = a node's tree, so it reads what 
 sees and changes nothing; lab.json says which store each JVM of the node reads.
 """
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-
-from module_runner import run_module  # noqa: E402
-from truststores import FIXTURES  # noqa: E402
+from module_runner import run_module
+from truststores import FIXTURES
 
 
 def test_discovery_names_every_jvms_store_on_every_node(lab, tmp_path):

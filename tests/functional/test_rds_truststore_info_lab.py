@@ -13,11 +13,11 @@ import sys
 
 import pytest
 
+from truststores import bundle, make_jks, write_lab_inventory
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
-from truststores import bundle, make_jks, write_lab_inventory  # noqa: E402
 
 MODULE = "virtualis.aurora.rds_truststore_info"
 

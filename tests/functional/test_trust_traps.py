@@ -20,8 +20,8 @@ import subprocess
 
 import pyexasol
 import pytest
-from conftest import bucketfs_request as bucketfs
-from conftest import bucketfs_wait_synced, node_stores
+from lab_helpers import bucketfs_request as bucketfs
+from lab_helpers import bucketfs_wait_synced, node_stores
 
 JDBC_JAR = os.environ.get("LAB_PG_JDBC_JAR", "/usr/share/java/postgresql.jar")
 BFS_DIR = "trust-traps"

@@ -10,15 +10,13 @@ import sys
 
 import pytest
 
+from lab_helpers import run_playbook
+from truststores import JavaStoreReader, bundle, have_java, write_lab_inventory
+from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import resolve_store
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
-from conftest import run_playbook  # noqa: E402
-from truststores import JavaStoreReader, bundle, have_java, write_lab_inventory  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import resolve_store  # noqa: E402
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "truststore.yml")
 PGJDBC = "/usr/share/java/postgresql.jar"

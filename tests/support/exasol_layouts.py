@@ -1,13 +1,9 @@
 """Node trees in the layouts the lab builds (tests/lab/components/nodes.py layout()), for tests
 that need no lab: Exasol 6.x/7.x ("classic") and 2025.x ("cos")."""
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
-
-from components import nodes  # noqa: E402  (the lab's node layouts, both generations)
-from truststores import make_jks  # noqa: E402
+from components import nodes
+from truststores import make_jks
 
 
 def node_tree(root, kind, loader_certificates=(), runtimes=("8.8.0",)):

@@ -6,13 +6,11 @@
 import os
 import shutil
 import subprocess
-import sys
+
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Entry, write_jks
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Entry, write_jks  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle  # noqa: E402
 
 LIST_STORES_JAVA = r"""
 import java.io.File;

@@ -6,16 +6,14 @@ import os
 import re
 import sys
 
+from lab_helpers import run_playbook
+from exasol_layouts import nodes, node_tree
+from truststores import bundle, self_signed_pem
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
-from conftest import run_playbook  # noqa: E402
-from exasol_layouts import nodes, node_tree  # noqa: E402
-from truststores import bundle, self_signed_pem  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "truststore.yml")
 

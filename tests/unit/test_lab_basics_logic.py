@@ -7,11 +7,10 @@ import threading
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+from components import nodes, postgres
+from lab import Lab, LabError, port_owner, serialise
 
-from components import nodes, postgres  # noqa: E402  pylint: disable=wrong-import-position
-from lab import Lab, LabError, port_owner, serialise  # noqa: E402  pylint: disable=wrong-import-position
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def load_inventory():

@@ -15,18 +15,14 @@ import sys
 
 import pytest
 
+from lab_helpers import run_playbook
+from fake_bucketfs import FakeBucketFS
+from loopback import LoopbackServer
+from truststores import bundle
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-sys.path.insert(0, os.path.join(HERE, "plugins"))
 
-from conftest import run_playbook  # noqa: E402
-from fake_bucketfs import FakeBucketFS  # noqa: E402
-from loopback import LoopbackServer  # noqa: E402
-from truststores import bundle  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 REGIONAL = os.path.join(FIXTURES, "rds", "eu-central-1-bundle.pem")

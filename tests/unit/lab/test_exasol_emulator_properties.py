@@ -4,18 +4,10 @@ Adapter 4.x (virtual-schema-common-jdbc 14.0.2+, Exasol 2025.x) accepts TELEMETR
 with E-VSCJDBC-13, as it refuses every property it does not know. The emulator reads the major version
 from the `%jar` file name, virtual-schema-dist-<vscjdbc>-postgresql-<adapter>.jar.
 """
-import importlib.util
-import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-_spec = importlib.util.spec_from_file_location(
-    "_lab_exasol_loader", os.path.join(ROOT, "tests", "lab", "exasol_emulator", "__init__.py"))
-_loader = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_loader)
-_loader.load()
-from lab_exasol import adapter  # noqa: E402
+from lab_exasol import adapter
 
 JAR4 = "virtual-schema-dist-14.0.5-postgresql-4.0.2.jar"
 JAR3 = "virtual-schema-dist-12.0.0-postgresql-3.0.0.jar"

@@ -1,18 +1,10 @@
 """Unit tests of the Exasol emulator's SQL parser, catalog and protocol negotiation (no lab)."""
 import base64
-import importlib.util
-import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-_spec = importlib.util.spec_from_file_location(
-    "_lab_exasol_loader", os.path.join(ROOT, "tests", "lab", "exasol_emulator", "__init__.py"))
-_loader = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_loader)
-_loader.load()  # the emulator package, imported as `lab_exasol` (never as `exasol`)
-from lab_exasol import catalog, protocol, server, sql  # noqa: E402
-from lab_exasol.sql import SessionKilled, SqlError  # noqa: E402
+from lab_exasol import catalog, protocol, server, sql
+from lab_exasol.sql import SessionKilled, SqlError
 
 
 def parse(text):

@@ -3,20 +3,13 @@
 A node sees its own tree under its mounts and the host elsewhere; absolute links resolve from the
 node's / (or, inside a script-language container, from the container's /), never the host's.
 """
-import importlib.util
 import json
 import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-_spec = importlib.util.spec_from_file_location(
-    "_lab_exasol_loader", os.path.join(ROOT, "tests", "lab", "exasol_emulator", "__init__.py"))
-_loader = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_loader)
-_loader.load()
-from lab_exasol import adapter  # noqa: E402
-from lab_exasol.sql import SqlError  # noqa: E402
+from lab_exasol import adapter
+from lab_exasol.sql import SqlError
 
 SLC = "/usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/ScriptLanguages-standard-7.1"
 JDK = "usr/lib/jvm/java-11/lib/security/cacerts"

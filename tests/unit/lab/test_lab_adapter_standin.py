@@ -1,14 +1,12 @@
 """The lab's adapter stand-in follows the Exasol generation (issue 13; no lab is started)."""
 import os
-import sys
 import zipfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+from components import jars
 
-from components import jars  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 class Lab:

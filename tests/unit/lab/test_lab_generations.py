@@ -1,14 +1,12 @@
 """The lab's two node layouts, chosen by LAB_EXASOL_VERSION (issue 13 item 1; no lab needed)."""
 import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+from components import bucketfs, nodes
+from lab import LabError
 
-from components import bucketfs, nodes  # noqa: E402
-from lab import LabError  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 class Settings:

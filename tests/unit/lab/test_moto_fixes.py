@@ -1,16 +1,11 @@
 """tests/lab/moto_fixes.py: DescribeDBInstances returns DBSubnetGroup for Aurora cluster members."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+import moto_fixes
 
 boto3 = pytest.importorskip("boto3")
 moto = pytest.importorskip("moto")
-
-import moto_fixes  # noqa: E402
 
 
 @pytest.fixture

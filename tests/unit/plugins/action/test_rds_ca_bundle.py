@@ -7,7 +7,6 @@ import hashlib
 import http.server
 import os
 import stat
-import sys
 from unittest import mock
 
 import pytest
@@ -17,8 +16,7 @@ from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.virtualis.aurora.plugins.action import rds_ca_bundle as plugin
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from loopback import LoopbackServer  # noqa: E402
+from loopback import LoopbackServer
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures")
 EU = os.path.join(FIXTURES, "rds", "eu-central-1-bundle.pem")

@@ -1,9 +1,9 @@
 """plugins/module_utils/_exasol.py: names, literals, redaction, DSN/TLS options, version parsing."""
 import ssl
 
-import pytest  # noqa: E402
+import pytest
 
-from ansible_collections.virtualis.aurora.plugins.module_utils import _exasol as ex  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils import _exasol as ex
 
 
 FP = "AB" * 32

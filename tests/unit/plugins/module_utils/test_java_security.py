@@ -1,15 +1,10 @@
 """_java_security: which keys a JDK's jdk.certpath.disabledAlgorithms would reject."""
-import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
-from truststores import self_signed_pem  # noqa: E402
+from truststores import self_signed_pem
 
-from ansible_collections.virtualis.aurora.plugins.module_utils import _java_security  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils import _java_security
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle
 
 JAVA_SECURITY = """# comment
 jdk.certpath.disabledAlgorithms=MD2, MD5, SHA1 jdkCA & usage TLSServer, \\

@@ -2,19 +2,14 @@
 import errno
 import os
 import stat
-import sys
 import time
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from truststores import JavaStoreReader, have_java, keytool, make_jks, self_signed_pem
 
-from truststores import JavaStoreReader, have_java, keytool, make_jks, self_signed_pem  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.module_utils import _keystore  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils import _keystore
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
     Entry,
     KeystoreError,
     Store,
@@ -25,7 +20,7 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import 
     resolve_in_root,
     write_jks,
 )
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle
 
 needs_java = pytest.mark.skipif(not have_java(), reason="needs keytool, javac and java")
 

@@ -4,21 +4,19 @@ import collections
 import hashlib
 import os
 import subprocess
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-
-from truststores import self_signed_pem  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (  # noqa: E402
+from truststores import self_signed_pem
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (
     CertificateError,
     leaf_certificates,
     parse_pem_bundle,
 )
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+
 
 PY36 = "/root/.pyenv/versions/3.6.15/bin/python"
 FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "rds")

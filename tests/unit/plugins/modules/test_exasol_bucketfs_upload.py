@@ -2,14 +2,11 @@
 import hashlib
 import json
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from fake_bucketfs import FakeBucketFS  # noqa: E402
-from module_runner import run_module as run_any  # noqa: E402
+from fake_bucketfs import FakeBucketFS
+from module_runner import run_module as run_any
 
 
 def run_module(tmp_path, check=False, diff=True, **args):

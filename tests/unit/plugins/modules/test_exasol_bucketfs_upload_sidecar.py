@@ -4,14 +4,11 @@ The module runs as Ansible runs it (a child process with JSON args) against the 
 """
 import hashlib
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from fake_bucketfs import fake_bucketfs  # noqa: E402
-from module_runner import run_module as run_any  # noqa: E402
+from fake_bucketfs import fake_bucketfs
+from module_runner import run_module as run_any
 
 fake = fake_bucketfs  # the shared fixture, under the name these tests ask for
 

@@ -1,13 +1,9 @@
 """exasol_exaoperation_jdbc_driver against a local fake EXAoperation."""
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from fake_exaoperation import FakeExaOperation  # noqa: E402
-from module_runner import run_module  # noqa: E402
+from fake_exaoperation import FakeExaOperation
+from module_runner import run_module
 
 MODULE = "exasol_exaoperation_jdbc_driver"
 

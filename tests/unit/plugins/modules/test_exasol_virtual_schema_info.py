@@ -1,9 +1,9 @@
 """exasol_virtual_schema_info and _exasol_catalog: which adapter script and connection each virtual
 schema uses, on both layouts of EXA_ALL_VIRTUAL_SCHEMAS, and never another property (no DB)."""
-from test_exasol_objects_logic import run_main  # noqa: E402 (sibling test module: its fake pyexasol connection)
+from test_exasol_objects_logic import run_main
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_catalog import adapter_of  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.modules import exasol_virtual_schema_info as info  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_catalog import adapter_of
+from ansible_collections.virtualis.aurora.plugins.modules import exasol_virtual_schema_info as info
 
 
 def test_adapter_from_one_column_with_and_without_quotes():

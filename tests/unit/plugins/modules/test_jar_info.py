@@ -1,19 +1,14 @@
 """jar_info: jar detection, manifest parsing, version floor."""
 import json
 import os
-import sys
 import zipfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from module_runner import run_module
+from standin_jars import adapter_standin, old_postgresql_driver
 
-from module_runner import run_module  # noqa: E402
-from standin_jars import adapter_standin, old_postgresql_driver  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.modules.jar_info import (  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.modules.jar_info import (
     numeric_version,
     parse_manifest,
 )

@@ -3,20 +3,13 @@
 moto runs in this process (ThreadedMotoServer on a free loopback port, with the lab's fixes);
 the modules run as child processes the way Ansible runs them. No lab needed.
 """
-import os
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+from module_runner import run_module
 
-from module_runner import run_module  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.modules import rds_orderable_instance_info as orderable  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.modules import rds_subnet_group_info as subnet_group_info  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.modules import rds_orderable_instance_info as orderable
+from ansible_collections.virtualis.aurora.plugins.modules import rds_subnet_group_info as subnet_group_info
 
 boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server")

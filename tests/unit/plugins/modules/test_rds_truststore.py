@@ -11,19 +11,17 @@ import time
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-
-from module_runner import run_module  # noqa: E402
-from truststores import (  # noqa: E402
+from module_runner import run_module
+from truststores import (
     FIXTURES, JavaStoreReader, add_keys, bundle, have_java, keytool, make_jks, make_node, pkcs12_from, pkcs12_key_bags,
     self_signed_pem)
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
+from ansible_collections.virtualis.aurora.plugins.modules import rds_truststore
+from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import make_alias
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.modules import rds_truststore  # noqa: E402
-from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import make_alias  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+
 
 MODULE = os.path.join(ROOT, "plugins", "modules", "rds_truststore.py")
 needs_java = pytest.mark.skipif(not have_java(), reason="needs keytool, javac and java")

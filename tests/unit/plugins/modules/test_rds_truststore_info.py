@@ -14,17 +14,12 @@ import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from exasol_layouts import nodes, node_tree, slc_store
+from loopback import LoopbackServer
+from module_runner import run_module
+from truststores import SLC, have_java, keytool, make_jks, make_node
 
-from exasol_layouts import nodes, node_tree, slc_store  # noqa: E402
-from loopback import LoopbackServer  # noqa: E402
-from module_runner import run_module  # noqa: E402
-from truststores import SLC, have_java, keytool, make_jks, make_node  # noqa: E402
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate
 
 ADDRESS = "127.0.0.61"
 SERVER_NAME = "db.info.test"
