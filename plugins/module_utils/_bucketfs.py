@@ -32,7 +32,7 @@ import time
 from http.client import HTTPException
 from urllib.parse import quote, unquote
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._http import HttpServer
+from ansible_collections.virtualis.aurora.plugins.module_utils._http import HttpServer, http_argument_spec
 
 CHUNK_SIZE = 4 * 1024 * 1024
 SIDECAR_SUFFIX = ".sha256"
@@ -46,17 +46,13 @@ FORBIDDEN_HINT = "wrong password, or a read-only user where writing needs user w
 
 def bucketfs_argument_spec():
     """The connection options every BucketFS module shares (doc fragment virtualis.aurora.bucketfs)."""
-    return dict(
-        url=dict(type="str", required=True),
+    spec = http_argument_spec("w")
+    spec.update(
         bucket=dict(type="str", default="default"),
         service=dict(type="str", default="bfsdefault"),
-        user=dict(type="str", default="w"),
-        password=dict(type="str", required=True, no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        ca_cert=dict(type="path", aliases=["ca_path"]),
-        timeout=dict(type="int", default=60),
         retries=dict(type="int", default=5),
     )
+    return spec
 
 
 class BucketFSError(Exception):
@@ -186,19 +182,31 @@ class BucketFSClient:
                 delay = min(delay * 2, 30)
         raise BucketFSError("%s: gave up after %d attempts: %s" % (what, self.retries + 1, last))
 
+    def _exchange(self, what, method, path, handle, length=None, send=None):
+        """One request, retried: send(conn) writes the body (its result is passed on as `sent`),
+        handle(response, sent) reads the answer; the connection is closed whatever happens."""
+        def action():
+            conn = self._start(method, path, length=length)
+            try:
+                sent = send(conn) if send else None
+                return handle(conn.getresponse(), sent)
+            finally:
+                conn.close()
+        return self._retry(what, action)
+
+    def _stored(self, response, path):
+        """Read the answer to a PUT; raise unless the file was stored."""
+        response.read()
+        self._check(response, path, ok=(200, 201, 204))
+
     # operations ----------------------------------------------------------------------------
     def list(self):
         """The paths in the bucket (GET /<bucket>, one per line)."""
-        def action():
-            conn = self._start("GET", "")
-            try:
-                response = conn.getresponse()
-                body = response.read().decode("utf-8")
-                self._check(response, "")
-                return set(line.strip() for line in body.splitlines() if line.strip())
-            finally:
-                conn.close()
-        return self._retry("Could not list bucket %s on %s" % (self.bucket, self.base_url), action)
+        def handle(response, _sent):
+            body = response.read().decode("utf-8")
+            self._check(response, "")
+            return set(line.strip() for line in body.splitlines() if line.strip())
+        return self._exchange("Could not list bucket %s on %s" % (self.bucket, self.base_url), "GET", "", handle)
 
     def exists(self, path):
         return path.lstrip("/") in self.list()
@@ -213,19 +221,14 @@ class BucketFSClient:
         """
         local_size = os.path.getsize(src)
 
-        def action():
-            conn = self._start("GET", path)
-            try:
-                response = conn.getresponse()
-                if self._check(response, path, missing_ok=True):
-                    return "absent", None
-                length = response.getheader("Content-Length")
-                if length is not None and int(length) != local_size and not full_hash:
-                    return "different", None
-                return _compare_stream(response, src, full_hash)
-            finally:
-                conn.close()
-        return self._retry("Could not read %s" % self.file_url(path), action)
+        def handle(response, _sent):
+            if self._check(response, path, missing_ok=True):
+                return "absent", None
+            length = response.getheader("Content-Length")
+            if length is not None and int(length) != local_size and not full_hash:
+                return "different", None
+            return _compare_stream(response, src, full_hash)
+        return self._exchange("Could not read %s" % self.file_url(path), "GET", path, handle)
 
     def remote_size(self, path):
         """The size of a remote file (its Content-Length) without reading its body; None when missing.
@@ -233,19 +236,14 @@ class BucketFSClient:
         BucketFS documents no HEAD request, so this is a GET whose connection is closed after the
         headers: the server stops sending when it notices, a few socket buffers later.
         """
-        def action():
-            conn = self._start("GET", path)
-            try:
-                response = conn.getresponse()
-                if self._check(response, path, missing_ok=True):
-                    return None
-                length = response.getheader("Content-Length")
-                if length is None:
-                    raise BucketFSError("%s: BucketFS sent no Content-Length" % self.file_url(path))
-                return int(length)
-            finally:
-                conn.close()
-        return self._retry("Could not read %s" % self.file_url(path), action)
+        def handle(response, _sent):
+            if self._check(response, path, missing_ok=True):
+                return None
+            length = response.getheader("Content-Length")
+            if length is None:
+                raise BucketFSError("%s: BucketFS sent no Content-Length" % self.file_url(path))
+            return int(length)
+        return self._exchange("Could not read %s" % self.file_url(path), "GET", path, handle)
 
     def read_sidecar(self, path):
         """The sha256 recorded in the sidecar of path (see sidecar_path), or None when none is usable.
@@ -253,16 +251,12 @@ class BucketFSClient:
         A sidecar that is too large, not one ``<sha256>  <name>`` line, or names another file is
         treated as missing, never trusted.
         """
-        def action():
-            conn = self._start("GET", sidecar_path(path))
-            try:
-                response = conn.getresponse()
-                if self._check(response, sidecar_path(path), missing_ok=True):
-                    return None
-                return response.read(4097)
-            finally:
-                conn.close()
-        body = self._retry("Could not read %s" % self.file_url(sidecar_path(path)), action)
+        def handle(response, _sent):
+            if self._check(response, sidecar_path(path), missing_ok=True):
+                return None
+            return response.read(4097)
+        body = self._exchange("Could not read %s" % self.file_url(sidecar_path(path)), "GET", sidecar_path(path),
+                              handle)
         if body is None or len(body) > 4096:
             return None
         match = _SIDECAR_LINE.match(body.decode("utf-8", "replace"))
@@ -276,16 +270,9 @@ class BucketFSClient:
         self._put_bytes(sidecar_path(path), line)
 
     def _put_bytes(self, path, data):
-        def action():
-            conn = self._start("PUT", path, length=len(data))
-            try:
-                conn.send(data)
-                response = conn.getresponse()
-                response.read()
-                self._check(response, path, ok=(200, 201, 204))
-            finally:
-                conn.close()
-        return self._retry("Could not upload %s" % self.file_url(path), action)
+        return self._exchange("Could not upload %s" % self.file_url(path), "PUT", path,
+                              lambda response, _sent: self._stored(response, path), length=len(data),
+                              send=lambda conn: conn.send(data))
 
     def upload(self, path, src, sha256=None):
         """PUT the local file src to path, streamed; returns its sha256.
@@ -295,17 +282,11 @@ class BucketFSClient:
         """
         size = os.path.getsize(src)
 
-        def action():
-            conn = self._start("PUT", path, length=size)
-            try:
-                digest = self._send_file(conn, src, size, sha256 is None)
-                response = conn.getresponse()
-                response.read()
-                self._check(response, path, ok=(200, 201, 204))
-                return digest
-            finally:
-                conn.close()
-        digest = self._retry("Could not upload %s to %s" % (src, self.file_url(path)), action)
+        def handle(response, digest):
+            self._stored(response, path)
+            return digest
+        digest = self._exchange("Could not upload %s to %s" % (src, self.file_url(path)), "PUT", path, handle,
+                                length=size, send=lambda conn: self._send_file(conn, src, size, sha256 is None))
         return sha256 or digest
 
     def _send_file(self, conn, src, size, want_hash):
@@ -344,15 +325,10 @@ class BucketFSClient:
             return sent
 
     def delete(self, path):
-        def action():
-            conn = self._start("DELETE", path)
-            try:
-                response = conn.getresponse()
-                response.read()
-                self._check(response, path, ok=(200, 204), missing_ok=True)
-            finally:
-                conn.close()
-        return self._retry("Could not delete %s" % self.file_url(path), action)
+        def handle(response, _sent):
+            response.read()
+            self._check(response, path, ok=(200, 204), missing_ok=True)
+        return self._exchange("Could not delete %s" % self.file_url(path), "DELETE", path, handle)
 
     def wait_visible(self, path, present=True, timeout=120):
         """Poll the listing until path is (or is no longer) listed; False on timeout.

@@ -21,19 +21,12 @@ import socket
 import ssl
 import xmlrpc.client as xmlrpc_client
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._http import HttpServer
+from ansible_collections.virtualis.aurora.plugins.module_utils._http import HttpServer, http_argument_spec
 
 
 def exaoperation_argument_spec():
     """The connection options of EXAoperation modules (doc fragment virtualis.aurora.exaoperation)."""
-    return dict(
-        url=dict(type="str", required=True),
-        user=dict(type="str", default="admin"),
-        password=dict(type="str", required=True, no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        ca_cert=dict(type="path", aliases=["ca_path"]),
-        timeout=dict(type="int", default=60),
-    )
+    return http_argument_spec("admin")
 
 
 class ExaOperationError(Exception):

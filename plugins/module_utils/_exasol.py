@@ -242,7 +242,7 @@ def error_text(exc):
     return "[%s] %s" % (code, message) if code else str(message)
 
 
-class Session(object):
+class Session:
     """Reads and one transaction of changes on a pyexasol connection, for one module run."""
 
     def __init__(self, module, connection=None, secrets=()):

@@ -35,7 +35,7 @@ def client_context(validate_certs=True, ca_cert=None):
         return context
     try:
         return ssl.create_default_context(cafile=ca_cert)
-    except (IOError, OSError, ssl.SSLError) as exc:
+    except (OSError, ssl.SSLError) as exc:
         raise ValueError("Could not load CA certificates from %s: %s" % (ca_cert, exc))
 
 
@@ -44,6 +44,18 @@ def warn_plain_http(url, service, secrets):
     warn("%s url %s is plain http: %s go over the network unencrypted, readable by anyone on the "
          "way. Use https:// (with ca_cert) unless this network is private test equipment."
          % (service, url, secrets))
+
+
+def http_argument_spec(default_user):
+    """The server and login options of an HTTP(S) client module (url, user, password, TLS, timeout)."""
+    return dict(
+        url=dict(type="str", required=True),
+        user=dict(type="str", default=default_user),
+        password=dict(type="str", required=True, no_log=True),
+        validate_certs=dict(type="bool", default=True),
+        ca_cert=dict(type="path", aliases=["ca_path"]),
+        timeout=dict(type="int", default=60),
+    )
 
 
 def basic_authorization(user, password):

@@ -286,7 +286,7 @@ def compare_mode(module, src):
     return mode
 
 
-class Plan(object):
+class Plan:
     """What is in BucketFS, what the local file is, and what must be written."""
 
     def __init__(self, previous, before_sha=None, local_sha=None, compared_by="content", sidecar=None):

@@ -109,6 +109,8 @@ diff:
 
 import os
 
+from xmlrpc.client import Binary
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exaoperation import (
@@ -116,11 +118,6 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._exaoperation imp
     exaoperation_argument_spec,
     exaoperation_from_params,
 )
-
-try:
-    from xmlrpc.client import Binary
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    Binary = None
 
 SETTINGS = ("jdbc_main", "jdbc_prefix", "disable_security_manager", "comment")
 
@@ -193,7 +190,7 @@ def create_driver(api, params, wanted):
     driver_id = api.call("addJDBCDriver", settings)
     try:
         upload_jars(api, driver_id, params["jars"])
-    except (ExaOperationError, IOError, OSError) as exc:
+    except (ExaOperationError, OSError) as exc:
         try:
             api.call("deleteSubObject", driver_id)
         except ExaOperationError as cleanup:
