@@ -326,6 +326,7 @@ class ConnectionModule(ExasolObjectModule):
         return dict(before=before, after={"name": self.name, "url": self.url, "user": self.user,
                                           "password_set": bool(self.user)})
 
+
 def main():
     ConnectionModule().run()
 
