@@ -266,10 +266,14 @@ class Session:
                 text += " (login_user needs SELECT ANY DICTIONARY or the DBA role to read %s)" % what
             self.fail("Could not read %s: %s" % (what, with_trust_hint(text)))
 
-    def version(self):
+    def version_text(self):
+        """databaseProductVersion from EXA_METADATA as Exasol writes it ('' when missing)."""
         rows = self.query("SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = "
                           "'databaseProductVersion'", "the Exasol version (EXA_METADATA)")
-        return parse_version(rows[0]["PARAM_VALUE"]) if rows else ()
+        return str(rows[0]["PARAM_VALUE"]) if rows else ""
+
+    def version(self):
+        return parse_version(self.version_text())
 
     def apply(self, statements):
         """Run (sql, display) pairs in one transaction; roll back and fail on the first error."""

@@ -88,10 +88,8 @@ def generation(version):
 def main():
     module = AnsibleModule(argument_spec=exasol_argument_spec(), supports_check_mode=True)
     session = Session(module, secrets=[module.params["login_password"]])
-    rows = session.query("SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = 'databaseProductVersion'",
-                         "the Exasol version (EXA_METADATA)")
+    text = session.version_text()
     session.close()
-    text = str(rows[0]["PARAM_VALUE"]) if rows else ""
     version = parse_version(text)
     if not version:
         module.fail_json(msg="Exasol did not report a databaseProductVersion in EXA_METADATA (got %r)" % text)
