@@ -23,7 +23,7 @@ COMPAT_ARGS          ?=
 COMPAT_CI_UNIT       ?= 2.17
 COMPAT_CI_FULL_SANITY ?= 2.17
 
-.PHONY: help apt venv collection-link lab-up lab-down lab-status lab-reset molecule e2e bench bench-truststore bench-bucketfs unit sanity compat compat-ci lint package changelog changelog-release docs-check docs functional test demo clean
+.PHONY: help apt venv collection-link lab-up lab-down lab-status lab-reset molecule e2e bench bench-truststore bench-bucketfs unit unit-fast sanity compat compat-ci lint package changelog changelog-release docs-check docs functional test demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -58,6 +58,9 @@ lab-status:  ## show what the lab runs
 
 unit: venv  ## unit tests (no lab)
 	$(PY) -m pytest -q tests/unit
+
+unit-fast: venv  ## the in-process unit tests only (not marked spawns): seconds, for the edit-test loop
+	$(PY) -m pytest -q -m 'not spawns' tests/unit
 
 sanity: venv  ## ansible-test sanity --venv (its own pinned tools) on a copy of the tree, no ignore file
 	$(PY) tests/sanity/run.py $(SANITY_ARGS)

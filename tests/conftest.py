@@ -5,12 +5,37 @@ tests/lab and .collections on the path); their names are re-exported here for te
 `from conftest import ...`."""
 import json
 import os
+import subprocess
 
 import pytest
 
 from lab_helpers import (  # noqa: F401  pylint: disable=unused-import  (re-exported)
     KINDS, LAB_STATE, RDS_BUNDLE_DIR, ROOT, bucketfs_context, bucketfs_request, bucketfs_wait_synced,
     node_stores, run_playbook, set_lab_ca, store_files, store_variants)
+
+LAB_CODE = os.path.join(ROOT, "tests", "unit", "lab") + os.sep
+
+
+def pytest_collection_modifyitems(items):
+    """`lab` on every test that uses the running lab (the `lab` fixture, directly or through
+    another fixture); `lab_code` on the tests of the lab's own code (tests/unit/lab)."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.lab)
+        if str(item.path).startswith(LAB_CODE):
+            item.add_marker(pytest.mark.lab_code)
+
+
+@pytest.fixture(autouse=True)
+def _in_process_only(request, monkeypatch):
+    """Under `-m "not spawns"` a test that starts a process fails and says so: the fast set stays
+    in-process only because a test that spawns cannot slip into it unmarked."""
+    if "not spawns" not in (request.config.getoption("markexpr") or "") or request.node.get_closest_marker("spawns"):
+        return
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("%s starts a process: mark it @pytest.mark.spawns" % request.node.nodeid)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -97,6 +97,7 @@ def empty_inventory(tmp_path, hosts=None):
     return str(path)
 
 
+@pytest.mark.spawns
 @pytest.mark.parametrize("override,message", [
     # None: the variable is not set at all (the argument spec requires it)
     ({"exasol_teardown_login_host": None}, r"'exasol_virtual_schema_login_host' is undefined"),
@@ -116,6 +117,7 @@ def test_bad_input_fails_before_anything_is_contacted(tmp_path, override, messag
     assert "Read the Exasol version" not in result.stdout and "secret" not in result.stdout
 
 
+@pytest.mark.spawns
 def test_a_node_that_does_not_answer_stops_the_exasol_side(tmp_path):
     inventory = empty_inventory(tmp_path, {"gone": {"ansible_host": "127.0.0.1", "ansible_port": 9}})
     result = run_playbook(PLAYBOOK, "-i", inventory, "--tags", "exasol_teardown,aws_teardown",

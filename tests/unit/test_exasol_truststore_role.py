@@ -12,6 +12,8 @@ from lab_helpers import run_playbook
 from truststores import bundle, make_node, self_signed_pem
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 
+pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 

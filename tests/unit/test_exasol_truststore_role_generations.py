@@ -6,10 +6,14 @@ import os
 import re
 import sys
 
-from lab_helpers import run_playbook
+import pytest
+
 from exasol_layouts import nodes, node_tree
+from lab_helpers import run_playbook
 from truststores import bundle, self_signed_pem
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
+
+pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))

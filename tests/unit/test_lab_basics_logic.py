@@ -10,6 +10,8 @@ import pytest
 from components import nodes, postgres
 from lab import Lab, LabError, port_owner, serialise
 
+pytestmark = pytest.mark.lab_code  # tests of tests/lab/lab.py and its components
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

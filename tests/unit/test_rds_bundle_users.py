@@ -21,6 +21,8 @@ from loopback import LoopbackServer
 from truststores import bundle
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 
+pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

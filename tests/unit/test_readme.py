@@ -4,9 +4,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.spawns
 def test_readme_variables_tables_are_generated_from_argument_specs():
     result = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "gen_role_vars.py"), "--check"],
                             capture_output=True, text=True, check=False)

@@ -47,6 +47,7 @@ def test_jks_roundtrip_and_password(certs):
         read_jks(data[:-40], "secret1", "x.jks")
 
 
+@pytest.mark.spawns
 @needs_java
 def test_keytool_store_with_private_key_is_rewritten_byte_for_byte(tmp_path, certs):
     path = str(tmp_path / "k.jks")
@@ -62,6 +63,7 @@ def test_keytool_store_with_private_key_is_rewritten_byte_for_byte(tmp_path, cer
     assert listed == {"mykey": listed["mykey"], "rds-new": certs[0].sha256}
 
 
+@pytest.mark.spawns
 @needs_java
 def test_pkcs12_read_and_write_with_two_jvm_starts(tmp_path, certs):
     path = str(tmp_path / "t.p12")
@@ -234,6 +236,7 @@ def test_keytool_report_of_entries_not_imported_is_read():
                                    "0 entries failed or cancelled\n") == {}
 
 
+@pytest.mark.spawns
 @needs_java
 def test_entry_keytool_cannot_carry_fails_before_the_store_is_replaced(tmp_path, certs, monkeypatch):
     """Item 1: a PKCS12 entry that neither a JKS nor a per-alias copy can carry fails the write with

@@ -91,6 +91,7 @@ def test_other_block_types_are_refused():
         parse_pem_bundle(self_signed_pem("a")[0] + key_block, "b.pem")
 
 
+@pytest.mark.spawns
 @pytest.mark.skipif(not os.path.exists(PY36), reason="no Python 3.6 at %s" % PY36)
 def test_node_side_code_runs_on_python36(tmp_path):
     """The node-side helpers compile and parse a bundle under Python 3.6."""

@@ -8,6 +8,8 @@ import pytest
 from fake_bucketfs import FakeBucketFS
 from module_runner import run_module as run_any
 
+pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
+
 
 def run_module(tmp_path, check=False, diff=True, **args):
     args.setdefault("retries", 2)

@@ -10,6 +10,8 @@ import pytest
 from fake_bucketfs import fake_bucketfs
 from module_runner import run_module as run_any
 
+pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
+
 fake = fake_bucketfs  # the shared fixture, under the name these tests ask for
 
 

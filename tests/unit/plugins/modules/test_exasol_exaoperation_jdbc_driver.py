@@ -5,6 +5,8 @@ import pytest
 from fake_exaoperation import FakeExaOperation
 from module_runner import run_module
 
+pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
+
 MODULE = "exasol_exaoperation_jdbc_driver"
 
 

@@ -27,6 +27,7 @@ def test_numeric_version(text, expected):
     assert numeric_version(text) == expected
 
 
+@pytest.mark.spawns
 def test_old_driver_refused(tmp_path):
     jar = old_postgresql_driver(str(tmp_path), "42.2.5")
     result = run_module("jar_info", tmp_path, path=jar, min_version="42.2.6")
@@ -35,6 +36,7 @@ def test_old_driver_refused(tmp_path):
     assert not ok.get("failed") and ok["version"] == "42.2.6"
 
 
+@pytest.mark.spawns
 def test_not_a_jar(tmp_path):
     text = tmp_path / "driver.jar"
     text.write_text("<html>404 Not Found</html>")
@@ -47,6 +49,7 @@ def test_not_a_jar(tmp_path):
     assert result["failed"] and "has no META-INF/MANIFEST.MF" in result["msg"]
 
 
+@pytest.mark.spawns
 def test_missing_file_and_title(tmp_path):
     assert "does not exist" in run_module("jar_info", tmp_path, path=str(tmp_path / "x.jar"))["msg"]
     standin = adapter_standin(str(tmp_path))
@@ -54,6 +57,7 @@ def test_missing_file_and_title(tmp_path):
     assert result["failed"] and "not a PostgreSQL JDBC jar" in result["msg"]
 
 
+@pytest.mark.spawns
 @pytest.mark.skipif(not os.path.exists(DEBIAN_DRIVER), reason="libpostgresql-jdbc-java not installed")
 def test_debian_driver(tmp_path):
     result = run_module("jar_info", tmp_path, path=DEBIAN_DRIVER, min_version="42.2.6", title="PostgreSQL JDBC")
@@ -62,6 +66,7 @@ def test_debian_driver(tmp_path):
     assert result["manifest"]["Implementation-Vendor-Id"] == "org.postgresql"
 
 
+@pytest.mark.spawns
 def test_driver_with_an_advisory_is_refused_naming_each_cve(tmp_path):
     jar = old_postgresql_driver(str(tmp_path), "42.7.5")
     result = run_module("jar_info", tmp_path, path=jar, advisories="pgjdbc")
@@ -71,6 +76,7 @@ def test_driver_with_an_advisory_is_refused_naming_each_cve(tmp_path):
     assert "CVE-2024-1597" not in result["msg"]  # fixed in 42.7.2
 
 
+@pytest.mark.spawns
 def test_accepted_advisory_passes_with_a_warning_and_a_typo_accepts_nothing(tmp_path):
     jar = old_postgresql_driver(str(tmp_path), "42.5.5")
     refused = run_module("jar_info", tmp_path, path=jar, advisories="pgjdbc")
@@ -84,6 +90,7 @@ def test_accepted_advisory_passes_with_a_warning_and_a_typo_accepts_nothing(tmp_
     assert typo["failed"] and "accept_advisories" in typo["msg"]
 
 
+@pytest.mark.spawns
 def test_clean_driver_and_unversioned_jar(tmp_path):
     ok = run_module("jar_info", tmp_path, path=old_postgresql_driver(str(tmp_path), "42.7.14"), advisories="pgjdbc")
     assert not ok.get("failed") and ok["advisories"] == [] and not ok.get("warnings")
@@ -94,6 +101,7 @@ def test_clean_driver_and_unversioned_jar(tmp_path):
     assert result["failed"] and "no version" in result["msg"]
 
 
+@pytest.mark.spawns
 @pytest.mark.skipif(not os.path.exists(DEBIAN_DRIVER), reason="libpostgresql-jdbc-java not installed")
 def test_debian_driver_passes_only_with_its_one_advisory_accepted(tmp_path):
     refused = run_module("jar_info", tmp_path, path=DEBIAN_DRIVER, advisories="pgjdbc")
@@ -103,6 +111,7 @@ def test_debian_driver_passes_only_with_its_one_advisory_accepted(tmp_path):
     assert not result.get("failed"), result
 
 
+@pytest.mark.spawns
 def test_bundled_pgjdbc_is_reported_and_warned_about_never_refused(tmp_path):
     from standin_jars import build_jar
     jar = build_jar(str(tmp_path / "virtual-schema-dist-14.0.5-postgresql-4.0.2.jar"),

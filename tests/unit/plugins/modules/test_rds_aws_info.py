@@ -64,6 +64,7 @@ def client(moto, service):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+@pytest.mark.spawns
 def test_orderable_lists_classes_of_a_version_moto_knows(moto, tmp_path):
     result = run_module("rds_orderable_instance_info", tmp_path, engine="aurora-postgresql",
                         engine_version="14.7", db_instance_class="db.t4g.medium", **moto)
@@ -71,12 +72,14 @@ def test_orderable_lists_classes_of_a_version_moto_knows(moto, tmp_path):
     assert result["instance_classes"] == ["db.t4g.medium"] and result["engine_versions"] == ["14.7"]
 
 
+@pytest.mark.spawns
 def test_orderable_answers_empty_for_an_unknown_class(moto, tmp_path):
     result = run_module("rds_orderable_instance_info", tmp_path, engine="aurora-postgresql",
                         db_instance_class="db.m1.small", **moto)
     assert result["instance_classes"] == []
 
 
+@pytest.mark.spawns
 def test_subnet_group_info_returns_only_tagged_groups(moto, tmp_path):
     ec2, rds = client(moto, "ec2"), client(moto, "rds")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
@@ -98,6 +101,7 @@ def test_managed_password_request():
     assert modify_request("c", "alias/k")["MasterUserSecretKmsKeyId"] == "alias/k"
 
 
+@pytest.mark.spawns
 def test_managed_password_check_mode_then_real_then_idempotent(moto, tmp_path):
     rds = client(moto, "rds")
     rds.create_db_cluster(DBClusterIdentifier="managed", Engine="aurora-postgresql", MasterUsername="master",
@@ -113,6 +117,7 @@ def test_managed_password_check_mode_then_real_then_idempotent(moto, tmp_path):
     assert run_module("rds_cluster_managed_password", tmp_path, db_cluster_identifier="managed", **moto)["changed"] is False
 
 
+@pytest.mark.spawns
 def test_managed_password_names_a_missing_cluster(moto, tmp_path):
     result = run_module("rds_cluster_managed_password", tmp_path, db_cluster_identifier="nothere", **moto)
     assert result["failed"] and result["msg"] == "DB cluster nothere does not exist"

@@ -19,6 +19,8 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import 
 from ansible_collections.virtualis.aurora.plugins.modules import rds_truststore
 from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import make_alias
 
+pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 

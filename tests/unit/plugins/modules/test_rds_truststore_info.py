@@ -21,6 +21,8 @@ from truststores import SLC, have_java, keytool, make_jks, make_node
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate
 
+pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
+
 ADDRESS = "127.0.0.61"
 SERVER_NAME = "db.info.test"
 SSL_REQUEST = struct.pack("!II", 8, 80877103)
