@@ -24,7 +24,7 @@ Every copy of a store (conversions, the new file) lives in a hidden 0700 directo
 are removed by the next run that holds the store directory's lock.
 
 To list a store's entries (what rds_truststore_info does): `Store(path, "auto", password,
-read_only=True).load().entries`, each an `Entry` (`alias`, `kind`, `trusted`, `sha256`, `der`);
+read_only=True, run_command=module.run_command).load().entries`, each an `Entry` (`alias`, `kind`, `trusted`, `sha256`, `der`);
 `entry_summary(entry)` gives a plain dict.
 """
 
@@ -41,7 +41,6 @@ import re
 import shutil
 import stat as stat_module
 import struct
-import subprocess
 import tempfile
 import time
 
@@ -253,25 +252,27 @@ def find_keytool(explicit=None):
 
 
 class Keytool(object):
-    """keytool with the store password in the environment (never on the command line)."""
+    """keytool with the store password in the environment (never on the command line).
 
-    def __init__(self, path, password):
+    `run_command` is the module's AnsibleModule.run_command (tests pass a subprocess-based
+    stand-in): it runs keytool with no standard input, the password and LC_ALL=C added to the
+    environment, and umask 0077, so that what keytool writes is 0600."""
+
+    def __init__(self, path, password, run_command):
         self.path = path
         self.password = password
+        self.run_command = run_command
         self.runs = 0
         self.seconds = 0.0
 
     def run(self, *args):
-        env = dict(os.environ, LC_ALL="C")
-        env[PASSWORD_ENV] = self.password
         started = time.time()
-        proc = subprocess.Popen([self.path] + list(KEYTOOL_JVM_OPTIONS) + list(args), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, universal_newlines=True,
-                                preexec_fn=_private_umask)  # what keytool writes is 0600
-        output = proc.communicate()[0]
+        code, out, err = self.run_command([self.path] + list(KEYTOOL_JVM_OPTIONS) + list(args),
+                                          environ_update={"LC_ALL": "C", PASSWORD_ENV: self.password},
+                                          umask=0o077, expand_user_and_vars=False)
         self.runs += 1
         self.seconds += time.time() - started
-        return proc.returncode, output
+        return code, err + out  # keytool reports progress on stderr, and its final "keytool error" on stdout
 
     def convert(self, src, src_type, dest, dest_type, alias=None):
         """keytool -importkeystore src -> dest (all entries, or the one `alias`, added to dest).
@@ -289,10 +290,6 @@ class Keytool(object):
                 return {alias: _last_line(output)}
             raise KeystoreError("keytool could not convert %s: %s" % (src, _last_line(output)))
         return _not_imported(output)
-
-
-def _private_umask():
-    os.umask(0o077)
 
 
 def _last_line(output):
@@ -321,11 +318,12 @@ class Store(object):
     place, `discard()` drops it; `save()` does both for one store."""
 
     def __init__(self, path, store_type, password, keytool_path=None, cache_dir=None, cache_read_only=False,
-                 read_only=None):
+                 read_only=None, run_command=None):
         self.path = path
         self.type = store_type
         self.password = password
         self.keytool_path = keytool_path
+        self.run_command = run_command  # the module's run_command: needed for PKCS12 stores (keytool) only
         self.keytool = None
         self.read_only = cache_read_only if read_only is None else read_only
         self.cache = ConversionCache(cache_dir, cache_read_only or self.read_only) if cache_dir else None
@@ -355,9 +353,15 @@ class Store(object):
         if self.type == "jks":
             self.entries = read_jks(_read_file(self.path), self.password, self.path)
         else:
-            self.keytool = Keytool(find_keytool(self.keytool_path), self.password)
+            self.keytool = self._keytool()
             self.entries = self._load_with_keytool()
         return self
+
+    def _keytool(self):
+        if self.run_command is None:
+            raise KeystoreError("%s is a PKCS12 store: reading or writing it needs keytool, and this Store was "
+                                "given no run_command to run it" % self.path)
+        return Keytool(find_keytool(self.keytool_path), self.password, self.run_command)
 
     def _load_with_keytool(self):
         digest = _file_digest(self.path)
@@ -398,7 +402,7 @@ class Store(object):
         """A store that does not exist yet: empty, written on save (JKS unless pkcs12 was asked)."""
         self.type = "pkcs12" if self.type == "pkcs12" else "jks"
         if self.type == "pkcs12":
-            self.keytool = Keytool(find_keytool(self.keytool_path), self.password)
+            self.keytool = self._keytool()
         self.entries, self.stat = [], None
         return self
 

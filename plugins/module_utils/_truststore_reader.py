@@ -11,9 +11,9 @@ Node-side code: Python standard library only, Python 3.6+.
 JKS is read in Python (_keystore.read_jks). A PKCS12 store is read from the JKS copy that
 rds_truststore keeps in its cache (read-only use, same safety checks), else listed by one
 `keytool -list -rfc`: keytool prints each entry's alias, type and certificates as PEM and writes
-no file, unlike the conversion rds_truststore needs to write a store. The password goes to
-keytool's standard input (keytool reads it from there when it has no console), never to the
-command line or the environment.
+no file, unlike the conversion rds_truststore needs to write a store. keytool runs through the
+module's `run_command`; the password goes to keytool's standard input (keytool reads it from there
+when it has no console), never to the command line or the environment.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,9 +23,7 @@ __metaclass__ = type
 import base64
 import binascii
 import hashlib
-import os
 import re
-import subprocess
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
     KEYTOOL_JVM_OPTIONS, TAG_KEPT_BY_KEYTOOL, TAG_PRIVATE_KEY, TAG_TRUSTED_CERT, ConversionCache, Entry,
@@ -38,7 +36,7 @@ PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----"
 ENGLISH = ("-J-Duser.language=en", "-J-Duser.country=US")  # keytool's labels are localised
 
 
-def read_truststore(path, store_type, password, keytool=None, cache_dir=None):
+def read_truststore(path, store_type, password, run_command, keytool=None, cache_dir=None):
     """(type, entries, keytool runs) of the store at path; KeystoreError names the file and the fix."""
     detected = detect_type(path)
     if store_type not in (None, "auto") and store_type != detected:
@@ -51,17 +49,17 @@ def read_truststore(path, store_type, password, keytool=None, cache_dir=None):
         if cache_dir else None
     if cached is not None:
         return detected, cached, 0
-    return detected, keytool_list(find_keytool(keytool), path, detected, password), 1
+    return detected, keytool_list(run_command, find_keytool(keytool), path, detected, password), 1
 
 
-def keytool_list(keytool, path, store_type, password):
+def keytool_list(run_command, keytool, path, store_type, password):
     """Entries of a store as `keytool -list -rfc` shows them (one JVM, nothing written)."""
     argv = [keytool] + list(KEYTOOL_JVM_OPTIONS) + list(ENGLISH) + [
         "-list", "-rfc", "-keystore", path, "-storetype", store_type.upper()]
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ, LC_ALL="C"), universal_newlines=True)
-    output, errors = proc.communicate(password + "\n")
-    if proc.returncode != 0:
+    # the newline is ours (binary_data=True): an empty password still gets its line on stdin
+    code, output, errors = run_command(argv, data=password + "\n", binary_data=True, environ_update={"LC_ALL": "C"},
+                                       expand_user_and_vars=False)
+    if code != 0:
         text = output + errors
         if "password was incorrect" in text or "mac check failed" in text.lower():
             raise KeystoreError("%s: wrong store_password (keytool: keystore password was incorrect)" % path)

@@ -463,7 +463,8 @@ def load_stores(module, targets):
                 path, "" if target == path else " (resolves to %s)" % target))
         started = time.time()
         store = Store(target, module.params["store_type"], module.params["store_password"], module.params["keytool"],
-                      module.params["cache_dir"] or None, cache_read_only=module.check_mode)
+                      module.params["cache_dir"] or None, cache_read_only=module.check_mode,
+                      run_command=module.run_command)
         try:
             if exists:
                 store.load()

@@ -461,13 +461,13 @@ def resolve_all(paths, discovered, discover_root):
     return targets
 
 
-def read_store(path, target, params):
+def read_store(path, target, params, run_command):
     """(type, entries, keytool runs) or an error text; never raises for a bad store."""
     if not os.path.isfile(target):
         return "truststore %s %s%s" % (path, "is not a file" if os.path.exists(target) else "does not exist",
                                        "" if target == path else " (resolves to %s)" % target)
     try:
-        return read_truststore(target, params["store_type"], params["store_password"], params["keytool"],
+        return read_truststore(target, params["store_type"], params["store_password"], run_command, params["keytool"],
                                params["cache_dir"] or None)
     except (KeystoreError, IOError, OSError) as exc:
         return "Could not read truststore %s: %s" % (path, to_native(exc))
@@ -522,12 +522,12 @@ def observe_chain(endpoint, server_hostname):
 
 
 # main -------------------------------------------------------------------------------------------
-def audit(path, target, error, description, bundle, params, now):
+def audit(path, target, error, description, bundle, params, now, run_command):
     """One entry of `stores`."""
     started = time.time()
     entry = dict(description, resolved_path=target, type=None, error=error, entries=0, trusted=0, present=0, missing=[],
                  stale=[], expiring=[], handshake=None, ok=False, jvm_starts=0)
-    read = error or read_store(path, target, params)
+    read = error or read_store(path, target, params, run_command)
     if not isinstance(read, tuple):
         entry["error"] = read
     else:
@@ -626,7 +626,7 @@ def main():
     params, now = module.params, datetime.datetime.utcnow()
     bundle = load_bundle(module)
     paths, discovered = store_paths(module, "audit")
-    stores = [audit(path, target, error, description, bundle, params, now)
+    stores = [audit(path, target, error, description, bundle, params, now, module.run_command)
               for path, target, error, description in resolve_all(paths, discovered, params["discover_root"])]
     bundle_expiring = expiring(bundle or [], params["expiry_warning_days"], now)
     result = dict(changed=False, stores=stores, discovered=discovered, summary=summarize(stores, bundle_expiring),

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from runners import RecordingRunner, run_command
 from truststores import JavaStoreReader, have_java, keytool, make_jks, self_signed_pem
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _keystore
@@ -72,16 +73,21 @@ def test_pkcs12_read_and_write_with_two_jvm_starts(tmp_path, certs):
                    "-destkeystore", path, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     os.chmod(path, 0o640)
-    store = Store(path, "auto", "changeit").load()
+    runner = RecordingRunner()
+    store = Store(path, "auto", "changeit", run_command=runner).load()
     assert store.type == "pkcs12" and [e.sha256 for e in store.entries] == [certs[0].sha256]
     store.save(store.entries + [Entry("rds-two", 1, der=certs[1].der)])
-    assert store.keytool.runs == 2
+    assert store.keytool.runs == 2 and len(runner.calls) == 2
+    for argv, options in runner.calls:  # the password only in keytool's environment, never on its command line
+        assert not any("changeit" in arg for arg in argv) and "-storepass:env" not in argv
+        assert options == {"environ_update": {"LC_ALL": "C", _keystore.PASSWORD_ENV: "changeit"}, "umask": 0o077,
+                           "expand_user_and_vars": False}
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
     assert sorted(os.listdir(str(tmp_path))) == ["seed.jks", "t.p12"]
     listed = JavaStoreReader(tmp_path).read([path])[path]
     assert sorted(listed.values()) == sorted([certs[0].sha256, certs[1].sha256])
     with pytest.raises(KeystoreError, match="wrong store_password"):
-        Store(path, "auto", "not-the-password").load()
+        Store(path, "auto", "not-the-password", run_command=run_command).load()
 
 
 @pytest.mark.parametrize("content,message", [
@@ -249,7 +255,7 @@ def test_entry_keytool_cannot_carry_fails_before_the_store_is_replaced(tmp_path,
     keytool("-genseckey", "-alias", "mysecret", "-keyalg", "AES", "-keysize", "256", "-keystore", path,
             "-storetype", "PKCS12", "-storepass:env", "KS_PASS")
     before = open(path, "rb").read()
-    store = Store(path, "auto", "changeit").load()
+    store = Store(path, "auto", "changeit", run_command=run_command).load()
     assert [(e.alias, e.kind) for e in store.entries if not e.trusted] == [("mysecret", "other")]
     real_convert = store.keytool.convert
 

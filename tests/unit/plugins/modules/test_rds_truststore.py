@@ -12,6 +12,7 @@ import time
 import pytest
 
 from module_runner import run_module
+from runners import run_command
 from truststores import (
     FIXTURES, JavaStoreReader, add_keys, bundle, have_java, keytool, make_jks, make_node, pkcs12_from, pkcs12_key_bags,
     self_signed_pem)
@@ -34,7 +35,7 @@ def run(tmp_path, check=False, **args):
 
 
 def fingerprints(path, password="changeit"):
-    return sorted(e.sha256 for e in Store(str(path), "auto", password).load().entries)
+    return sorted(e.sha256 for e in Store(str(path), "auto", password, run_command=run_command).load().entries)
 
 
 def warnings(result):
@@ -453,9 +454,9 @@ def test_pkcs12_secret_and_private_keys_survive_every_write(tmp_path, rds_bundle
 def test_jks_private_key_entry_is_kept_byte_for_byte(tmp_path, global_bundle):
     store = make_jks(tmp_path / "cacerts")
     add_keys(store, "JKS", secret=False)
-    raw = [e.raw for e in Store(store, "auto", "changeit").load().entries if not e.trusted]
+    raw = [e.raw for e in Store(store, "auto", "changeit", run_command=run_command).load().entries if not e.trusted]
     assert run(tmp_path, src=global_bundle, truststores=[store])["stores"][0]["added"] == 108
-    assert [e.raw for e in Store(store, "auto", "changeit").load().entries if not e.trusted] == raw
+    assert [e.raw for e in Store(store, "auto", "changeit", run_command=run_command).load().entries if not e.trusted] == raw
 
 
 @pytest.mark.parametrize("prefix,purge,state", [("", False, "present"), ("  ", True, "present"),

@@ -300,6 +300,22 @@ def test_pkcs12_listed_by_keytool_writes_nothing_and_never_shows_the_password(tm
 
 
 @needs_java
+def test_keytool_list_gets_the_password_on_stdin_only(tmp_path, pki):
+    """The one keytool run of the reader, recorded: the password is its stdin (with the newline
+    keytool reads up to), in neither its command line nor its environment."""
+    from runners import RecordingRunner
+    from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore
+    p12, dummy_cert = make_p12(tmp_path, pki)
+    runner = RecordingRunner()
+    store_type, entries, jvm_starts = read_truststore(p12, "auto", PASSWORD, runner)
+    assert (store_type, jvm_starts, [e.sha256 for e in entries]) == ("pkcs12", 1, [pki["root"][2].sha256])
+    [(argv, options)] = runner.calls
+    assert not any(PASSWORD in arg for arg in argv) and "-list" in argv
+    assert options == {"data": PASSWORD + "\n", "binary_data": True, "environ_update": {"LC_ALL": "C"},
+                       "expand_user_and_vars": False}
+
+
+@needs_java
 def test_pkcs12_from_a_warm_rds_truststore_cache_needs_no_jvm(tmp_path, pki):
     import hashlib
     from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Entry, write_jks
