@@ -154,7 +154,7 @@ def verify(data, origin, checksum="", now=None):
     return {
         "sha256": digest,
         "certificates": len(certs),
-        "keys": dict(collections.Counter(key_text(c) for c in certs)),
+        "key_types": dict(collections.Counter(key_text(c) for c in certs)),
         "expired": [certificate_facts(c) for c in certs if c.not_valid_after_utc < now],
         "not_ca": [certificate_facts(c) for c in certs if not is_ca(c)],
     }

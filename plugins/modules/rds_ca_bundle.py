@@ -181,7 +181,7 @@ certificates:
   returned: success
   type: int
   sample: 108
-keys:
+key_types:
   description: Number of certificates per key type and size.
   returned: success
   type: dict

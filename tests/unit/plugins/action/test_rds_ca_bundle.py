@@ -40,13 +40,13 @@ def blocks(path):
 def test_real_regional_bundle_verifies():
     summary = plugin.verify(read(EU), EU, "sha256:" + EU_SHA256)
     assert summary["certificates"] == 3 and summary["sha256"] == EU_SHA256
-    assert summary["keys"] == {"EC 384": 1, "RSA 2048": 1, "RSA 4096": 1}
+    assert summary["key_types"] == {"EC 384": 1, "RSA 2048": 1, "RSA 4096": 1}
     assert summary["expired"] == [] and summary["not_ca"] == []
 
 
 def test_real_global_bundle_verifies():
     summary = plugin.verify(read(GLOBAL), GLOBAL, "sha256:afb8f45125236bef4e9a005d9e34d8109a787c9f125587aa0a149b18c47c42e1")
-    assert summary["certificates"] == 108 and summary["keys"] == {"EC 384": 36, "RSA 2048": 36, "RSA 4096": 36}
+    assert summary["certificates"] == 108 and summary["key_types"] == {"EC 384": 36, "RSA 2048": 36, "RSA 4096": 36}
     assert summary["expired"] == [] and summary["not_ca"] == []
 
 
