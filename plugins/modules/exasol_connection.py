@@ -199,9 +199,14 @@ def url_host(endpoint):
         raise ExasolInputError(_ENDPOINT_HELP % endpoint)
     if ":" in literal:
         try:
-            return "[%s]" % ipaddress.IPv6Address(literal).compressed
+            address = ipaddress.IPv6Address(literal)
         except ValueError:
             raise ExasolInputError(_ENDPOINT_HELP % endpoint)
+        # RFC 5952 section 5: an IPv4-mapped address keeps its dotted quad. Python 3.13 writes it so,
+        # older Pythons in hex: spelled out here so that the URL, and idempotence, do not depend on it.
+        if address.ipv4_mapped:
+            return "[::ffff:%s]" % address.ipv4_mapped
+        return "[%s]" % address.compressed
     if literal != text:
         raise ExasolInputError(_ENDPOINT_HELP % endpoint)
     labels = text[:-1].split(".") if text.endswith(".") else text.split(".")

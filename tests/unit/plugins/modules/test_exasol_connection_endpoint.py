@@ -17,7 +17,8 @@ TLS = {"ssl": "true", "sslfactory": "org.postgresql.ssl.DefaultJavaSSLFactory"}
     ("::1", "[::1]"),
     ("[::1]", "[::1]"),
     ("2001:DB8:0:0:0:0:0:1", "[2001:db8::1]"),
-    ("::ffff:192.0.2.1", "[::ffff:c000:201]"),
+    ("::ffff:192.0.2.1", "[::ffff:192.0.2.1]"),  # RFC 5952 5, on every Python
+    ("::ffff:c000:201", "[::ffff:192.0.2.1]"),
 ])
 def test_host_names_and_addresses_are_accepted(endpoint, host):
     assert conn.build_jdbc_url(endpoint, 6432, "d", {}) == "jdbc:postgresql://%s:6432/d" % host
