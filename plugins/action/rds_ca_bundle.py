@@ -56,6 +56,7 @@ ARGUMENT_SPEC = dict(
     ca_path=dict(type="path"),
     timeout=dict(type="int", default=30),
     cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
+    expiry_warning_days=dict(type="int", default=90),
 )
 
 
@@ -142,7 +143,7 @@ def certificate_facts(cert):
             "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def verify(data, origin, checksum="", now=None):
+def verify(data, origin, checksum="", now=None, expiry_warning_days=90):
     """The summary of a verified bundle; BundleError when it must not be used."""
     digest = hashlib.sha256(data).hexdigest()
     wanted = expected_sha256(checksum)
@@ -151,11 +152,13 @@ def verify(data, origin, checksum="", now=None):
     certs = parse(data, origin)
     verify_signatures(certs, origin)
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    horizon = now + datetime.timedelta(days=expiry_warning_days)
     return {
         "sha256": digest,
         "certificates": len(certs),
         "key_types": dict(collections.Counter(key_text(c) for c in certs)),
         "expired": [certificate_facts(c) for c in certs if c.not_valid_after_utc < now],
+        "expiring": [certificate_facts(c) for c in certs if now <= c.not_valid_after_utc < horizon],
         "not_ca": [certificate_facts(c) for c in certs if not is_ca(c)],
     }
 
@@ -244,7 +247,9 @@ class ActionModule(ActionBase):
 
     def _fetch_and_verify(self, args):
         data, origin = self._read(args)
-        summary = verify(data, origin, args["checksum"])
+        if args["expiry_warning_days"] < 0:
+            raise BundleError("rds_ca_bundle: expiry_warning_days must be 0 or more, got %d" % args["expiry_warning_days"])
+        summary = verify(data, origin, args["checksum"], expiry_warning_days=args["expiry_warning_days"])
         cache_dir = os.path.expanduser(args["cache_dir"])
         path = os.path.join(cache_dir, "rds-ca-bundle-%s.pem" % summary["sha256"])
         changed = not (os.path.isdir(cache_dir) and cached(path, summary["sha256"]))
@@ -254,6 +259,9 @@ class ActionModule(ActionBase):
         warnings = ["rds_ca_bundle: %d of %d certificates in %s have expired (listed in `expired`): %s" % (
             len(summary["expired"]), summary["certificates"], origin,
             ", ".join("%(name)s (%(not_after)s)" % c for c in summary["expired"]))] if summary["expired"] else []
+        warnings += ["rds_ca_bundle: %d of %d certificates in %s expire within %d days (listed in `expiring`): %s" % (
+            len(summary["expiring"]), summary["certificates"], origin, args["expiry_warning_days"],
+            ", ".join("%(name)s (%(not_after)s)" % c for c in summary["expiring"]))] if summary["expiring"] else []
         warnings += ["rds_ca_bundle: %s in %s is not a CA certificate (no basicConstraints CA:TRUE)" % (c["name"], origin)
                      for c in summary["not_ca"]]
         return dict(summary, changed=changed, path=path, cached=os.path.isfile(path), source=origin,

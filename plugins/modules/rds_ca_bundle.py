@@ -70,6 +70,14 @@ options:
     description: Timeout of the download, in seconds.
     type: int
     default: 30
+  expiry_warning_days:
+    description:
+      - Certificates of the bundle that expire within this many days (and have not yet expired) are
+        listed in RV(expiring) and given as a warning, so that a coming RDS CA rotation is noticed in time.
+      - C(0) turns the warning off.
+    type: int
+    default: 90
+    version_added: 0.2.0
   cache_dir:
     description:
       - Controller directory for the verified bundle, created mode C(0700).
@@ -186,6 +194,12 @@ key_types:
   returned: success
   type: dict
   sample: {"RSA 2048": 36, "RSA 4096": 36, "EC 384": 36}
+expiring:
+  description: The certificates that expire within O(expiry_warning_days) days (also given as a warning).
+  returned: success
+  type: list
+  elements: dict
+  sample: []
 expired:
   description: The certificates whose validity has ended (also given as a warning).
   returned: success

@@ -64,6 +64,18 @@ def test_roots_and_intermediates_verify_and_expired_ones_are_listed():
     assert plugin.verify(read(COMBINED), COMBINED, now=before_expiry)["expired"] == []
 
 
+def test_certificates_expiring_within_the_warning_window_are_listed():
+    """Issue 14 item 7: what expires within expiry_warning_days is listed before it has expired."""
+    first = min(plugin.verify(read(COMBINED), COMBINED)["expired"], key=lambda c: c["not_after"])
+    ends = datetime.datetime.strptime(first["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    month_before = ends - datetime.timedelta(days=30)
+    summary = plugin.verify(read(COMBINED), COMBINED, now=month_before, expiry_warning_days=90)
+    assert first["sha256"] in [c["sha256"] for c in summary["expiring"]]
+    assert first["sha256"] not in [c["sha256"] for c in summary["expired"]]
+    assert plugin.verify(read(COMBINED), COMBINED, now=month_before, expiry_warning_days=0)["expiring"] == []
+    assert plugin.verify(read(GLOBAL), GLOBAL)["expiring"] == []  # the G1 roots run to 2061 and later
+
+
 def test_an_intermediate_without_its_root_is_refused():
     intermediate = [b for b in blocks(COMBINED) if "Root" not in b][:1]
     data = "".join(intermediate).encode()
