@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export LAB_REQUIRED ?= 1
 # `make compat`: CORE = the ansible-core minors ("all" or a list), COMPAT_UNIT / COMPAT_SANITY = those that
 # run the unit tests / sanity, COMPAT_FULL_SANITY = those that run every sanity test (others: compile, import,
-# validate-modules), COMPAT_PYTEST_ARGS = extra pytest arguments. `make compat-ci` (in `make test`) leaves
+# validate-modules), COMPAT_PYTEST_ARGS = extra pytest arguments. `make compat-ci` (run by hand, not in `make test`) leaves
 # out .venv's minor (make unit and make sanity test it) and runs COMPAT_CI_UNIT / COMPAT_CI_FULL_SANITY.
 CORE                 ?= all
 COMPAT_UNIT          ?= all
@@ -69,7 +69,7 @@ compat: venv  ## plugin unit tests and ansible-test sanity on each supported ans
 	$(PY) tests/compat/matrix.py --core '$(CORE)' --unit '$(COMPAT_UNIT)' --sanity '$(COMPAT_SANITY)' \
 	  --full-sanity '$(COMPAT_FULL_SANITY)' --pytest-args "$(COMPAT_PYTEST_ARGS)" $(COMPAT_ARGS)
 
-compat-ci: venv  ## the matrix in `make test`: not .venv's minor; unit + full sanity on 2.17, compile/import/validate-modules on the others
+compat-ci: venv  ## the short matrix: not .venv's minor; unit + full sanity on 2.17, compile/import/validate-modules on the others
 	@$(MAKE) --no-print-directory compat COMPAT_UNIT='$(COMPAT_CI_UNIT)' COMPAT_FULL_SANITY='$(COMPAT_CI_FULL_SANITY)' \
 	  COMPAT_ARGS=--skip-running-core
 
@@ -119,7 +119,7 @@ bench: bench-truststore bench-bucketfs  ## every benchmark: figures side by side
 
 test: apt venv  ## set-up plus every test (what CI runs)
 	@start=$$(date +%s); \
-	for step in unit sanity compat-ci lint package docs-check changelog lab-reset functional molecule lab-reset e2e; do \
+	for step in unit sanity lint package docs-check changelog lab-reset functional molecule lab-reset e2e; do \
 	  t=$$(date +%s); $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
 	  echo "make test: $$step done in $$(( $$(date +%s) - t )) s"; \
 	done; echo "make test: all passed in $$(( $$(date +%s) - start )) s"

@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from lab_helpers import (  # noqa: F401  pylint: disable=unused-import  (re-exported)
+# re-exported for the test modules that import them from conftest
+from lab_helpers import (  # noqa: F401  pylint: disable=unused-import
     KINDS, LAB_STATE, RDS_BUNDLE_DIR, ROOT, bucketfs_context, bucketfs_request, bucketfs_wait_synced,
     node_stores, run_playbook, set_lab_ca, store_files, store_variants)
 

@@ -12,7 +12,8 @@ import secrets
 
 import pyexasol
 import pytest
-from test_exasol_db_emulator import connect, exa, fails, release  # noqa: F401  (exa: fixture)
+# exa is a fixture: imported so that pytest finds it here
+from test_exasol_db_emulator import connect, exa, fails, release  # noqa: F401  pylint: disable=unused-import
 
 DECIMAL_1_0 = {"type": "DECIMAL", "precision": 1, "scale": 0}
 

@@ -17,7 +17,6 @@ import ssl
 import uuid
 
 import pytest
-import yaml
 
 from lab_helpers import ROOT, node_stores, run_playbook, store_files
 
@@ -106,7 +105,7 @@ def teardown(variables, *args, check=False):
 def build(variables):
     # the loader reads every node's own store, whatever the adapter's trust mode (issue 12)
     for name in ("truststore.yml", "drivers.yml", "virtual_schema.yml"):
-        proc, _ = play(name, variables)
+        proc, dummy = play(name, variables)
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
@@ -205,12 +204,12 @@ def test_registration_is_kept_unless_asked_and_a_foreign_one_is_refused(lab, buc
     foreign.write_text("DRIVERNAME=SOMEONE_ELSE\nPREFIX=jdbc:postgresql:\nFETCHSIZE=100000\nINSERTSIZE=-1\n")
     bucket.upload(want["registration"] + "settings.cfg", str(foreign))
     before = present(lab, bucket, variables)
-    proc, _ = teardown(variables, "-e", "exasol_teardown_driver_registration=true")
+    proc, dummy = teardown(variables, "-e", "exasol_teardown_driver_registration=true")
     assert proc.returncode != 0
     assert re.search(r"does not register driver POSTGRESQL_%s \(DRIVERNAME=SOMEONE_ELSE\).*nothing was deleted"
                      % variables["tag"].upper(), re.sub(r"\s+", " ", proc.stdout)), proc.stdout[-3000:]
     assert present(lab, bucket, variables) == before
-    proc, _ = teardown(variables)  # the objects and files go; the foreign registration is the bucket fixture's
+    proc, dummy = teardown(variables)  # the objects and files go; the foreign registration is the bucket fixture's
     assert proc.returncode == 0, proc.stdout[-3000:]
 
 
@@ -228,7 +227,7 @@ def test_another_virtual_schema_on_our_script_stops_the_teardown_before_any_drop
     assert created.get("changed") and not created.get("failed"), created
     try:
         before = present(lab, bucket, variables)
-        proc, _ = teardown(variables)
+        proc, dummy = teardown(variables)
         assert proc.returncode != 0
         output = re.sub(r"\s+", " ", proc.stdout)
         assert re.search(r"virtual schema\(s\) %s use adapter script .*virtual schema\(s\) %s name connection .*"
@@ -261,13 +260,13 @@ def test_truststores_lose_only_our_entries_only_when_asked(lab, variables, tmp_p
         files = {kind: store_files(lab, kind) for kind in ("loader", "adapter")}
         every = [host for kind in files for _name, _path, host in files[kind]]
         before = {host: entries(lab, host) for host in every}
-        proc, _ = teardown(variables, "--limit", "localhost,%s" % first)
+        proc, dummy = teardown(variables, "--limit", "localhost,%s" % first)
         assert proc.returncode == 0 and {h: entries(lab, h) for h in every} == before, proc.stdout[-3000:]
 
         # the same bundle for the role and for the expectation below
         same_bundle = json.dumps({"exasol_teardown_truststores": True, "exasol_truststore_bundle_src": lab["ca"]["bundle_file"],
                                   "exasol_truststore_bundle_checksum": ""})
-        proc, _ = teardown(variables, "--limit", "localhost,%s" % first, "-e", same_bundle)
+        proc, dummy = teardown(variables, "--limit", "localhost,%s" % first, "-e", same_bundle)
         assert proc.returncode == 0, proc.stdout[-4000:]
         for kind in files:
             for name, path, host in files[kind]:

@@ -98,7 +98,7 @@ def world(lab, rds):
 def drifted(world):
     """node2's first SLC store as an Exasol update leaves it: a fresh JDK cacerts, without the RDS CA."""
     node, path, host_file = [entry for entry in store_files(world, "adapter") if entry[0] == "node2"][0]
-    fresh = next(p for p in FRESH_CACERTS if p and os.path.isfile(p))
+    fresh = [p for p in FRESH_CACERTS if p and os.path.isfile(p)][0]
     with open(host_file, "rb") as handle:
         saved = handle.read()
     shutil.copyfile(fresh, host_file)

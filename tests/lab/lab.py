@@ -282,8 +282,8 @@ def cmd_rotate_ca(lab, identifier):
         sys.path.insert(0, HERE)
     postgres = importlib.import_module("components.postgres")
     served = postgres.rotate_ca(lab, identifier)
-    lab.state.setdefault("postgres", {}).update(ca_identifier=identifier, server_chain=served["server_chain"],
-                                                 server_ca_file=served["ca_file"])
+    lab.state.setdefault("postgres", {}).update(
+        ca_identifier=identifier, server_chain=served["server_chain"], server_ca_file=served["ca_file"])
     lab.save()
     print("lab rotate-ca: PostgreSQL now presents %s (chain %s)" % (identifier, served["server_chain"]))
 

@@ -35,8 +35,7 @@ def flat(task_list, inherited=None):
     for task in task_list:
         keywords = dict(inherited or {}, **{k: task[k] for k in ("check_mode", "when") if k in task})
         if "block" in task:
-            for item in flat(task["block"] + task.get("rescue", []), keywords):
-                yield item
+            yield from flat(task["block"] + task.get("rescue", []), keywords)
         else:
             yield task, keywords
 
@@ -57,7 +56,7 @@ def test_main_checks_first_then_deletes_in_the_safe_order():
 
 def test_every_deletion_is_state_absent_and_the_registration_loses_settings_cfg_first():
     for name in ("objects.yml", "files.yml", "registration.yml"):
-        for task, _ in flat(tasks(name)):
+        for task, dummy in flat(tasks(name)):
             assert task[action(task)]["state"] == "absent", (name, task["name"])
     bucketfs = tasks("registration.yml")[0]
     assert bucketfs["loop"].startswith("{{ [exasol_teardown_settings_cfg] + ")

@@ -180,6 +180,7 @@ def type_text(data_type):
         return "%s(%d) %s" % (kind, data_type["size"], data_type.get("characterSet", "UTF8"))
     return kind
 
+
 MAX_LINKS = 40
 # a script-language container's root directory (6.x/7.x `ScriptLanguages-*`; 2025.x also `ScriptLanguages_*`)
 CONTAINER_PREFIXES = ("ScriptLanguages-", "ScriptLanguages_")
@@ -252,7 +253,7 @@ def url_options(url):
     options = {}
     for item in query.split("&"):
         if item:
-            key, _, value = item.partition("=")
+            key, dummy, value = item.partition("=")
             options[key.strip().lower()] = value
     return options
 

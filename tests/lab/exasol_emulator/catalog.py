@@ -497,7 +497,7 @@ class Database:
                 getters.append(expr)
         for row in rows:
             out_rows.append([wire_value(value(row, g), dtype) if g[0] in ("lit", "fn")
-                             else value(row, g) for g, (_, dtype) in zip(getters, out_cols)])
+                             else value(row, g) for g, (dummy, dtype) in zip(getters, out_cols)])
         return result_set(out_cols, out_rows), {}
 
     def do_kill_session(self, session, stmt):
@@ -681,7 +681,7 @@ def expression_type(expr):
 def numeric_literal_type(text):
     """docs.exasol.com "Literals": a number exactly representable as DECIMAL gets the smallest
     DECIMAL type (1 -> DECIMAL(1,0), 0.50 -> DECIMAL(1,1)), anything else DOUBLE."""
-    whole, _, fraction = text.partition(".")
+    whole, dummy, fraction = text.partition(".")
     whole, fraction = whole.lstrip("0"), fraction.rstrip("0")
     precision = max(1, len(whole) + len(fraction))
     if precision > 36:

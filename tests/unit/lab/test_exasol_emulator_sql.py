@@ -4,7 +4,7 @@ import base64
 import pytest
 
 from lab_exasol import catalog, protocol, server, sql
-from lab_exasol.sql import SessionKilled, SqlError
+from lab_exasol.sql import SqlError
 
 
 def parse(text):
