@@ -18,13 +18,12 @@ import uuid
 
 import pytest
 
-from lab_helpers import ROOT, node_stores, run_playbook, store_files
+from lab_helpers import ROOT, node_stores, run_playbook, store_files, tagged_bucket
 
 from module_runner import run_module
 from runners import run_command
 from standin_jars import adapter_standin
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
@@ -39,13 +38,7 @@ def tag():
 @pytest.fixture(scope="module")
 def bucket(lab, tag):
     """BucketFS client of the lab; removes whatever of the tag's files a failed test left."""
-    bfs = lab["bucketfs"]
-    client = BucketFSClient(bfs["https_url"], bfs["bucket"], "w", bfs["write_password"], ca_cert=bfs["ca_file"],
-                            service=bfs["service"])
-    yield client
-    for path in sorted(client.list()):
-        if tag in path:
-            client.delete(path)
+    yield from tagged_bucket(lab, tag)
 
 
 @pytest.fixture(scope="module")

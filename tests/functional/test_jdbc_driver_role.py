@@ -16,11 +16,10 @@ import xmlrpc.client
 import pytest
 import yaml
 
-from lab_helpers import ROOT, run_playbook
+from lab_helpers import ROOT, run_playbook, tagged_bucket
 
 from standin_jars import adapter_standin, old_postgresql_driver
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
 
 DRIVER = "/usr/share/java/postgresql-42.5.5.jar"
 PLAYBOOK = os.path.join(ROOT, "playbooks", "drivers.yml")
@@ -42,13 +41,7 @@ def tag():
 @pytest.fixture
 def bucket(lab, tag):
     """A BucketFS client for the lab; removes what the test left under its own directories."""
-    bfs = lab["bucketfs"]
-    client = BucketFSClient(bfs["https_url"], bfs["bucket"], "w", bfs["write_password"], ca_cert=bfs["ca_file"],
-                            service=bfs["service"])
-    yield client
-    for path in sorted(client.list()):
-        if tag in path:
-            client.delete(path)
+    yield from tagged_bucket(lab, tag)
 
 
 def role_vars(lab, tag, driver_jar, tmp_path, **extra):

@@ -12,6 +12,8 @@ import urllib.request
 
 from module_runner import run_module
 
+from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_STATE = os.environ.get("LAB_STATE_DIR", os.path.join(ROOT, "tests", "lab", "state"))
 RDS_BUNDLE_DIR = os.environ.get("RDS_BUNDLE_DIR", os.path.join(os.path.dirname(ROOT), "shared", "data", "rds"))
@@ -139,3 +141,15 @@ def node_stores(lab, tmp, loader=True, adapter=True, missing=()):
     finally:
         for host, data in saved.items():
             _write(host, data)
+
+
+def tagged_bucket(lab, tag):
+    """Body of a `bucket` fixture: the lab's BucketFS client (write user), then every file whose path
+    holds `tag` deleted, whatever the test left behind."""
+    bfs = lab["bucketfs"]
+    client = BucketFSClient(bfs["https_url"], bfs["bucket"], "w", bfs["write_password"], ca_cert=bfs["ca_file"],
+                            service=bfs["service"])
+    yield client
+    for path in sorted(client.list()):
+        if tag in path:
+            client.delete(path)
