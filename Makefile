@@ -44,8 +44,8 @@ $(VENV)/.stamp: requirements-dev.txt
 
 venv: $(VENV)/.stamp collection-link  ## create .venv with the pinned tools
 
-collection-link:
-	@mkdir -p $(dir $(COLL_LINK)) && ln -sfn $(ROOT) $(COLL_LINK)
+collection-link:  # relinked only when it is not the link already: `make test` runs steps side by side
+	@[ "$$(readlink $(COLL_LINK))" = "$(ROOT)" ] || { mkdir -p $(dir $(COLL_LINK)) && ln -sfn $(ROOT) $(COLL_LINK); }
 
 lab-up: apt venv  ## start the local lab (moto, PostgreSQL with TLS, Exasol nodes, Exasol emulation)
 	$(PY) tests/lab/lab.py up
@@ -117,12 +117,29 @@ bench-bucketfs: lab-up  ## benchmark: exasol_bucketfs_upload vs curl -T, 200 MB,
 
 bench: bench-truststore bench-bucketfs  ## every benchmark: figures side by side, PASS/FAIL per target (not part of `make test`)
 
-test: apt venv  ## set-up plus every test (what CI runs)
-	@start=$$(date +%s); \
-	for step in unit sanity lint package docs-check changelog lab-reset functional molecule lab-reset e2e; do \
+# `make test`: the steps that need no lab (TEST_BESIDE) run one after another beside the lab's steps
+# (TEST_LAB), which leave a core idle much of the time (ansible-playbook, SSH and the emulators wait on
+# each other); each beside-step writes .build/test-logs/<step>.log, printed when it fails. Every step's
+# time is printed; the first failure on either side names its step and fails `make test`.
+TEST_BESIDE ?= unit sanity lint package docs-check changelog
+TEST_LAB    ?= lab-reset functional molecule lab-reset e2e
+TEST_LOGS   := .build/test-logs
+
+test: apt venv  ## set-up plus every test (what CI runs): the lab's steps, and beside them the steps without the lab
+	@start=$$(date +%s); logs=$(TEST_LOGS); rm -rf $$logs; mkdir -p $$logs; \
+	setsid bash -c 'for step in $(TEST_BESIDE); do t=$$(date +%s); \
+	    if $(MAKE) --no-print-directory $$step > '$$logs'/$$step.log 2>&1; then \
+	      echo "make test: $$step done in $$(( $$(date +%s) - t )) s (beside the lab; log '$$logs'/$$step.log)"; \
+	    else echo "make test: $$step FAILED after $$(( $$(date +%s) - t )) s; its log:"; cat '$$logs'/$$step.log; \
+	      echo $$step > '$$logs'/FAILED; exit 1; fi; done' & beside=$$!; \
+	trap 'kill -- -$$beside 2>/dev/null' EXIT; \
+	for step in $(TEST_LAB); do \
+	  if [ -e $$logs/FAILED ]; then break; fi; \
 	  t=$$(date +%s); $(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
 	  echo "make test: $$step done in $$(( $$(date +%s) - t )) s"; \
-	done; echo "make test: all passed in $$(( $$(date +%s) - start )) s"
+	done; wait $$beside; trap - EXIT; \
+	if [ -e $$logs/FAILED ]; then echo "make test: $$(cat $$logs/FAILED) FAILED"; exit 1; fi; \
+	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
 demo: lab-up  ## set-up plus the main job, end to end, on the local lab
 	ansible-playbook -i inventory/lab playbooks/site.yml
