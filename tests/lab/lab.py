@@ -12,6 +12,7 @@ COMPONENTS and stopped in reverse. Each exposes:
 import argparse
 import fcntl
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -26,6 +27,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 STATE_DIR = os.environ.get("LAB_STATE_DIR", os.path.join(HERE, "state"))
 COMPONENTS = ["ca", "moto", "postgres", "bundle", "nodes", "bucketfs", "exaoperation", "exasol_db", "jars"]
+RELEASE_FILE = "exasol-release"  # in the state directory: the Exasol release the state was made for
+
+
+def _load_versions():
+    """exasol_emulator/versions.py, loaded by path: it is standalone, the emulator package is not."""
+    spec = importlib.util.spec_from_file_location("_lab_exasol_versions",
+                                                  os.path.join(HERE, "exasol_emulator", "versions.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+VERSIONS = _load_versions()
 
 
 class LabError(Exception):
@@ -63,6 +77,48 @@ class Lab:
 
     def path(self, *parts):
         return os.path.join(self.state_dir, *parts)
+
+    def recorded_release(self):
+        """The Exasol release this state directory was made for; None for a fresh one.
+
+        A state from before RELEASE_FILE existed tells it by the database emulator's config."""
+        try:
+            with open(self.path(RELEASE_FILE)) as handle:
+                return handle.read().strip() or None
+        except FileNotFoundError:
+            pass
+        try:
+            with open(self.path("exasol", "config.json")) as handle:
+                return json.load(handle).get("release")
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def exasol_release(self):
+        """The Exasol release the lab emulates: LAB_EXASOL_VERSION, else the one the state directory
+        was made for, else versions.DEFAULT."""
+        setting = self.setting("LAB_EXASOL_VERSION", "") or self.recorded_release() or VERSIONS.DEFAULT
+        try:
+            return VERSIONS.release_of(setting)
+        except ValueError as exc:
+            raise LabError("LAB_EXASOL_VERSION: %s" % exc)
+
+    def exasol_generation(self):
+        """`cos` (Exasol 8 / 2025.x) or `classic` (6.x / 7.x): what nodes, BucketFS and EXAoperation follow."""
+        return VERSIONS.generation(self.exasol_release())
+
+    def claim_release(self):
+        """Before any component starts: the release for this `up`, refused when the state directory was
+        made for another one (its nodes, buckets, catalog and stand-in jars belong to that generation)."""
+        release, recorded = self.exasol_release(), self.recorded_release()
+        if recorded and VERSIONS.release_of(recorded) != release:
+            raise LabError("%s was made for Exasol %s, LAB_EXASOL_VERSION=%s asks for %s: run "
+                           "`LAB_EXASOL_VERSION=%s make lab-reset` (a new lab, state removed), or leave "
+                           "LAB_EXASOL_VERSION unset to keep the Exasol %s lab" % (
+                               self.state_dir, recorded, self.setting("LAB_EXASOL_VERSION", ""), release,
+                               self.setting("LAB_EXASOL_VERSION", ""), recorded))
+        with open(self.path(RELEASE_FILE), "w") as handle:
+            handle.write(release + "\n")
+        return release
 
     # state file -----------------------------------------------------------------------
     def load(self):
@@ -236,6 +292,10 @@ def components(only=None):
 
 def cmd_up(lab, only=None):
     started = time.time()
+    release = lab.claim_release()
+    print("lab: Exasol %s (%s)" % (release, "LAB_EXASOL_VERSION" if lab.setting("LAB_EXASOL_VERSION", "")
+                                   else "the default" if release == VERSIONS.release_of(VERSIONS.DEFAULT)
+                                   else "what %s was made for; `make lab-reset` for the default" % lab.state_dir))
     for name, comp in components(only):
         begun = time.time()
         try:
@@ -272,6 +332,8 @@ def cmd_down(lab, only=None):
 
 
 def cmd_status(lab, only=None):
+    print("%-13s %s" % ("exasol", "state made for Exasol %s" % lab.recorded_release() if lab.recorded_release()
+                        else "fresh state (`up` makes Exasol %s)" % lab.exasol_release()))
     for name, comp in components(only):
         print("%-13s %s" % (name, comp.status(lab)))
 

@@ -4,7 +4,7 @@ Settings (environment):
   LAB_BUCKETFS_ADDRESS (127.0.0.20), LAB_BUCKETFS_HTTP_PORT (2580), LAB_BUCKETFS_HTTPS_PORT (2581),
   LAB_BUCKETFS_SERVICE (bfsdefault), LAB_BUCKETFS_SYNC_DELAY (0.5 seconds),
   LAB_BUCKETFS_PUBLIC_BUCKETS (comma list of buckets readable without password; default: second),
-  LAB_EXASOL_VERSION (7.1; decides which settings.cfg keys are required),
+  LAB_EXASOL_VERSION (lab.py `exasol_release()`: whether HTTP exists, which settings.cfg keys are required),
   LAB_BUCKETFS_FAIL_REQUESTS / LAB_BUCKETFS_FAIL_STATUS (test equipment, off by default).
 Passwords are generated once and kept in state/bucketfs/config.json (mode 0600); they never
 appear on a command line.
@@ -27,18 +27,13 @@ def _settings(lab):
         "service": lab.setting("LAB_BUCKETFS_SERVICE", "bfsdefault"),
         "sync_delay": float(lab.setting("LAB_BUCKETFS_SYNC_DELAY", "0.5")),
         "public": [b for b in lab.setting("LAB_BUCKETFS_PUBLIC_BUCKETS", "second").split(",") if b],
-        "exasol_version": lab.setting("LAB_EXASOL_VERSION", "7.1"),
+        "exasol_version": lab.exasol_release(),
     }
 
 
 def https_only(lab):
     """Exasol 8 / 2025.x: bfsdefault answers HTTPS on 2581 only (issue 13; docs.exasol.com)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_lab_exasol_versions",
-                                                  os.path.join(lab.here, "exasol_emulator", "versions.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.version_tuple(module.release_of(lab.setting("LAB_EXASOL_VERSION", "7.1"))) >= (8,)
+    return lab.exasol_generation() == "cos"
 
 
 def _paths(lab):

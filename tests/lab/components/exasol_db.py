@@ -1,7 +1,8 @@
 """Lab component: the Exasol database emulator (WebSocket API over TLS).
 
 Settings (environment): LAB_EXASOL_HOST (127.0.0.20), LAB_EXASOL_PORT (8563),
-LAB_EXASOL_VERSION (6.1 | 6.2 | 7.0 | 7.1 | 8 | 2025 | x.y.z; default 7.1).
+LAB_EXASOL_VERSION (6.1 | 6.2 | 7.0 | 7.1 | 8 | 2025 | x.y.z; lab.py `exasol_release()`: default
+exasol_emulator/versions.py DEFAULT, or what the state directory was made for).
 State in <state>/exasol/: its own CA (ca.pem = exasol.ca_file), the server certificate signed
 by it (IP SAN = the host, DNS SAN localhost; its SHA-256 is exasol.fingerprint, upper-case hex
 as pyexasol compares it), the generated `sys` password, config.json (0600), catalog.json (the
@@ -9,7 +10,6 @@ persisted database objects) and the compiled adapter helper (java/VsHelper.class
 """
 import datetime
 import hashlib
-import importlib.util
 import ipaddress
 import os
 import secrets
@@ -26,8 +26,7 @@ def _settings(lab):
     return {"host": lab.setting("LAB_EXASOL_HOST", "127.0.0.20"),
             "port": int(lab.setting("LAB_EXASOL_PORT", "8563")),
             # the same database behind a self-signed certificate, as a fresh Exasol installation has
-            "self_signed_port": int(lab.setting("LAB_EXASOL_SELF_SIGNED_PORT", "8564")),
-            "version": lab.setting("LAB_EXASOL_VERSION", "7.1")}
+            "self_signed_port": int(lab.setting("LAB_EXASOL_SELF_SIGNED_PORT", "8564"))}
 
 
 def _write_private(path, data):
@@ -159,7 +158,7 @@ def up(lab):
     directory = lab.path("exasol")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     sys_path_pkg = os.path.join(lab.here, "exasol_emulator")
-    release = _release(cfg["version"], os.path.join(sys_path_pkg, "versions.py"))
+    release = lab.exasol_release()
     ca_file, cert_file, key_file, fingerprint = _certificates(directory, cfg["host"])
     self_cert, self_key, self_fingerprint = _self_signed(directory, cfg["host"])
     password = _password(directory)
@@ -191,16 +190,6 @@ def up(lab):
                        "self_signed_port": cfg["self_signed_port"], "self_signed_fingerprint": self_fingerprint,
                        "version": release, "dsn": "%s:%d" % (cfg["host"], cfg["port"]),
                        "catalog_file": config["catalog_file"]}}
-
-
-def _release(setting, versions_path):
-    spec = importlib.util.spec_from_file_location("_lab_exasol_versions", versions_path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    try:
-        return module.release_of(setting)
-    except ValueError as exc:
-        raise LabError("LAB_EXASOL_VERSION: %s" % exc)
 
 
 def down(lab):

@@ -8,7 +8,6 @@ only checks that every %jar exists in BucketFS.
 import os
 import sys
 
-from components import nodes
 from lab import LabError
 
 NAME = "jars"
@@ -34,7 +33,7 @@ def up(lab):
     directory = lab.path("jars")
     os.makedirs(directory, exist_ok=True)
     standin_jars = _support()
-    vs_version, dialect_version = ADAPTER_VERSIONS[nodes.generation(lab)]
+    vs_version, dialect_version = ADAPTER_VERSIONS[lab.exasol_generation()]
     adapter = os.path.join(directory, "virtual-schema-dist-%s-postgresql-%s.jar" % (vs_version, dialect_version))
     if not os.path.exists(adapter):
         standin_jars.adapter_standin(directory, vs_version, dialect_version)

@@ -13,7 +13,6 @@ absolute symlink to /etc/ssl/certs/java/cacerts, meant to be resolved inside the
 lab.json names per node what each JVM reads (`loader_truststore`, `adapter_truststores`) and what
 the node mounts (`mounts`): the Exasol emulator reads those paths through the node's own view.
 """
-import importlib.util
 import json
 import os
 import shutil
@@ -88,19 +87,6 @@ def node_count(lab):
     if not 1 <= count <= MAX_NODES:
         raise LabError("LAB_NODES=%r: give a number from 1 to %d" % (raw, MAX_NODES))
     return count
-
-
-def generation(lab):
-    """`cos` for Exasol 8 / 2025.x (LAB_EXASOL_VERSION), `classic` for 6.x / 7.x."""
-    path = os.path.join(lab.here, "exasol_emulator", "versions.py")
-    spec = importlib.util.spec_from_file_location("_lab_exasol_versions", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    try:
-        release = module.release_of(lab.setting("LAB_EXASOL_VERSION", "7.1"))
-    except ValueError as exc:
-        raise LabError("LAB_EXASOL_VERSION: %s" % exc)
-    return "cos" if module.version_tuple(release) >= (8,) else "classic"
 
 
 def layout(index, kind="classic"):
@@ -381,7 +367,7 @@ def up(lab):
     if alive and sorted(alive) != sorted(wanted):
         raise LabError("the running lab has %d nodes, LAB_NODES asks for %d: run `make lab-down`, then "
                        "`make lab-up` with the LAB_NODES you want" % (len(alive), count))
-    kind = generation(lab)
+    kind = lab.exasol_generation()
     if alive:
         started = _read_json(_base(lab, "layout.json"), "classic")
         if started != kind:

@@ -5,12 +5,16 @@ import zipfile
 import pytest
 
 from components import jars
+from lab import Lab as RealLab
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 class Lab:
     here = os.path.join(ROOT, "tests", "lab")
+    # the real release logic (LAB_EXASOL_VERSION, the state's release, the default) on this stand-in
+    recorded_release, exasol_release, exasol_generation = (
+        RealLab.recorded_release, RealLab.exasol_release, RealLab.exasol_generation)
 
     def __init__(self, state, version):
         self.state_dir, self.version = state, version
