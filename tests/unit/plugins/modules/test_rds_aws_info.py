@@ -1,8 +1,10 @@
-"""rds_orderable_instance_info, rds_subnet_group_info, rds_cluster_managed_password: helpers, then moto.
+"""rds_orderable_instance_info, rds_subnet_group_info, rds_cluster_managed_password, rds_master_user_secret_info: helpers, then moto.
 
 moto runs in this process (ThreadedMotoServer on a free loopback port, with the lab's fixes);
 the modules run as child processes the way Ansible runs them. No lab needed.
 """
+
+import json
 
 import pytest
 
@@ -121,3 +123,36 @@ def test_managed_password_check_mode_then_real_then_idempotent(moto, tmp_path):
 def test_managed_password_names_a_missing_cluster(moto, tmp_path):
     result = run_module("rds_cluster_managed_password", tmp_path, db_cluster_identifier="nothere", **moto)
     assert result["failed"] and result["msg"] == "DB cluster nothere does not exist"
+
+
+@pytest.mark.parametrize("secret_string,expected", [
+    ('{"username": "master", "password": "p@ss word"}', ("master", "p@ss word")),
+    ('{"password": "only"}', ("", "only")),
+    ('{"username": "master"}', None),
+    ('not json', None),
+    ('["password"]', None),
+    (None, None),
+])
+def test_master_user_secret_credentials(secret_string, expected):
+    from ansible_collections.virtualis.aurora.plugins.modules.rds_master_user_secret_info import credentials
+    assert credentials(secret_string) == expected
+
+
+@pytest.mark.spawns
+def test_master_user_secret_info_reads_what_secrets_manager_holds(moto, tmp_path):
+    rds, secrets = client(moto, "rds"), client(moto, "secretsmanager")
+    rds.create_db_cluster(DBClusterIdentifier="secretive", Engine="aurora-postgresql", MasterUsername="master",
+                          MasterUserPassword="throwaway-password")
+    arn = rds.modify_db_cluster(DBClusterIdentifier="secretive", ManageMasterUserPassword=True,
+                                ApplyImmediately=True)["DBCluster"]["MasterUserSecret"]["SecretArn"]
+    stored = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+    for check in (False, True):  # read-only: check mode answers the same
+        result = run_module("rds_master_user_secret_info", tmp_path, check=check, secret_arn=arn, **moto)
+        assert result["changed"] is False
+        assert (result["username"], result["password"]) == (stored["username"], stored["password"])
+    missing = run_module("rds_master_user_secret_info", tmp_path, secret_arn=arn + "-gone", **moto)
+    assert missing["failed"] and "does not exist" in missing["msg"]
+    other = secrets.create_secret(Name="not-rds", SecretString="plain text")["ARN"]
+    wrong = run_module("rds_master_user_secret_info", tmp_path, secret_arn=other, **moto)
+    assert wrong["failed"] and "does not hold an RDS master user secret" in wrong["msg"]
+    assert "plain text" not in json.dumps(wrong)
