@@ -23,7 +23,7 @@ COMPAT_ARGS          ?=
 COMPAT_CI_UNIT       ?= 2.17
 COMPAT_CI_FULL_SANITY ?= 2.17
 
-.PHONY: help apt venv collection-link lab-up lab-down lab-status lab-reset molecule e2e bench bench-truststore bench-bucketfs unit unit-fast sanity compat compat-ci lint package changelog changelog-release docs-check docs functional test demo clean
+.PHONY: help apt venv collection-link lab-up lab-down lab-status lab-reset molecule e2e bench bench-truststore bench-bucketfs unit unit-fast sanity compat compat-ci lint ruff fmt package changelog changelog-release docs-check docs functional test demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -76,6 +76,15 @@ compat-ci: venv  ## the short matrix: not .venv's minor; unit + full sanity on 2
 lint: venv  ## ansible-lint, production profile, offline (config: .ansible-lint)
 	@start=$$(date +%s); ansible-lint --profile production --offline --nocolor; rc=$$?; \
 	  echo "lint: $$([ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - start )) s"; exit $$rc
+
+ruff: venv  ## ruff on the Python code, nothing written: lint (ruff check) and format check (ruff format --check); seconds
+	@start=$$(date +%s); ruff check . && ruff format --check .; rc=$$?; \
+	  echo "ruff: $$([ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - start )) s"; exit $$rc
+
+fmt: venv  ## apply ruff to the Python code: its lint fixes, then the formatter; lists what is left to fix by hand
+	ruff check --fix --exit-zero --silent .
+	ruff format .
+	ruff check .
 
 package: venv  ## build the collection tarball into .build/, install it in a clean venv, ansible-doc everything
 	$(PY) -m pytest -q -p no:cacheprovider tests/packaging
