@@ -47,6 +47,12 @@ PLAYBOOK = """\
   hosts: localhost
   connection: local
   gather_facts: false
+  module_defaults:
+    group/virtualis.aurora.aws:
+      region: "{{ aws_region }}"
+      endpoint_url: "{{ aws_endpoint_url }}"
+      access_key: "{{ aws_access_key }}"
+      secret_key: "{{ aws_secret_key }}"
   roles:
     - role: virtualis.aurora.aurora_cluster
 """
