@@ -52,6 +52,17 @@ def lab():
         return json.load(handle)
 
 
+@pytest.fixture(autouse=True)
+def _exasol7_only(request):
+    """A test marked exasol7 needs the 6.x/7.x lab (EXAoperation, the central store): on a 2025.x lab
+    it is skipped and says where it runs (`make e2e`, on its 7.1 lab)."""
+    if request.node.get_closest_marker("exasol7"):
+        version = str(request.getfixturevalue("lab")["exasol"]["version"])
+        if int(version.split(".", 1)[0]) >= 8:
+            pytest.skip("needs the Exasol 6.x/7.x lab, this one is %s: `make e2e` runs it on its 7.1 lab "
+                        "(or LAB_EXASOL_VERSION=7.1 make lab-reset)" % version)
+
+
 @pytest.fixture(scope="session")
 def rds_bundle_dir():
     """The real Amazon RDS bundles (../shared/data/rds or $RDS_BUNDLE_DIR)."""

@@ -27,7 +27,8 @@ def recap(output):
 def secrets(lab):
     """Every secret lab.json holds (the JDK's public default `changeit` is not one)."""
     found = [lab["aws"]["secret_access_key"], lab["postgres"]["password"], lab["exasol"]["password"],
-             lab["bucketfs"]["write_password"], lab["bucketfs"]["read_password"], lab["exaoperation"]["password"]]
+             lab["bucketfs"]["write_password"], lab["bucketfs"]["read_password"],
+             lab.get("exaoperation", {}).get("password")]  # 2025.x has no EXAoperation
     return [s for s in found if s]
 
 

@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import tarfile
 import threading
@@ -12,6 +13,8 @@ import urllib.request
 import uuid
 
 import pytest
+
+from lab_helpers import bucketfs_context
 
 bucketfs = pytest.importorskip("exasol.bucketfs")
 
@@ -30,11 +33,21 @@ def prefix():
 
 
 def bucket(bfs, name="default", tls=True, user="w", password=None):
+    """A bucket of the emulator: over HTTPS, or (tls=False) over the plain HTTP port where the
+    generation has one (6.x/7.x; 2025.x answers HTTPS only, so there it is HTTPS too)."""
     conf = bfs["buckets"][name]
     password = password if password is not None else conf["write_password" if user == "w" else "read_password"]
+    tls = tls or "http_url" not in bfs
     url = bfs["https_url"] if tls else bfs["http_url"]
     return bucketfs.Bucket(name=name, service=url, username=user, password=password,
                            verify=bfs["ca_file"] if tls else True, service_name=bfs["service"])
+
+
+def plain_or_tls(bfs):
+    """(base URL, curl TLS arguments): HTTP where the generation has it, else HTTPS with the lab CA."""
+    if "http_url" in bfs:
+        return bfs["http_url"], []
+    return bfs["https_url"], ["--cacert", bfs["ca_file"]]
 
 
 def wait_until(predicate, bfs, what, seconds=None):
@@ -123,31 +136,42 @@ def test_upload_is_visible_only_after_the_sync_delay(bfs, prefix):
 
 def test_status_codes_with_curl(bfs, prefix, tmp_path):
     conf = bfs["buckets"]["default"]
-    http = bfs["http_url"]
+    base, tls = plain_or_tls(bfs)
     https = ["--cacert", bfs["ca_file"], bfs["https_url"]]
     payload = tmp_path / "payload.txt"
     payload.write_bytes(b"payload\n")
-    url = "%s/default/%s/p.txt" % (http, prefix)
+    url = "%s/default/%s/p.txt" % (base, prefix)
     # writes: wrong, missing, or read-only credentials are refused with 401
-    assert curl("-K", "-", "-T", str(payload), url, data=creds("w", "wrong")) == "401"
-    assert curl("-T", str(payload), url) == "401"
-    assert curl("-K", "-", "-T", str(payload), url, data=creds("r", conf["read_password"])) == "401"
-    assert curl("-K", "-", "-X", "DELETE", url, data=creds("w", "wrong")) == "401"
-    assert curl("-K", "-", "-T", str(payload), url, data=creds("w", conf["write_password"])) == "200"
+    assert curl(*tls, "-K", "-", "-T", str(payload), url, data=creds("w", "wrong")) == "401"
+    assert curl(*tls, "-T", str(payload), url) == "401"
+    assert curl(*tls, "-K", "-", "-T", str(payload), url, data=creds("r", conf["read_password"])) == "401"
+    assert curl(*tls, "-K", "-", "-X", "DELETE", url, data=creds("w", "wrong")) == "401"
+    assert curl(*tls, "-K", "-", "-T", str(payload), url, data=creds("w", conf["write_password"])) == "200"
     # reads of a private bucket: no credentials 401, wrong password 403 (as bucketfs-java's ITs see)
-    assert curl(http + "/default") == "401"
-    assert curl("-K", "-", http + "/default", data=creds("r", "wrong")) == "403"
+    assert curl(*tls, base + "/default") == "401"
+    assert curl(*tls, "-K", "-", base + "/default", data=creds("r", "wrong")) == "403"
     assert curl("-K", "-", https[0], https[1], https[2] + "/default", data=creds("r", conf["read_password"])) == "200"
     # missing things
-    assert curl("-K", "-", "%s/default/%s/missing.txt" % (http, prefix), data=creds("r", conf["read_password"])) == "404"
-    assert curl(http + "/no-such-bucket") == "404"
+    assert curl(*tls, "-K", "-", "%s/default/%s/missing.txt" % (base, prefix), data=creds("r", conf["read_password"])) == "404"
+    assert curl(*tls, base + "/no-such-bucket") == "404"
     # deleting what does not exist is not an error
-    assert curl("-K", "-", "-X", "DELETE", "%s/default/%s/missing.txt" % (http, prefix),
+    assert curl(*tls, "-K", "-", "-X", "DELETE", "%s/default/%s/missing.txt" % (base, prefix),
                 data=creds("w", conf["write_password"])) == "200"
     # the public bucket reads without a password, but never writes without one
-    assert curl(http + "/second") == "200"
-    assert curl("-T", str(payload), "%s/second/%s/p.txt" % (http, prefix)) == "401"
+    assert curl(*tls, base + "/second") == "200"
+    assert curl(*tls, "-T", str(payload), "%s/second/%s/p.txt" % (base, prefix)) == "401"
     bucket(bfs).delete(prefix + "/p.txt")
+
+
+def test_https_only_from_exasol_8_on(bfs, lab):
+    """2025.x: bfsdefault answers HTTPS on 2581 and nothing on HTTP's 2580 (README_exasol.md, issue 13);
+    6.x / 7.x answer both."""
+    host = bfs["https_url"].split("//", 1)[1].rsplit(":", 1)[0]
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        http_open = sock.connect_ex((host, int(os.environ.get("LAB_BUCKETFS_HTTP_PORT", "2580")))) == 0
+    cos = lab["nodes"][0]["layout"] == "cos"
+    assert http_open is not cos and ("http_url" in bfs) is not cos
 
 
 def test_large_streamed_upload_chunked_and_content_length(bfs, prefix, tmp_path):
@@ -207,7 +231,7 @@ def test_archives_are_extracted_next_to_themselves(bfs, prefix):
 
 
 def lab_drivers(bfs):
-    with urllib.request.urlopen(bfs["lab_endpoint"] + "jdbc-drivers", timeout=10) as response:
+    with urllib.request.urlopen(bfs["lab_endpoint"] + "jdbc-drivers", timeout=10, context=bucketfs_context(bfs)) as response:
         return json.load(response)
 
 
@@ -268,18 +292,19 @@ def test_settings_cfg_missing_required_key_or_crlf_is_not_registered(bfs, prefix
 
 def test_fault_injection_is_off_by_default_and_can_be_armed(bfs, prefix):
     endpoint = bfs["lab_endpoint"] + "faults"
-    with urllib.request.urlopen(endpoint, timeout=10) as response:
+    context = bucketfs_context(bfs)
+    with urllib.request.urlopen(endpoint, timeout=10, context=context) as response:
         assert json.load(response)["count"] == 0
     request = urllib.request.Request(endpoint, data=json.dumps({"count": 1, "status": 503, "methods": ["PUT"]}).encode(),
                                      method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
+    urllib.request.urlopen(request, timeout=10, context=context).close()
     bkt = bucket(bfs, tls=False)
     try:
         with pytest.raises(bucketfs.BucketFsError):
             bkt.upload(prefix + "/flaky.txt", b"first try fails")
     finally:  # never leave an armed fault for the next test's PUT
         disarm = urllib.request.Request(endpoint, data=json.dumps({"count": 0}).encode(), method="POST")
-        urllib.request.urlopen(disarm, timeout=10).close()
+        urllib.request.urlopen(disarm, timeout=10, context=context).close()
     bkt.upload(prefix + "/flaky.txt", b"second try works")
     wait_until(lambda: prefix + "/flaky.txt" in set(bkt.files), bfs, "the retry is listed")
     bkt.delete(prefix + "/flaky.txt")

@@ -1,8 +1,10 @@
 """Role exasol_jdbc_driver (playbooks/drivers.yml) against the lab's BucketFS and EXAoperation emulators.
 
 The driver is Debian's real PostgreSQL JDBC jar (libpostgresql-jdbc-java). The adapter is the lab's
-STAND-IN jar (tests/support/standin_jars.py): a valid jar named like the real
-virtual-schema-dist-*-postgresql-*.jar, which is not available offline; it is not the Exasol adapter.
+STAND-IN jar of its generation (lab.json jars.adapter_src, tests/support/standin_jars.py): a valid jar
+named like the real virtual-schema-dist-*-postgresql-*.jar, which is not available offline; it is not
+the Exasol adapter. The role is told the lab's Exasol version (lab.json exasol.version); EXAoperation
+exists on the 6.x/7.x lab only (marker exasol7: `make e2e` runs it on its 7.1 lab).
 Every test uses its own jar directory, driver directory and driver name, and cleans up after itself.
 """
 import json
@@ -18,7 +20,7 @@ import yaml
 
 from lab_helpers import ROOT, run_playbook, tagged_bucket
 
-from standin_jars import adapter_standin, old_postgresql_driver
+from standin_jars import old_postgresql_driver
 
 
 DRIVER = "/usr/share/java/postgresql-42.5.5.jar"
@@ -44,12 +46,12 @@ def bucket(lab, tag):
     yield from tagged_bucket(lab, tag)
 
 
-def role_vars(lab, tag, driver_jar, tmp_path, **extra):
+def role_vars(lab, tag, driver_jar, **extra):
     bfs = lab["bucketfs"]
     variables = {
-        "exasol_version": "7.1",
+        "exasol_version": lab["exasol"]["version"],
         "exasol_jdbc_driver_driver_src": driver_jar,
-        "exasol_jdbc_driver_adapter_src": adapter_standin(str(tmp_path)),
+        "exasol_jdbc_driver_adapter_src": lab["jars"]["adapter_src"],
         "exasol_jdbc_driver_bucketfs_url": bfs["https_url"],
         "exasol_jdbc_driver_bucketfs_password": bfs["write_password"],
         "exasol_jdbc_driver_bucketfs_ca_cert": bfs["ca_file"],
@@ -88,8 +90,16 @@ def host_file(lab, path):
     return os.path.join(bfs["host_dir"], bfs["service"], ".dest", bfs["bucket"], path)
 
 
+def expected_settings_cfg(lab, name, jar_name):
+    """settings.cfg as the role writes it for the lab's generation: the 7.1 one names the jar and the
+    main class; from 8.0.3 on (2025.x) only DRIVERNAME, PREFIX, NOSECURITY, FETCHSIZE, INSERTSIZE."""
+    classic = lab["nodes"][0]["layout"] == "classic"
+    return ("DRIVERNAME=%s\n%sPREFIX=jdbc:postgresql:\nNOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n" % (
+        name, "JAR=%s\nDRIVERMAIN=org.postgresql.Driver\n" % jar_name if classic else "")).encode()
+
+
 def test_bucketfs_registration_check_real_check_real(lab, tag, driver_jar, bucket, tmp_path):
-    variables = role_vars(lab, tag, driver_jar, tmp_path)
+    variables = role_vars(lab, tag, driver_jar)
     jar_name, reg_dir = os.path.basename(driver_jar), "drivers/jdbc/postgresql-%s" % tag
     stale = tmp_path / "postgresql-42.2.99.jar"  # an older driver left in the directory
     stale.write_bytes(b"PK\x03\x04 old")
@@ -99,27 +109,29 @@ def test_bucketfs_registration_check_real_check_real(lab, tag, driver_jar, bucke
     # changed tasks: jars (1 loop), driver jar, settings.cfg, older jar removed
     assert proc.returncode == 0 and changed == 4, proc.stdout + proc.stderr
     assert [p for p in bucket.list() if tag in p] == ["%s/%s" % (reg_dir, stale.name)]
+    output = ""
     for check, expected in ((False, 4), (True, 0), (False, 0)):
         proc, changed = run_role(tmp_path, variables, check=check)
         assert proc.returncode == 0 and changed == expected, proc.stdout + proc.stderr
-    assert variables["exasol_jdbc_driver_bucketfs_password"] not in proc.stdout
+        output += proc.stdout + proc.stderr
+    assert variables["exasol_jdbc_driver_bucketfs_password"] not in output
+    assert "CVE-2026-42198" in output  # the accepted advisory is still shown, as a warning (on stderr)
     with open(host_file(lab, "%s/settings.cfg" % reg_dir), "rb") as handle:
-        assert handle.read() == (
-            "DRIVERNAME=POSTGRESQL_%s\nJAR=%s\nDRIVERMAIN=org.postgresql.Driver\nPREFIX=jdbc:postgresql:\n"
-            "NOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n" % (tag.upper(), jar_name)).encode()
+        assert handle.read() == expected_settings_cfg(lab, "POSTGRESQL_%s" % tag.upper(), jar_name)
     for path in ("functional/%s/jars/%s" % (tag, jar_name), "%s/%s" % (reg_dir, jar_name),
-                 "functional/%s/jars/virtual-schema-dist-12.0.0-postgresql-3.0.0.jar" % tag):
+                 "functional/%s/jars/%s" % (tag, os.path.basename(lab["jars"]["adapter_src"]))):
         assert os.path.isfile(host_file(lab, path)), path
     bucket.wait_visible(reg_dir + "/settings.cfg")
-    drivers = lab_json(lab["bucketfs"]["lab_endpoint"] + "jdbc-drivers")["drivers"]
+    drivers = lab_json(lab["bucketfs"]["lab_endpoint"] + "jdbc-drivers", lab["bucketfs"]["ca_file"])["drivers"]
     ours = [d for d in drivers if d["dir"] == reg_dir]
     assert ours and ours[0]["registered"] and ours[0]["jars"] == [jar_name], ours
     assert not bucket.exists("%s/%s" % (reg_dir, stale.name))
 
 
+@pytest.mark.exasol7
 def test_exaoperation_registration(lab, tag, driver_jar, bucket, tmp_path):
     exa = lab["exaoperation"]
-    variables = role_vars(lab, tag, driver_jar, tmp_path, exasol_version="7.0",
+    variables = role_vars(lab, tag, driver_jar, exasol_version="7.0",
                           exasol_jdbc_driver_exaoperation_url=exa["url"],
                           exasol_jdbc_driver_exaoperation_user=exa["user"],
                           exasol_jdbc_driver_exaoperation_password=exa["password"],
@@ -161,30 +173,22 @@ def test_bad_jars_are_refused(lab, tag, driver_jar, bucket, tmp_path, case):
         expected = "is not a jar: it does not start with the zip signature"
     else:
         jar, expected = str(tmp_path / "nope.jar"), "nope.jar does not exist"
-    proc = run_role(tmp_path, role_vars(lab, tag, jar, tmp_path))[0]
+    proc = run_role(tmp_path, role_vars(lab, tag, jar))[0]
     assert proc.returncode != 0 and expected in proc.stdout, proc.stdout
     assert not [p for p in bucket.list() if tag in p]
 
 
-def test_2025_settings_cfg_is_the_short_one_and_exaoperation_is_refused(lab, tag, driver_jar, bucket, tmp_path):
-    variables = role_vars(lab, tag, driver_jar, tmp_path, exasol_version="2025.1.3")
-    reg_dir = "drivers/jdbc/postgresql-%s" % tag
-    output = ""
-    for expected in (3, 0):  # jars (1 loop), driver jar, settings.cfg; then nothing
-        proc, changed = run_role(tmp_path, variables)
-        assert proc.returncode == 0 and changed == expected, proc.stdout + proc.stderr
-        output += proc.stdout + proc.stderr
-    assert "CVE-2026-42198" in output  # the accepted advisory is still shown, as a warning (on stderr)
-    with open(host_file(lab, "%s/settings.cfg" % reg_dir), "rb") as handle:
-        assert handle.read() == ("DRIVERNAME=POSTGRESQL_%s\nPREFIX=jdbc:postgresql:\nNOSECURITY=YES\n"
-                                 "FETCHSIZE=100000\nINSERTSIZE=-1\n" % tag.upper()).encode()
-    refused = dict(variables, exasol_jdbc_driver_registration="exaoperation")
-    proc = run_role(tmp_path, refused)[0]
+def test_exaoperation_is_refused_on_2025(lab, tag, driver_jar, bucket, tmp_path):
+    """Exasol 8.x / 2025.x have no EXAoperation: asking for it fails before anything is uploaded."""
+    variables = role_vars(lab, tag, driver_jar, exasol_version="2025.1.3",
+                          exasol_jdbc_driver_registration="exaoperation")
+    proc = run_role(tmp_path, variables)[0]
     assert proc.returncode != 0 and "has no EXAoperation" in proc.stdout, proc.stdout
+    assert not [p for p in bucket.list() if tag in p]
 
 
 def test_wrong_password_changes_nothing(lab, tag, driver_jar, bucket, tmp_path):
-    variables = role_vars(lab, tag, driver_jar, tmp_path, exasol_jdbc_driver_bucketfs_password="not-the-password")
+    variables = role_vars(lab, tag, driver_jar, exasol_jdbc_driver_bucketfs_password="not-the-password")
     proc = run_role(tmp_path, variables)[0]
     assert proc.returncode != 0 and "wrong password" in proc.stdout, proc.stdout
     assert "not-the-password" not in proc.stdout
@@ -199,7 +203,7 @@ def test_failed_settings_cfg_rolls_back(lab, tag, driver_jar, bucket, tmp_path):
     blocker.write_text("x")
     bucket.upload(reg_dir + "/settings.cfg/blocker", str(blocker))
     assert bucket.wait_visible(reg_dir + "/settings.cfg/blocker", timeout=10)
-    proc = run_role(tmp_path, role_vars(lab, tag, driver_jar, tmp_path))[0]
+    proc = run_role(tmp_path, role_vars(lab, tag, driver_jar))[0]
     assert proc.returncode != 0 and "failed and was rolled back" in proc.stdout, proc.stdout
     assert bucket.wait_visible("%s/%s" % (reg_dir, os.path.basename(driver_jar)), present=False, timeout=10)
     assert [p for p in bucket.list() if p.startswith(reg_dir)] == [reg_dir + "/settings.cfg/blocker"]
@@ -234,7 +238,7 @@ def test_download_once_with_checksum(lab, tag, driver_jar, bucket, tmp_path, jar
     with open(driver_jar, "rb") as handle:
         good = hashlib.sha256(handle.read()).hexdigest()
     cache = tmp_path / "cache"
-    wrong = role_vars(lab, tag, driver_jar, tmp_path, exasol_jdbc_driver_driver_src="",
+    wrong = role_vars(lab, tag, driver_jar, exasol_jdbc_driver_driver_src="",
                       exasol_jdbc_driver_driver_url=base + "/postgresql-42.5.5.jar",
                       exasol_jdbc_driver_driver_sha256="0" * 64, exasol_jdbc_driver_cache_dir=str(cache))
     proc = run_role(tmp_path, wrong)[0]
