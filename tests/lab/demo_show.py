@@ -31,7 +31,7 @@ def show():
         tables = [row[0] for row in conn.execute(
             "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME",
             {"s": SCHEMA}).fetchall()]
-        print("\nVirtual schema %s (Exasol %s) reads Aurora's tables: %s" % (SCHEMA, exa["version"], ", ".join(tables)))
+        print("\n%s\nVirtual schema %s reads Aurora's tables: %s" % (generation(lab), SCHEMA, ", ".join(tables)))
         for table in tables[:2]:
             stmt = conn.execute("SELECT * FROM %s.%s LIMIT 3" % (SCHEMA, conn.format.default_format_ident(table)))
             print("\nSELECT * FROM %s.%s LIMIT 3;" % (SCHEMA, table))
@@ -40,19 +40,29 @@ def show():
                 print("  " + " | ".join("NULL" if value is None else str(value) for value in row))
     finally:
         conn.close()
+    loader_store = lab["nodes"][0]["loader_truststore"]
     print("""
 Explore:
   make lab-status                                  what runs where
   ansible -i inventory/lab exasol_nodes -m ansible.builtin.shell \\
-    -a 'STOREPASS=changeit keytool -list -keystore /etc/pki/ca-trust/extracted/java/cacerts -storepass:env STOREPASS | grep -c ^rds-'
-                                                   RDS-bundle certificates in each node's central store
+    -a 'STOREPASS=changeit keytool -list -keystore %s -storepass:env STOREPASS | grep -c ^rds-'
+                                                   RDS-bundle certificates in each node's loader store
   tests/lab/README.md, tests/lab/README_exasol.md  what the lab is and what it emulates
   psql "host=%s port=%s dbname=%s user=%s sslmode=verify-full sslrootcert=%s"
 Again:  make demo   (a second run reports changed=0)
+Other generation:  LAB_EXASOL_VERSION=%s make lab-reset demo
 Stop:   make lab-down
-""" % (lab["postgres"]["host"], lab["postgres"]["port"], lab["postgres"]["database"], lab["postgres"]["user"],
-       lab["postgres"]["ca_file"]))
+""" % (loader_store, lab["postgres"]["host"], lab["postgres"]["port"], lab["postgres"]["database"], lab["postgres"]["user"],
+       lab["postgres"]["ca_file"], "7.1.26" if "exaoperation" not in lab else "2025"))
     return 0
+
+
+def generation(lab):
+    """One line: which Exasol generation this demo ran on (tests/lab LAB_EXASOL_VERSION)."""
+    version = lab["exasol"]["version"]
+    if "exaoperation" in lab:
+        return "Exasol %s lab (6.x/7.x layout: central store, EXAoperation, BucketFS HTTP and HTTPS)" % version
+    return "Exasol %s lab (c4/COS layout: loader store under runtime-*-jdk, no EXAoperation, BucketFS HTTPS only)" % version
 
 
 if __name__ == "__main__":
