@@ -16,6 +16,7 @@ The store file is given back byte for byte and the cluster is rotated back to rd
 """
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -118,6 +119,10 @@ def test_healthy_lab_audit_passes(world):
         assert audited.get(node["loader_truststore"]) == "loader", (node["name"], audited)
         assert all(audited.get(p) == "adapter" for p in node["adapter_truststores"]), (node["name"], audited)
     assert len(found["lines"]) == len(found["stores"])
+    # the audit changes nothing on a node (what Molecule's trust_audit idempotence step proved)
+    again = run_playbook(AUDIT, *INVENTORY)
+    changed = re.findall(r"^\S+\s*:\s*ok=\d+\s+changed=(\d+)", again.stdout, re.M)
+    assert again.returncode == 0 and changed and set(changed) == {"0"}, tail(again)
 
 
 def test_update_drift_fails_the_audit_naming_node_and_store(world, drifted):
