@@ -32,8 +32,8 @@ UBUNTU_CACERTS = "/etc/ssl/certs/java/cacerts"
 BUCKETFS_DIR = "/exa/data/bucketfs/bfsdefault/.dest/default"
 MOUNTS = ("/etc/pki/ca-trust", "/usr/opt", "/exa")
 JAVA_CERTS_DIR = "/etc/ssl/certs/java"
-# Exasol 2025.x (c4, COS): the view of an admin in COS (LAYOUT2025.md; COS partition environment
-# CURRENTJDK / CURRENTSLC; the SLC container directory name is an inference)
+# Exasol 2025.x (c4, COS): the view of an admin in COS (README_exasol.md "Exasol 2025.x generation":
+# COS partition environment CURRENTJDK / CURRENTSLC; the SLC container directory name is an inference)
 COS_RUNTIME = "/opt/exasol/runtime-8.8.0-jdk"
 COS_DIRS = ("/opt/exasol/cos-8.53.2", "/opt/exasol/db-2025.1.3", "/exa/etc", "/exa/logs")
 COS_SLC_ROOT = "/opt/exasol/slc-9.1.0-c4-6-standard-EXASOL-all/ScriptLanguages-standard-EXASOL-all-java-17"
