@@ -14,7 +14,10 @@ Sizes: the default run is one 200 MB file (--size-mb). The large case (a script-
 is 1-2 GB) is opt-in: `--large-mb 1536` or BENCH_BUCKETFS_LARGE_MB=1536; it needs about 4x that
 size of free disk (source file, the emulator's copies).
 
-Per scheme and size, interleaved rounds (the fastest of --repeat counts, all see the same load):
+Per scheme and size, --repeat interleaved rounds (default 5: curl, then the module, then the next
+round), so that both see the same load; each figure is the median of the rounds, with min and max,
+and "rounds >= 90 %" counts the rounds in which the module reached 90 % of the same round's curl.
+The load average is printed per target (at its start and end):
 1. `curl -T` (password from a 0600 netrc file, never on a command line): wall time, peak RSS.
 2. The module exactly as Ansible runs it on the target: the AnsiballZ file of a real `ansible`
    ad-hoc call (kept with ANSIBLE_KEEP_REMOTE_FILES), executed again per round (Python start-up,
@@ -28,11 +31,12 @@ Per scheme and size, interleaved rounds (the fastest of --repeat counts, all see
 Peak RSS and CPU seconds (user+sys of the process alone, unlike wall time hardly moved by other
 load on the machine) come from GNU time (/usr/bin/time, when installed); "RSS growth" is the
 module's peak for the big file minus its peak for a 1 KiB file.
-Verdicts: module (and ad-hoc transfer) >= 90 % of curl's throughput, RSS growth < 50 MB,
-reruns send no body.
+Verdicts (PASS/FAIL per target): the module's median >= 90 % of curl's median throughput (and the
+ad-hoc transfer's), RSS growth < 50 MB, reruns send no body.
 """
 import argparse
 import json
+import statistics
 import os
 import shutil
 import socket
@@ -221,7 +225,7 @@ def emulator_target(address, workdir):
 # measurements --------------------------------------------------------------------------------
 class Bench(object):
     def __init__(self, bfs, workdir, options):
-        self.bfs, self.workdir, self.options, self.rows, self.checks = bfs, workdir, options, [], []
+        self.bfs, self.workdir, self.options, self.rows, self.checks, self.loads = bfs, workdir, options, [], [], []
         self.tiny = random_file(os.path.join(workdir, "tiny.bin"), 1024)
 
     def common(self, scheme):
@@ -229,10 +233,16 @@ class Bench(object):
         return dict(url=bfs["%s_url" % scheme], bucket=bfs["bucket"], password=bfs["write_password"],
                     ca_cert=bfs["ca_file"], service=bfs["service"], wait_visible=False)
 
-    def row(self, scheme, size_mb, what, seconds, curl_rate=None, rss=None, sent=None, note="", cpu=None):
+    def row(self, scheme, size_mb, what, times, curl_times=None, rss=None, sent=None, note="", cpu=None):
+        """One table row from the seconds of each round; the median rate, or None without a body."""
+        seconds = statistics.median(times)
         rate = size_mb / seconds if seconds and sent else None
-        share = "%3.0f %%" % (100.0 * rate / curl_rate) if rate and curl_rate else ""
-        self.rows.append((scheme, size_mb, what, seconds, rate, share, rss, cpu, sent, note))
+        share = held = ""
+        if rate and curl_times:
+            share = "%3.0f %%" % (100.0 * statistics.median(curl_times) / seconds)
+            held = "%d/%d" % (sum(c >= 0.9 * t for c, t in zip(curl_times, times)), len(times))
+        self.rows.append((scheme, size_mb, what, seconds, min(times), max(times), rate, share, held, rss, cpu,
+                          sent, note))
         return rate
 
     def scheme(self, scheme, src, size):
@@ -248,6 +258,7 @@ class Bench(object):
         big = ansiballz_payload(self.workdir, dict(common, path="bench/%s/module.bin" % tag, src=src, force=True))
         tiny = ansiballz_payload(self.workdir, dict(common, path="bench/%s/tiny.bin" % tag, src=self.tiny,
                                                     force=True))
+        load = [os.getloadavg()[0]]
         for _round in range(self.options.repeat):
             runs["curl"].append(curl_run(curl_url, netrc, common["ca_cert"], src))
             runs["module"].append(ansiballz_run(big))
@@ -257,34 +268,41 @@ class Bench(object):
                                                                   src=src, force=True)))
                 runs["adhoc_tiny"].append(adhoc_run(self.workdir, dict(common, path="bench/%s/adhoc-tiny.bin" % tag,
                                                                        src=self.tiny, force=True)))
-        seconds, curl_rss, sent, cpu = min(runs["curl"])
-        curl_rate = self.row(scheme, size_mb, "curl -T", seconds, rss=curl_rss, sent=sent, cpu=cpu)
+        load.append(os.getloadavg()[0])
+        self.loads.append("%s %.0f MB: %.1f -> %.1f" % (scheme, size_mb, load[0], load[1]))
+        self.summarize(scheme, size_mb, size, runs)
+        self.reruns(scheme, size_mb, common, tag, src, max(r[1] for r in runs["tiny"]))
+        self.cleanup(common, tag)
+
+    def summarize(self, scheme, size_mb, size, runs):
+        curl_times = [r[0] for r in runs["curl"]]
+        curl_rate = self.row(scheme, size_mb, "curl -T", curl_times, rss=max(r[1] for r in runs["curl"]),
+                             sent=runs["curl"][0][2], cpu=statistics.median(r[3] for r in runs["curl"]))
         tiny_rss = max(r[1] for r in runs["tiny"])
-        self.row(scheme, size_mb, "module, AnsiballZ run, 1 KiB file", min(r[0] for r in runs["tiny"]),
-                 rss=tiny_rss, note="baseline RSS %.0f MB" % tiny_rss, cpu=min(r[3] for r in runs["tiny"]))
-        best = min(runs["module"], key=lambda r: r[0])
+        self.row(scheme, size_mb, "module, AnsiballZ run, 1 KiB file", [r[0] for r in runs["tiny"]],
+                 rss=tiny_rss, note="baseline RSS %.0f MB" % tiny_rss, cpu=statistics.median(r[3] for r in runs["tiny"]))
         growth = max(r[1] for r in runs["module"]) - tiny_rss
-        rate = self.row(scheme, size_mb, "module, AnsiballZ run", best[0], curl_rate, growth,
-                        best[2]["bytes_sent"], "start-up included; RSS growth vs 1 KiB", best[3])
-        self.checks.append(("%s %.0f MB: module >= 90 %% of curl" % (scheme, size_mb), rate >= 0.9 * curl_rate))
+        rate = self.row(scheme, size_mb, "module, AnsiballZ run", [r[0] for r in runs["module"]], curl_times, growth,
+                        runs["module"][0][2]["bytes_sent"], "start-up included; RSS growth vs 1 KiB",
+                        statistics.median(r[3] for r in runs["module"]))
+        self.checks.append(("%s %.0f MB: module >= 90 %% of curl (median; %s rounds)" % (
+            scheme, size_mb, self.rows[-1][8]), rate >= 0.9 * curl_rate))
         self.checks.append(("%s %.0f MB: RSS growth %.1f MB < 50 MB" % (scheme, size_mb, growth), growth < 50))
         if runs["adhoc"]:
-            adhoc, fixed = min(runs["adhoc"]), min(runs["adhoc_tiny"])
-            self.row(scheme, size_mb, "ansible ad-hoc, 1 KiB file", fixed, note="controller + module start-up")
-            self.row(scheme, size_mb, "ansible ad-hoc task", adhoc, curl_rate, sent=size, note="all included")
-            transfer = self.row(scheme, size_mb, "ansible ad-hoc minus 1 KiB run", adhoc - fixed, curl_rate,
-                                sent=size, note="the transfer as Ansible runs it")
+            fixed = statistics.median(runs["adhoc_tiny"])
+            self.row(scheme, size_mb, "ansible ad-hoc, 1 KiB file", runs["adhoc_tiny"], note="controller + module start-up")
+            self.row(scheme, size_mb, "ansible ad-hoc task", runs["adhoc"], curl_times, sent=size, note="all included")
+            transfer = self.row(scheme, size_mb, "ansible ad-hoc minus 1 KiB run", [t - fixed for t in runs["adhoc"]],
+                                curl_times, sent=size, note="the transfer as Ansible runs it")
             self.checks.append(("%s %.0f MB: ad-hoc transfer >= 90 %% of curl" % (scheme, size_mb),
                                 transfer >= 0.9 * curl_rate))
-        self.reruns(scheme, size_mb, common, tag, src, tiny_rss)
-        self.cleanup(common, tag)
 
     def reruns(self, scheme, size_mb, common, tag, src, tiny_rss):
         args = dict(common, path="bench/%s/module.bin" % tag, src=src, wait_visible=True)
         module_run(self.workdir, args)  # the last forced upload: make sure it is published
         for compare in ("auto", "content"):
             seconds, rss, result, cpu = module_run(self.workdir, dict(args, compare=compare))
-            self.row(scheme, size_mb, "module rerun, compare=%s" % compare, seconds, rss=rss - tiny_rss,
+            self.row(scheme, size_mb, "module rerun, compare=%s" % compare, [seconds], rss=rss - tiny_rss,
                      sent=result["bytes_sent"], note="changed=%s, compared by %s" % (
                          result["changed"], result.get("compared_by")), cpu=cpu)
             self.checks.append(("%s %.0f MB: rerun (%s) sends nothing, changed=false" % (scheme, size_mb, compare),
@@ -301,13 +319,14 @@ class Bench(object):
                 client.delete(path)
 
     def print_table(self, target):
-        print("\nexasol_bucketfs_upload vs curl -T, BucketFS %s (%d CPUs, load %.1f)" % (
-            target, os.cpu_count(), os.getloadavg()[0]))
-        header = ("scheme", "MB", "what", "seconds", "MB/s", "of curl", "RSS MB", "CPU s", "body bytes", "note")
-        print("%-6s %5s  %-34s %8s %7s %7s %7s %6s %11s  %s" % header)
-        for scheme, size_mb, what, seconds, rate, share, rss, cpu, sent, note in self.rows:
-            print("%-6s %5.0f  %-34s %8.2f %7s %7s %7s %6s %11s  %s" % (
-                scheme, size_mb, what, seconds, "%.0f" % rate if rate else "-", share,
+        print("\nexasol_bucketfs_upload vs curl -T, BucketFS %s (%d CPUs, %d rounds, load average %s)" % (
+            target, os.cpu_count(), self.options.repeat, "; ".join(self.loads)))
+        header = ("scheme", "MB", "what", "median s", "min", "max", "MB/s", "of curl", ">=90 %", "RSS MB", "CPU s",
+                  "body bytes", "note")
+        print("%-6s %5s  %-34s %8s %6s %6s %6s %7s %6s %7s %6s %11s  %s" % header)
+        for (scheme, size_mb, what, seconds, low, high, rate, share, held, rss, cpu, sent, note) in self.rows:
+            print("%-6s %5.0f  %-34s %8.2f %6.2f %6.2f %6s %7s %6s %7s %6s %11s  %s" % (
+                scheme, size_mb, what, seconds, low, high, "%.0f" % rate if rate else "-", share, held,
                 "%.1f" % rss if rss is not None else "-", "%.2f" % cpu if cpu is not None else "-",
                 sent if sent is not None else "-", note))
         print()
@@ -325,7 +344,7 @@ def main():
                         help="also a large file of this size (opt-in; e.g. 1536)")
     parser.add_argument("--schemes", default="http,https")
     parser.add_argument("--no-ansible", action="store_true", help="skip the ansible ad-hoc runs")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds per measurement; medians count")
     options = parser.parse_args()
     if not shutil.which("curl"):
         raise SystemExit("curl is missing (apt-get install curl)")
