@@ -145,8 +145,10 @@ bench: bench-truststore bench-bucketfs  ## every benchmark: figures side by side
 # (TEST_LAB), which leave a core idle much of the time (ansible-playbook, SSH and the emulators wait on
 # each other); each beside-step writes .build/test-logs/<step>.log, printed when it fails. Every step's
 # time is printed; the first failure on either side names its step and fails `make test`. e2e resets
-# the lab itself, once per Exasol generation.
+# the lab itself, once per Exasol generation. The steps beside run at a lower priority
+# (TEST_BESIDE_NICE): the lab's steps are the longer chain, the ones beside fill the idle core.
 TEST_BESIDE ?= unit sanity lint package docs-check changelog
+TEST_BESIDE_NICE ?= 10
 TEST_LAB    ?= lab-reset functional molecule e2e
 TEST_LOGS   := .build/test-logs
 # Molecule scenarios whose every assertion `make functional` makes too, on the same roles against the
@@ -164,7 +166,7 @@ TEST_MOLECULE_EXCLUDE ?= aws_network aurora_cluster aws_teardown exasol_teardown
 
 test: apt venv  ## set-up plus every test (what CI runs): the lab's steps, and beside them the steps without the lab
 	@start=$$(date +%s); logs=$(TEST_LOGS); rm -rf $$logs; mkdir -p $$logs; \
-	setsid bash -c 'for step in $(TEST_BESIDE); do t=$$(date +%s); \
+	setsid nice -n $(TEST_BESIDE_NICE) bash -c 'for step in $(TEST_BESIDE); do t=$$(date +%s); \
 	    if $(MAKE) --no-print-directory $$step > '$$logs'/$$step.log 2>&1; then \
 	      echo "make test: $$step done in $$(( $$(date +%s) - t )) s (beside the lab; log '$$logs'/$$step.log)"; \
 	    else echo "make test: $$step FAILED after $$(( $$(date +%s) - t )) s; its log:"; cat '$$logs'/$$step.log; \
