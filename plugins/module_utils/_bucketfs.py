@@ -251,18 +251,21 @@ class BucketFSClient:
         A sidecar that is too large, not one ``<sha256>  <name>`` line, or names another file is
         treated as missing, never trusted.
         """
-        def handle(response, _sent):
-            if self._check(response, sidecar_path(path), missing_ok=True):
-                return None
-            return response.read(4097)
-        body = self._exchange("Could not read %s" % self.file_url(sidecar_path(path)), "GET", sidecar_path(path),
-                              handle)
+        body = self.read_head(sidecar_path(path), 4097)
         if body is None or len(body) > 4096:
             return None
         match = _SIDECAR_LINE.match(body.decode("utf-8", "replace"))
         if not match or match.group(2) != path.lstrip("/").rsplit("/", 1)[-1]:
             return None
         return match.group(1)
+
+    def read_head(self, path, size):
+        """The first size bytes of a file (all of a shorter one); None when it is missing."""
+        def handle(response, _sent):
+            if self._check(response, path, missing_ok=True):
+                return None
+            return response.read(size)
+        return self._exchange("Could not read %s" % self.file_url(path), "GET", path, handle)
 
     def write_sidecar(self, path, sha256):
         """PUT the sidecar of path: one line ``<sha256>  <file name>`` (the format of sha256sum)."""
