@@ -15,7 +15,7 @@ import uuid
 import pytest
 import yaml
 
-from lab_helpers import run_playbook
+from lab_helpers import bucketfs_context, run_playbook
 
 MODULE = "virtualis.aurora.exasol_bucketfs_upload"
 
@@ -95,10 +95,15 @@ def test_upload_rerun_change_delete(bfs, prefix, tmp_path):
     assert bfs["write_password"] not in proc.stdout
 
 
+def plain_or_tls(bfs):
+    """The plain HTTP URL where the generation has one (6.x/7.x), else HTTPS (2025.x: HTTPS only)."""
+    return bfs.get("http_url") or bfs["https_url"]
+
+
 def test_file_readable_and_on_host(bfs, prefix, tmp_path):
     path = prefix + "/settings.cfg"
     proc, r = play(tmp_path, [upload("upload text", "r1", path=path, content="A=1\nB=2\n")],
-                   dict(url=bfs["http_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]))
+                   dict(url=plain_or_tls(bfs), password=bfs["write_password"], ca_cert=bfs["ca_file"]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(host_file(bfs, path), "rb") as handle:
         assert handle.read() == b"A=1\nB=2\n"
@@ -113,7 +118,7 @@ def test_file_readable_and_on_host(bfs, prefix, tmp_path):
 def set_faults(bfs, count, status=500, methods=None):
     body = json.dumps({"count": count, "status": status, "methods": methods}).encode()
     request = urllib.request.Request(bfs["lab_endpoint"] + "faults", data=body, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10, context=bucketfs_context(bfs)) as response:
         return json.loads(response.read())
 
 
@@ -158,7 +163,7 @@ def test_500_is_retried_then_clear_error(bfs, prefix, tmp_path):
         upload("PUT keeps failing", "failed", ignore_errors=True, path=prefix + "/b.jar", src=str(src), retries=2),
     ]
     try:
-        proc, r = play(tmp_path, tasks, dict(url=bfs["http_url"], password=bfs["write_password"],
+        proc, r = play(tmp_path, tasks, dict(url=plain_or_tls(bfs), password=bfs["write_password"],
                                              ca_cert=bfs["ca_file"], lab_endpoint=bfs["lab_endpoint"]))
     finally:
         assert set_faults(bfs, 0)["count"] == 0
@@ -194,16 +199,22 @@ def test_large_file_sidecar_rerun_downloads_nothing(bfs, prefix, tmp_path):
     assert not os.path.exists(host_file(bfs, path)) and not os.path.exists(host_file(bfs, path + ".sha256"))
 
 
-def test_escaping_path_refused_and_plain_http_warns(bfs, prefix, tmp_path):
+def test_escaping_path_refused(bfs, prefix, tmp_path):
+    tasks = [upload("escaping path", "escape", ignore_errors=True, path=prefix + "/../../outside.txt", content="x")]
+    proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert r["escape"]["failed"] and "must stay inside its bucket" in r["escape"]["msg"]
+    assert not os.path.exists(os.path.join(bfs["host_dir"], bfs["service"], ".dest", "outside.txt"))
+
+
+@pytest.mark.exasol7  # 2025.x BucketFS answers HTTPS only
+def test_plain_http_warns(bfs, prefix, tmp_path):
     tasks = [
-        upload("escaping path", "escape", ignore_errors=True, path=prefix + "/../../outside.txt", content="x"),
         upload("plain http", "plain", path=prefix + "/plain.txt", content="x", url="{{ http_url }}"),
         upload("clean up", "gone", path=prefix + "/plain.txt", state="absent"),
     ]
     proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], http_url=bfs["http_url"],
                                          password=bfs["write_password"], ca_cert=bfs["ca_file"]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert r["escape"]["failed"] and "must stay inside its bucket" in r["escape"]["msg"]
-    assert not os.path.exists(os.path.join(bfs["host_dir"], bfs["service"], ".dest", "outside.txt"))
     assert "is plain http" in proc.stdout + proc.stderr  # Ansible shows the module's warning
     assert r["plain"]["changed"] and r["gone"]["changed"]

@@ -195,20 +195,19 @@ def self_signed_pem(common_name, key="ec", days=365, not_after_days_ago=None, is
 
 
 def write_lab_inventory(lab, path):
-    """An Ansible inventory (JSON) with group exasol_nodes for the lab's nodes; returns its path."""
+    """An Ansible inventory (JSON) with group exasol_nodes for the lab's nodes, reached and set up as
+    inventory/lab does it (its host variables, and the variables of the lab's Exasol generation: on
+    2025.x no central store); returns its path."""
+    import importlib.util
     import json
 
-    hosts = {}
-    for node in lab["nodes"]:
-        hosts[node["name"]] = {
-            "ansible_host": node["address"], "ansible_port": node["port"], "ansible_user": node["user"],
-            "ansible_ssh_private_key_file": node["ssh_key"], "ansible_python_interpreter": "/usr/bin/python3",
-            "ansible_ssh_common_args": "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes "
-                                       "-o IdentitiesOnly=yes" % node["known_hosts"],
-            "exasol_truststore_password": node["store_password"],
-        }
+    spec = importlib.util.spec_from_file_location("lab_inventory", os.path.join(ROOT, "inventory", "lab", "lab_inventory.py"))
+    inventory = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(inventory)
+    hosts = dict((node["name"], dict(inventory.host_vars(node), exasol_truststore_password=node["store_password"]))
+                 for node in lab["nodes"])
     with open(str(path), "w") as handle:
-        json.dump({"exasol_nodes": {"hosts": hosts}}, handle)
+        json.dump({"exasol_nodes": {"hosts": hosts, "vars": inventory.generation_vars(lab)}}, handle)
     return str(path)
 
 
