@@ -259,7 +259,9 @@ BAD_INPUT = [
      [r"'10\.0\.0\.300/32' is not a CIDR", r"'203\.0\.113\.9' is not a CIDR: it has no prefix length",
       r"'0\.0\.0\.0/0' opens the port to the whole internet; set aws_network_allow_any_source",
       r"'::/0' opens the port", r"'10\.0\.0\.1/24' has host bits set: the network is 10\.0\.0\.0/24"]),
-    ({"aws_region": "xx-nowhere-9"}, [r"Could not list the availability zones of region xx-nowhere-9"]),
+    # (moto answers a region it does not know with a 500, which the module cannot parse: no region in its result)
+    ({"aws_region": "xx-nowhere-9"}, [r"Could not list the availability zones of (region xx-nowhere-9|the region): "
+                                      r"is the region set \(module_defaults for group/virtualis\.aurora\.aws"]),
     ({"aurora_cluster_master_password": ""}, [r"aurora_cluster_master_password is missing"]),
     ({"aurora_cluster_instance_class": "db.m1.small"}, [r"Instance class db\.m1\.small is not offered"]),
     ({"aurora_cluster_serverless": True, "aurora_cluster_serverless_max_acu": 0.7},
