@@ -100,9 +100,13 @@ def role_vars(env, **over):
         exasol_virtual_schema_adapter_jar=env["jars"]["adapter"], exasol_virtual_schema_driver_jar=env["jars"]["driver"],
         exasol_virtual_schema_trust_mode="bucketfs", exasol_virtual_schema_bundle_src=lab["ca"]["bundle_file"],
         exasol_virtual_schema_truststore_cache_dir=str(env["tmp"] / "cache"),
-        exasol_virtual_schema_bucketfs_url=bfs["http_url"], exasol_virtual_schema_bucketfs_password=bfs["write_password"],
+        exasol_virtual_schema_bucketfs_password=bfs["write_password"],
         exasol_virtual_schema_truststore_path="truststores/vs-objects-test.jks",
     )
+    if "http_url" in bfs:  # 6.x / 7.x: plain HTTP, as before
+        values["exasol_virtual_schema_bucketfs_url"] = bfs["http_url"]
+    else:  # 2025.x: HTTPS only
+        values.update(exasol_virtual_schema_bucketfs_url=bfs["https_url"], exasol_virtual_schema_bucketfs_ca_cert=bfs["ca_file"])
     values.update(over)
     path = env["tmp"] / ("vars-%d.json" % len(os.listdir(str(env["tmp"]))))
     fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -22,7 +22,6 @@ from lab_helpers import ROOT, node_stores, run_playbook, store_files, tagged_buc
 
 from module_runner import run_module
 from runners import run_command
-from standin_jars import adapter_standin
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 
@@ -49,9 +48,9 @@ def variables(lab, tag, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("teardown")
     e, pg, bfs = lab["exasol"], lab["postgres"], lab["bucketfs"]
     values = {
-        "exasol_version": "7.1",
+        "exasol_version": e["version"],  # the lab's generation decides settings.cfg and the adapter
         "exasol_jdbc_driver_driver_src": JDBC_JAR,
-        "exasol_jdbc_driver_adapter_src": adapter_standin(str(tmp)),
+        "exasol_jdbc_driver_adapter_src": lab["jars"]["adapter_src"],
         "exasol_jdbc_driver_bucketfs_url": bfs["https_url"],
         "exasol_jdbc_driver_bucketfs_password": bfs["write_password"],
         "exasol_jdbc_driver_bucketfs_ca_cert": bfs["ca_file"],
