@@ -148,7 +148,7 @@ def test_bad_input(lab, bfs, prefix, tmp_path):
 def fault_task(count, status=500):
     """A play task that asks the emulator to answer the next `count` PUTs with `status` (lab-only knob)."""
     return {"name": "lab: next %d PUTs answer %d" % (count, status), "ansible.builtin.uri": {
-        "url": "{{ lab_endpoint }}faults", "method": "POST", "body_format": "json",
+        "url": "{{ lab_endpoint }}faults", "method": "POST", "body_format": "json", "ca_path": "{{ ca_cert }}",
         "body": {"count": count, "status": status, "methods": ["PUT"]}}}
 
 
