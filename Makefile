@@ -107,8 +107,24 @@ lab-reset:  ## a fresh lab: down, state removed (new CA, keys, passwords, empty 
 	rm -rf tests/lab/state
 	$(MAKE) lab-up
 
-functional: lab-up  ## tests against the running lab
-	$(PY) -m pytest -q tests/functional
+# The functional tests in two streams at once, because each leaves a core idle much of the time (boto3,
+# ansible-playbook and SSH wait on the lab): the AWS files (moto and PostgreSQL only, each under a deployment
+# name of its own) beside the Exasol files (nodes, BucketFS, the emulators), which touch neither. Then
+# test_trust_audit.py alone: it rotates the lab PostgreSQL's certificate, which the AWS smoke tests read.
+FUNCTIONAL_AWS  := tests/functional/test_aws_roles.py tests/functional/test_aurora_options.py tests/functional/test_aws_teardown_checks.py
+FUNCTIONAL_LAST := tests/functional/test_trust_audit.py
+
+functional: lab-up  ## tests against the running lab (the AWS files beside the Exasol files, then the audit)
+	@log=$(TEST_LOGS)/functional-aws.log; mkdir -p $(TEST_LOGS); t=$$(date +%s); \
+	$(PY) -m pytest -q -p no:cacheprovider $(FUNCTIONAL_AWS) > $$log 2>&1 & aws=$$!; \
+	trap 'kill $$aws 2>/dev/null' EXIT; \
+	$(PY) -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(FUNCTIONAL_AWS) $(FUNCTIONAL_LAST)) tests/functional; rc=$$?; \
+	wait $$aws; arc=$$?; trap - EXIT; \
+	if [ $$arc = 0 ]; then echo "functional, AWS files (beside the others): $$(tail -n 1 $$log)"; \
+	else echo "functional, AWS files FAILED; their log ($$log):"; cat $$log; fi; \
+	[ $$rc = 0 ] && [ $$arc = 0 ] || exit 1; \
+	$(PY) -m pytest -q -p no:cacheprovider $(FUNCTIONAL_LAST) || exit 1; \
+	echo "functional: passed in $$(( $$(date +%s) - t )) s"
 
 # MOLECULE_EXCLUDE: scenarios `make molecule` leaves out (`make test` sets TEST_MOLECULE_EXCLUDE, below).
 MOLECULE_EXCLUDE ?=
