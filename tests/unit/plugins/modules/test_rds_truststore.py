@@ -641,7 +641,7 @@ def test_leaf_certificate_in_the_bundle_is_reported(tmp_path):
 
 # Exasol 2025.x discovery (issue 13) -----------------------------------------------------------------
 def test_discover_exasol_2025_and_7_stores_and_their_jvms(tmp_path):
-    """/tmp/iss/LAYOUT2025.md: loader stores of every /opt/exasol/runtime-*-jdk (and runtime-* of older
+    """The 2025.x layout of tests/lab/README_exasol.md ("Exasol 2025.x generation"): loader stores of every /opt/exasol/runtime-*-jdk (and runtime-* of older
     8.x images), SLC stores under /opt/exasol/slc-*/<container>/ (absolute links resolved inside the
     container), and 7.x SLCs."""
     root = tmp_path / "node"
