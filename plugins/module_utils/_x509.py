@@ -45,6 +45,11 @@ SIGNATURE_ALGORITHMS = {
 }
 
 
+def utc_now():
+    """The current UTC time, naive like the certificates' dates (utcnow() is deprecated from Python 3.12)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
 class CertificateError(ValueError):
     """A bundle or certificate that cannot be used; the message names file and certificate."""
 
@@ -228,7 +233,7 @@ class Certificate(object):
         return "%s %d" % (self.key_type, self.key_size)
 
     def expired(self, now=None):
-        return self.not_after < (now or datetime.datetime.utcnow())
+        return self.not_after < (now or utc_now())
 
     def label(self):
         """How messages name this certificate."""

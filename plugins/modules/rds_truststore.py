@@ -366,7 +366,6 @@ seconds:
   sample: 0.12
 """
 
-import datetime
 import os
 import re
 import time
@@ -380,7 +379,7 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._discovery import
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
     Entry, KeystoreError, Store, lock_directories, owned_alias, remove_old_workdirs, resolve_in_root)
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (
-    CertificateError, leaf_certificates, parse_pem_bundle)
+    CertificateError, leaf_certificates, parse_pem_bundle, utc_now)
 
 MAX_NAMED = 5
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
@@ -597,7 +596,7 @@ def select_certificates(module, certs):
     """Drop expired certificates unless asked; warn naming them."""
     if module.params["include_expired"] or module.params["state"] == "absent":
         return certs, []
-    now = datetime.datetime.utcnow()
+    now = utc_now()
     expired = [c for c in certs if c.expired(now)]
     if expired:
         module.warn("Skipped %d expired certificate(s) of the bundle (include_expired=false): %s" % (

@@ -390,7 +390,7 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import 
 from ansible_collections.virtualis.aurora.plugins.module_utils._pg_tls import (
     HandshakeError, observing_context, postgres_tls, trust_context)
 from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate, CertificateError, parse_pem_bundle
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate, CertificateError, parse_pem_bundle, utc_now
 
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
 
@@ -422,7 +422,7 @@ def load_bundle(module):
 
 def describe(cert, now=None, alias=None):
     """subject, sha256, not_after (UTC, ISO 8601), days_left and expired of a certificate."""
-    now = now or datetime.datetime.utcnow()
+    now = now or utc_now()
     item = {"alias": alias} if alias is not None else {}
     item.update(subject=cert.subject_text, sha256=cert.sha256, not_after=cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 days_left=(cert.not_after - now).days, expired=cert.expired(now))
@@ -623,7 +623,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[("src", "content")])
     check_input(module)
-    params, now = module.params, datetime.datetime.utcnow()
+    params, now = module.params, utc_now()
     bundle = load_bundle(module)
     paths, discovered = store_paths(module, "audit")
     stores = [audit(path, target, error, description, bundle, params, now, module.run_command)

@@ -32,7 +32,7 @@ TEXT = varchar(2000000)
 
 
 def now():
-    return datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 class Session:
