@@ -5,7 +5,13 @@ SHELL := /bin/bash
 ROOT        := $(abspath .)
 VENV        := $(ROOT)/.venv
 PY          := $(VENV)/bin/python
-BASE_PYTHON ?= python3
+# The Python of .venv: 3.13 (pyenv's, as on CI's clean machine; else python3.13 on PATH), else python3.
+# ansible-core 2.21 needs 3.12-3.14; `make venv` says so when BASE_PYTHON is older. Chosen here, before
+# .venv/bin goes on PATH.
+ifndef BASE_PYTHON
+BASE_PYTHON := $(firstword $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.13.*/bin/python3.13) \
+                 $(shell command -v python3.13) python3)
+endif
 COLL_LINK   := .collections/ansible_collections/virtualis/aurora
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
@@ -37,12 +43,18 @@ apt:  ## install the Debian packages the lab needs (only those missing)
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "apt: all lab packages present"; fi
 
-$(VENV)/.stamp: requirements-dev.txt
-	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	@touch $@
-
-venv: $(VENV)/.stamp collection-link  ## create .venv with the pinned tools
+# .venv/.stamp holds BASE_PYTHON's version and the requirements' checksum: when either differs, .venv is
+# made anew (never a venv of another Python; nothing left over from older requirements).
+venv: collection-link  ## create .venv with the pinned tools (again when BASE_PYTHON's version or the requirements change)
+	@version=$$($(BASE_PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])') || exit 1; \
+	case $$version in 3.1[234].*) ;; *) echo "make venv: BASE_PYTHON=$(BASE_PYTHON) is Python $$version;" \
+	  "ansible-core 2.21 needs 3.12-3.14 (pyenv install 3.13, or BASE_PYTHON=...)" >&2; exit 1;; esac; \
+	wanted="python $$version requirements $$(sha256sum requirements-dev.txt | cut -d' ' -f1)"; \
+	if [ -x $(PY) ] && [ "$$(cat $(VENV)/.stamp 2>/dev/null)" = "$$wanted" ]; then exit 0; fi; \
+	echo "make venv: $(VENV) on Python $$version ($(BASE_PYTHON)), requirements-dev.txt"; start=$$(date +%s); \
+	rm -rf $(VENV) && $(BASE_PYTHON) -m venv $(VENV) \
+	  && $(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt \
+	  && echo "$$wanted" > $(VENV)/.stamp && echo "make venv: done in $$(( $$(date +%s) - start )) s"
 
 collection-link:  # relinked only when it is not the link already: `make test` runs steps side by side
 	@[ "$$(readlink $(COLL_LINK))" = "$(ROOT)" ] || { mkdir -p $(dir $(COLL_LINK)) && ln -sfn $(ROOT) $(COLL_LINK); }

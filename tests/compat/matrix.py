@@ -16,10 +16,11 @@ ansible-core minor it
    the venv's Python): every test, compile and import on every Python that ansible-core supports
    and this machine has; or only SHORT_SANITY, on the row's Python.
 
-`make test` runs `make compat-ci`: the minor of .venv is left out (`make unit` and `make sanity`
-test it on every Python), the oldest minor runs the unit tests and the full sanity set, the
-others compile, import and validate-modules (the ansible-core-specific checks); the figures
-behind that choice are in docs/development.md.
+`make compat-ci` (run by hand before a release, not by `make test`) is the short matrix: the minor
+of .venv (2.21) is left out (`make unit` and `make sanity` test it on every Python), the oldest
+minor runs the unit tests and the full sanity set, the others (2.18-2.20) compile, import and
+validate-modules (the ansible-core-specific checks); the figures behind that choice are in
+docs/development.md.
 
 Prints one line per step with its wall time and a summary; exits non-zero when any step failed.
 """

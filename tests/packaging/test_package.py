@@ -3,7 +3,7 @@
 `make package` runs this file. It builds the tarball into .build/ with `ansible-galaxy collection
 build` (what a release publishes), creates a fresh virtual environment with nothing but
 ansible-core (once from the range in requirements-dev.txt, once the oldest minor release that
-meta/runtime.yml's requires_ansible admits), installs the tarball and its dependencies
+meta/runtime.yml's requires_ansible admits, on the Python tests/compat/matrix.py gives it), installs the tarball and its dependencies
 there with `ansible-galaxy collection install --offline` (the dependencies come from the
 `ansible` package in .venv, since no Galaxy server is reachable; their versions must satisfy
 galaxy.yml), and runs `ansible-doc` for every module, role and filter from that environment,
@@ -11,6 +11,7 @@ outside this checkout and without its ansible.cfg. Under a minute, most of it pi
 """
 
 import glob
+import importlib.util
 import json
 import os
 import re
@@ -63,6 +64,17 @@ def ansible_core_requirement(which):
     return "ansible-core"
 
 
+def base_python(requirement):
+    """The Python of the clean venv: for the oldest minor the one tests/compat/matrix.py runs it on
+    (ansible-core 2.17 does not support .venv's 3.13 on the controller) where the machine has it,
+    else the running one."""
+    spec = importlib.util.spec_from_file_location("compat_matrix", os.path.join(ROOT, "tests", "compat", "matrix.py"))
+    matrix = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(matrix)
+    minor = re.search(r">=(\d+\.\d+)", requirement).group(1)
+    return matrix.sanity_run.find_python(matrix.MATRIX[minor]) if minor in matrix.MATRIX else None
+
+
 def dependency_sources():
     """Directories of the installed dependencies (from the `ansible` package in .venv)."""
     sources = []
@@ -94,9 +106,10 @@ def clean_env(request, tarball, tmp_path_factory):
     collections = str(base / "collections")
     home = str(base / "home")
     os.makedirs(home)
-    run([sys.executable, "-m", "venv", venv])
-    run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         ansible_core_requirement(request.param)])
+    requirement = ansible_core_requirement(request.param)
+    python = base_python(requirement) if request.param == "oldest" else None
+    run([python or sys.executable, "-m", "venv", venv])
+    run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", requirement])
     env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
     env.update(HOME=home, PATH=os.path.join(venv, "bin") + os.pathsep + "/usr/bin:/bin",
                ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1")
