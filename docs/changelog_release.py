@@ -9,6 +9,7 @@ copied) and would drag .venv along, so this script copies only what the changelo
 runs the release there, and brings back CHANGELOG.rst and changelogs/ (the consumed fragments are
 gone from both, as antsibull-changelog does in place).
 """
+
 import argparse
 import datetime
 import os
@@ -36,15 +37,28 @@ def main():
         for name in COPIED:
             source = os.path.join(ROOT, name)
             if os.path.isdir(source):
-                shutil.copytree(source, os.path.join(copy, name),
-                                ignore=shutil.ignore_patterns("__pycache__", ".plugin-cache.yaml"))
+                shutil.copytree(
+                    source, os.path.join(copy, name), ignore=shutil.ignore_patterns("__pycache__", ".plugin-cache.yaml")
+                )
             else:
                 shutil.copy(source, os.path.join(copy, name))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=base)
         env.pop("ANSIBLE_CONFIG", None)
-        done = subprocess.run([os.path.join(BIN, "antsibull-changelog"), "release", "--version", str(galaxy["version"]),
-                               "--date", args.date, "--ansible-doc-bin", os.path.join(BIN, "ansible-doc")],
-                              cwd=copy, env=env, check=False)
+        done = subprocess.run(
+            [
+                os.path.join(BIN, "antsibull-changelog"),
+                "release",
+                "--version",
+                str(galaxy["version"]),
+                "--date",
+                args.date,
+                "--ansible-doc-bin",
+                os.path.join(BIN, "ansible-doc"),
+            ],
+            cwd=copy,
+            env=env,
+            check=False,
+        )
         if done.returncode:
             return done.returncode
         shutil.copy(os.path.join(copy, "CHANGELOG.rst"), os.path.join(ROOT, "CHANGELOG.rst"))

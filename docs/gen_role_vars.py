@@ -94,11 +94,15 @@ def role_section(role_dir):
 
 
 def generated_block():
-    roles = sorted(os.path.dirname(os.path.dirname(p))
-                   for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
+    roles = sorted(
+        os.path.dirname(os.path.dirname(p))
+        for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))
+    )
     lines = [BEGIN, ""]
-    lines.append("Every role checks its variables against `meta/argument_specs.yml` before it runs "
-                 "(`ansible-doc -t role virtualis.aurora.<role>` shows the same).")
+    lines.append(
+        "Every role checks its variables against `meta/argument_specs.yml` before it runs "
+        "(`ansible-doc -t role virtualis.aurora.<role>` shows the same)."
+    )
     lines.append("")
     for role_dir in roles:
         lines += role_section(role_dir)
@@ -110,7 +114,7 @@ def readme_with_block(readme, block):
     start, end = readme.find(BEGIN), readme.find(END)
     if start < 0 or end < start:
         raise SystemExit("README.md lacks the markers %r ... %r" % (BEGIN, END))
-    return readme[:start] + block + readme[end + len(END):]
+    return readme[:start] + block + readme[end + len(END) :]
 
 
 def main():
@@ -132,8 +136,11 @@ def main():
                 handle.write(wanted)
         return 0
     if wanted != current:
-        sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), wanted.splitlines(True),
-                                                   "README.md", "README.md (generated)"))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                current.splitlines(True), wanted.splitlines(True), "README.md", "README.md (generated)"
+            )
+        )
         print("README.md is out of step with meta/argument_specs.yml: run `make docs`", file=sys.stderr)
         return 1
     return 0

@@ -3,6 +3,7 @@
 The helpers live in tests/support/lab_helpers.py (pytest.ini puts tests/support, tests/unit/plugins,
 tests/lab and .collections on the path); their names are re-exported here for tests that still
 `from conftest import ...`."""
+
 import json
 import os
 import subprocess
@@ -11,8 +12,19 @@ import pytest
 
 # re-exported for the test modules that import them from conftest
 from lab_helpers import (  # noqa: F401  pylint: disable=unused-import
-    KINDS, LAB_STATE, RDS_BUNDLE_DIR, ROOT, bucketfs_context, bucketfs_request, bucketfs_wait_synced,
-    node_stores, run_playbook, set_lab_ca, store_files, store_variants)
+    KINDS,
+    LAB_STATE,
+    RDS_BUNDLE_DIR,
+    ROOT,
+    bucketfs_context,
+    bucketfs_request,
+    bucketfs_wait_synced,
+    node_stores,
+    run_playbook,
+    set_lab_ca,
+    store_files,
+    store_variants,
+)
 
 LAB_CODE = os.path.join(ROOT, "tests", "unit", "lab") + os.sep
 
@@ -36,6 +48,7 @@ def _in_process_only(request, monkeypatch):
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("%s starts a process: mark it @pytest.mark.spawns" % request.node.nodeid)
+
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
 
 
@@ -59,8 +72,10 @@ def _exasol7_only(request):
     if request.node.get_closest_marker("exasol7"):
         version = str(request.getfixturevalue("lab")["exasol"]["version"])
         if int(version.split(".", 1)[0]) >= 8:
-            pytest.skip("needs the Exasol 6.x/7.x lab, this one is %s: `make e2e` runs it on its 7.1 lab "
-                        "(or LAB_EXASOL_VERSION=7.1 make lab-reset)" % version)
+            pytest.skip(
+                "needs the Exasol 6.x/7.x lab, this one is %s: `make e2e` runs it on its 7.1 lab "
+                "(or LAB_EXASOL_VERSION=7.1 make lab-reset)" % version
+            )
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +94,7 @@ def module_warnings(monkeypatch):
     warn() on the display instead of recording it; the store is a list before 2.19, a dict since.
     """
     from ansible.module_utils.common import warnings
+
     try:
         from ansible.module_utils import _internal
     except ImportError:  # ansible-core 2.17

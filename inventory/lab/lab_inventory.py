@@ -9,7 +9,6 @@ The Exasol generation follows lab.json `exasol.version` (tests/lab LAB_EXASOL_VE
 2025.x (COS nodes) `all` also gets COS_VARS; 6.x / 7.x get nothing more, the roles' defaults apply.
 group_vars/all/*.yml override these, so they set none of them.
 """
-from __future__ import absolute_import, division, print_function
 
 import json
 import os
@@ -53,7 +52,7 @@ def host_vars(node):
         "ansible_user": node["user"],
         "ansible_ssh_private_key_file": node["ssh_key"],
         "ansible_ssh_common_args": "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes "
-                                   "-o IdentitiesOnly=yes" % node["known_hosts"],
+        "-o IdentitiesOnly=yes" % node["known_hosts"],
         "ansible_python_interpreter": "/usr/bin/python3",
         "lab_node": node,
     }
@@ -63,7 +62,7 @@ def inventory(lab):
     """The --list answer for a lab.json dict (empty groups when the lab is not up)."""
     nodes = lab.get("nodes", [])
     result = {
-        "_meta": {"hostvars": dict((node["name"], host_vars(node)) for node in nodes)},
+        "_meta": {"hostvars": {node["name"]: host_vars(node) for node in nodes}},
         "all": {"children": ["exasol_nodes", "ungrouped"]},
         "exasol_nodes": {"hosts": [node["name"] for node in nodes]},
     }
@@ -76,7 +75,7 @@ def load(state_dir):
     try:
         with open(os.path.join(state_dir, "lab.json")) as handle:
             return json.load(handle)
-    except (IOError, OSError):
+    except OSError:
         return {}
 
 

@@ -44,8 +44,9 @@ DEFAULT_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
 DEFAULT_CACHE_DIR = "~/.cache/virtualis-aurora/rds_ca_bundle"
 MAX_BYTES = 64 * 1024 * 1024  # the global bundle is 165 KB; anything near this is not a CA bundle
 # A block ends at its END line, or (a broken one) where the next block begins
-PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----((?:(?!-----BEGIN ).)*?)(?:-----END ([A-Z0-9 ]+)-----|(?=-----BEGIN )|\Z)",
-                       re.DOTALL)
+PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]+)-----((?:(?!-----BEGIN ).)*?)(?:-----END ([A-Z0-9 ]+)-----|(?=-----BEGIN )|\Z)", re.DOTALL
+)
 CHECKSUM = re.compile(r"^(?:sha256:)?([0-9a-fA-F]{64})$")
 
 ARGUMENT_SPEC = dict(
@@ -94,8 +95,10 @@ def parse(data, origin):
     for index, match in enumerate(PEM_BLOCK.finditer(data), 1):
         label, end = match.group(1), match.group(3)
         if label != b"CERTIFICATE":
-            raise BundleError("%s: PEM block #%d is a %s, not a CERTIFICATE: a CA bundle holds certificates only"
-                              % (origin, index, to_native(label)))
+            raise BundleError(
+                "%s: PEM block #%d is a %s, not a CERTIFICATE: a CA bundle holds certificates only"
+                % (origin, index, to_native(label))
+            )
         if end != b"CERTIFICATE":
             raise BundleError("%s: certificate #%d has no matching END CERTIFICATE line" % (origin, index))
         try:
@@ -116,8 +119,10 @@ def verify_signatures(certs, origin):
     for index, cert in enumerate(certs, 1):
         issuers = by_subject.get(cert.issuer.public_bytes(), [])
         if not issuers:
-            raise BundleError("%s: certificate #%d %s: its issuer %s is not in the bundle"
-                              % (origin, index, describe(cert), cert.issuer.rfc4514_string()))
+            raise BundleError(
+                "%s: certificate #%d %s: its issuer %s is not in the bundle"
+                % (origin, index, describe(cert), cert.issuer.rfc4514_string())
+            )
         errors = []
         for issuer in issuers:
             try:
@@ -126,9 +131,11 @@ def verify_signatures(certs, origin):
             except (InvalidSignature, ValueError, TypeError) as exc:  # InvalidSignature has no message
                 errors.append(type(exc).__name__)
         else:
-            raise BundleError("%s: certificate #%d %s: its signature does not verify against its issuer %s (%s): "
-                              "the bundle is corrupted or forged" % (
-                                  origin, index, describe(cert), cert.issuer.rfc4514_string(), ", ".join(errors)))
+            raise BundleError(
+                "%s: certificate #%d %s: its signature does not verify against its issuer %s (%s): "
+                "the bundle is corrupted or forged"
+                % (origin, index, describe(cert), cert.issuer.rfc4514_string(), ", ".join(errors))
+            )
 
 
 def is_ca(cert):
@@ -139,8 +146,12 @@ def is_ca(cert):
 
 
 def certificate_facts(cert):
-    return {"name": describe(cert), "subject": cert.subject.rfc4514_string(), "sha256": cert.fingerprint(hashes.SHA256()).hex(),
-            "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {
+        "name": describe(cert),
+        "subject": cert.subject.rfc4514_string(),
+        "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+        "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def verify(data, origin, checksum="", now=None, expiry_warning_days=90):
@@ -203,8 +214,14 @@ def download(url, validate_certs, ca_path, timeout):
     if not re.match(r"^https?://", url):
         raise BundleError("url must be an http:// or https:// URL, got %r" % url)
     try:
-        response = open_url(url, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
-                            http_agent="virtualis.aurora.rds_ca_bundle", follow_redirects="safe")
+        response = open_url(
+            url,
+            validate_certs=validate_certs,
+            ca_path=ca_path,
+            timeout=timeout,
+            http_agent="virtualis.aurora.rds_ca_bundle",
+            follow_redirects="safe",
+        )
         data = response.read(MAX_BYTES + 1)
     except Exception as exc:  # open_url raises HTTPError, URLError, SSLError, socket errors, ...
         raise BundleError("Could not download the RDS CA bundle from %s: %s" % (url, to_native(exc)))
@@ -214,13 +231,12 @@ def download(url, validate_certs, ca_path, timeout):
 
 
 class ActionModule(ActionBase):
-
     TRANSFERS_FILES = False
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("url", "src")])
         if CRYPTOGRAPHY_ERROR:
             raise AnsibleActionFail(missing_required_lib("cryptography"), result={"exception": CRYPTOGRAPHY_ERROR})
@@ -228,7 +244,7 @@ class ActionModule(ActionBase):
             result.update(self._fetch_and_verify(args))
         except BundleError as exc:
             raise AnsibleActionFail(to_native(exc))
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             raise AnsibleActionFail("rds_ca_bundle: %s" % to_native(exc))
         return result
 
@@ -241,14 +257,18 @@ class ActionModule(ActionBase):
                 return handle.read(MAX_BYTES + 1), source
         url = args["url"] or DEFAULT_URL
         if url.startswith("http://") and not args["checksum"]:
-            self._display.warning("rds_ca_bundle: %s is plain http and no checksum is set: anyone on the path "
-                                  "can hand out a bundle of their own that verifies; set checksum or use https" % url)
+            self._display.warning(
+                "rds_ca_bundle: %s is plain http and no checksum is set: anyone on the path "
+                "can hand out a bundle of their own that verifies; set checksum or use https" % url
+            )
         return download(url, args["validate_certs"], args["ca_path"], args["timeout"]), url
 
     def _fetch_and_verify(self, args):
         data, origin = self._read(args)
         if args["expiry_warning_days"] < 0:
-            raise BundleError("rds_ca_bundle: expiry_warning_days must be 0 or more, got %d" % args["expiry_warning_days"])
+            raise BundleError(
+                "rds_ca_bundle: expiry_warning_days must be 0 or more, got %d" % args["expiry_warning_days"]
+            )
         summary = verify(data, origin, args["checksum"], expiry_warning_days=args["expiry_warning_days"])
         cache_dir = os.path.expanduser(args["cache_dir"])
         path = os.path.join(cache_dir, "rds-ca-bundle-%s.pem" % summary["sha256"])
@@ -256,13 +276,43 @@ class ActionModule(ActionBase):
         if changed and not self._task.check_mode:
             safe_cache_dir(cache_dir)
             write_atomically(path, data)
-        warnings = ["rds_ca_bundle: %d of %d certificates in %s have expired (listed in `expired`): %s" % (
-            len(summary["expired"]), summary["certificates"], origin,
-            ", ".join("%(name)s (%(not_after)s)" % c for c in summary["expired"]))] if summary["expired"] else []
-        warnings += ["rds_ca_bundle: %d of %d certificates in %s expire within %d days (listed in `expiring`): %s" % (
-            len(summary["expiring"]), summary["certificates"], origin, args["expiry_warning_days"],
-            ", ".join("%(name)s (%(not_after)s)" % c for c in summary["expiring"]))] if summary["expiring"] else []
-        warnings += ["rds_ca_bundle: %s in %s is not a CA certificate (no basicConstraints CA:TRUE)" % (c["name"], origin)
-                     for c in summary["not_ca"]]
-        return dict(summary, changed=changed, path=path, cached=os.path.isfile(path), source=origin,
-                    content=to_text(data, errors="surrogate_or_strict"), warnings=warnings)
+        warnings = (
+            [
+                "rds_ca_bundle: %d of %d certificates in %s have expired (listed in `expired`): %s"
+                % (
+                    len(summary["expired"]),
+                    summary["certificates"],
+                    origin,
+                    ", ".join("%(name)s (%(not_after)s)" % c for c in summary["expired"]),
+                )
+            ]
+            if summary["expired"]
+            else []
+        )
+        warnings += (
+            [
+                "rds_ca_bundle: %d of %d certificates in %s expire within %d days (listed in `expiring`): %s"
+                % (
+                    len(summary["expiring"]),
+                    summary["certificates"],
+                    origin,
+                    args["expiry_warning_days"],
+                    ", ".join("%(name)s (%(not_after)s)" % c for c in summary["expiring"]),
+                )
+            ]
+            if summary["expiring"]
+            else []
+        )
+        warnings += [
+            "rds_ca_bundle: %s in %s is not a CA certificate (no basicConstraints CA:TRUE)" % (c["name"], origin)
+            for c in summary["not_ca"]
+        ]
+        return dict(
+            summary,
+            changed=changed,
+            path=path,
+            cached=os.path.isfile(path),
+            source=origin,
+            content=to_text(data, errors="surrogate_or_strict"),
+            warnings=warnings,
+        )

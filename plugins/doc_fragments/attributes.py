@@ -23,8 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-class ModuleDocFragment(object):
-
+class ModuleDocFragment:
     # The descriptions of the common attributes; every module lists this fragment.
     DOCUMENTATION = r"""
 options: {}

@@ -12,8 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-class ModuleDocFragment(object):
-
+class ModuleDocFragment:
     # Membership of the group/virtualis.aurora.aws action group of meta/runtime.yml.
     DOCUMENTATION = r"""
 options: {}

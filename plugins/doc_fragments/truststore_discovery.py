@@ -13,8 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-class ModuleDocFragment(object):
-
+class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
   discover:

@@ -28,8 +28,10 @@ def cidr_problem(value, allow_any=False):
             return "%r has host bits set: the network is %s" % (text, network)
         return "%r is not a CIDR: %s" % (text, exc)
     if network.prefixlen == 0 and not allow_any:
-        return ("%r opens the port to the whole internet; set aws_network_allow_any_source: true "
-                "if that is really intended" % text)
+        return (
+            "%r opens the port to the whole internet; set aws_network_allow_any_source: true "
+            "if that is really intended" % text
+        )
     return None
 
 
@@ -42,7 +44,7 @@ def cidr_check(values, allow_any=False):
     return [problem for problem in (cidr_problem(value, allow_any) for value in values) if problem]
 
 
-class FilterModule(object):
+class FilterModule:
     """Filters of virtualis.aurora for network input."""
 
     def filters(self):

@@ -59,8 +59,10 @@ def identifier_problems(identifiers):
     problems = []
     for identifier in identifiers:
         if not RDS_IDENTIFIER.match(identifier):
-            problems.append('identifier "%s" must be lowercase letters, digits and single hyphens, starting with a letter'
-                            % identifier)
+            problems.append(
+                'identifier "%s" must be lowercase letters, digits and single hyphens, starting with a letter'
+                % identifier
+            )
         if len(identifier) > 63:
             problems.append('identifier "%s" is longer than 63 characters' % identifier)
     return problems
@@ -71,8 +73,10 @@ def password_problems(password, managed):
     if managed:
         return []
     if not password:
-        return ["aurora_cluster_master_password is missing: set it (from Vault), or set "
-                "aurora_cluster_manage_master_user_password: true"]
+        return [
+            "aurora_cluster_master_password is missing: set it (from Vault), or set "
+            "aurora_cluster_manage_master_user_password: true"
+        ]
     printable = all(" " <= char <= "~" for char in password)
     if not 8 <= len(password) <= 128 or not printable or re.search(r'[/"@\s]', password):
         return ['aurora_cluster_master_password must be 8-128 printable ASCII characters except / " @ and space']
@@ -81,10 +85,21 @@ def password_problems(password, managed):
 
 def capacity_problems(minimum, maximum):
     """Serverless v2 capacity: 0 <= min <= max <= 256, max >= 1, both in steps of 0.5 ACU."""
-    fine = (minimum is not None and maximum is not None and 0 <= minimum <= maximum <= 256 and maximum >= 1
-            and (minimum * 2).is_integer() and (maximum * 2).is_integer())
-    return [] if fine else ["aurora_cluster_serverless_min_acu/max_acu must satisfy 0 <= min <= max <= 256, "
-                            "max >= 1, in steps of 0.5"]
+    fine = (
+        minimum is not None
+        and maximum is not None
+        and 0 <= minimum <= maximum <= 256
+        and maximum >= 1
+        and (minimum * 2).is_integer()
+        and (maximum * 2).is_integer()
+    )
+    return (
+        []
+        if fine
+        else [
+            "aurora_cluster_serverless_min_acu/max_acu must satisfy 0 <= min <= max <= 256, max >= 1, in steps of 0.5"
+        ]
+    )
 
 
 def ca_bundle_problems(settings):
@@ -93,12 +108,15 @@ def ca_bundle_problems(settings):
     ca_cert = _text(settings, "ca_cert")
     smoke_test = boolean(settings.get("smoke_test", True), strict=False)
     if smoke_test and ca_cert and not os.path.isfile(ca_cert):
-        problems.append('aurora_cluster_ca_cert "%s" is not a file on the controller: name the RDS CA bundle (PEM), '
-                        "leave it empty to download aurora_cluster_ca_bundle_url, or set aurora_cluster_smoke_test: false"
-                        % ca_cert)
+        problems.append(
+            'aurora_cluster_ca_cert "%s" is not a file on the controller: name the RDS CA bundle (PEM), '
+            "leave it empty to download aurora_cluster_ca_bundle_url, or set aurora_cluster_smoke_test: false" % ca_cert
+        )
     if smoke_test and not ca_cert and not HTTP_URL.match(_text(settings, "ca_bundle_url")):
-        problems.append("aurora_cluster_ca_bundle_url must be an http(s) URL of the RDS CA bundle when "
-                        "aurora_cluster_ca_cert is empty")
+        problems.append(
+            "aurora_cluster_ca_bundle_url must be an http(s) URL of the RDS CA bundle when "
+            "aurora_cluster_ca_cert is empty"
+        )
     checksum = _text(settings, "ca_bundle_checksum")
     if checksum and not SHA256_CHECKSUM.match(checksum):
         problems.append("aurora_cluster_ca_bundle_checksum must look like sha256:<64 hex digits>, or be empty")
@@ -109,19 +127,25 @@ def aurora_cluster_problems(settings):
     """Every problem of the aurora_cluster role's input (empty when there is none)."""
     _require_dict("aurora_cluster_problems", settings)
     problems = identifier_problems(_texts(settings, "identifiers"))
-    problems += password_problems(_text(settings, "master_password"),
-                                  boolean(settings.get("manage_master_user_password", False), strict=False))
+    problems += password_problems(
+        _text(settings, "master_password"), boolean(settings.get("manage_master_user_password", False), strict=False)
+    )
     for key in ("master_username", "database_name"):
         if not PG_NAME.match(_text(settings, key)):
-            problems.append("aurora_cluster_%s must start with a letter and hold 1-63 letters, digits or underscores" % key)
+            problems.append(
+                "aurora_cluster_%s must start with a letter and hold 1-63 letters, digits or underscores" % key
+            )
     if boolean(settings.get("serverless", False), strict=False):
-        problems += capacity_problems(_number(settings, "serverless_min_acu", float),
-                                      _number(settings, "serverless_max_acu", float))
+        problems += capacity_problems(
+            _number(settings, "serverless_min_acu", float), _number(settings, "serverless_max_acu", float)
+        )
     retention = _number(settings, "backup_retention_period", int)
     if retention is None or not 1 <= retention <= 35:
         problems.append("aurora_cluster_backup_retention_period must be 1 to 35 days")
     if _number(settings, "monitoring_interval", int) not in MONITORING_INTERVALS:
-        problems.append("aurora_cluster_monitoring_interval must be one of %s" % ", ".join(map(str, MONITORING_INTERVALS)))
+        problems.append(
+            "aurora_cluster_monitoring_interval must be one of %s" % ", ".join(map(str, MONITORING_INTERVALS))
+        )
     if _text(settings, "ca_certificate_identifier") not in CA_IDENTIFIERS:
         problems.append("aurora_cluster_ca_certificate_identifier must be one of %s" % ", ".join(CA_IDENTIFIERS))
     return problems + ca_bundle_problems(settings)
@@ -133,13 +157,17 @@ def aws_network_problems(settings):
     problems = []
     deployment = _text(settings, "deployment")
     if len(deployment) > 41 or not DEPLOYMENT.match(deployment):
-        problems.append("aws_network_deployment %s must be 1-41 lowercase letters, digits and single hyphens, "
-                        "starting with a letter" % json.dumps(deployment))
+        problems.append(
+            "aws_network_deployment %s must be 1-41 lowercase letters, digits and single hyphens, "
+            "starting with a letter" % json.dumps(deployment)
+        )
     allow_any = boolean(settings.get("allow_any_source", False), strict=False)
     problems += ["aws_network_allowed_cidrs: " + p for p in cidr_check(_texts(settings, "allowed_cidrs"), allow_any)]
     subnets = _texts(settings, "subnet_cidrs")
-    problems += ["aws_network_vpc_cidr/aws_network_subnet_cidrs: " + p
-                 for p in cidr_check([_text(settings, "vpc_cidr")] + subnets)]
+    problems += [
+        "aws_network_vpc_cidr/aws_network_subnet_cidrs: " + p
+        for p in cidr_check([_text(settings, "vpc_cidr")] + subnets)
+    ]
     if len(set(subnets)) < 2:
         problems.append("aws_network_subnet_cidrs needs at least two distinct CIDRs (RDS needs two zones)")
     if len(_texts(settings, "availability_zones")) not in (0, len(subnets)):
@@ -156,20 +184,26 @@ def exasol_teardown_problems(settings):
         problems.append("exasol_teardown_certificate_fingerprint must be 64 hex digits (colons allowed) or empty")
     files = _texts(settings, "bucketfs_files")
     bucketfs_needed = files or boolean(settings.get("driver_registration", False), strict=False)
-    if bucketfs_needed and (not BUCKETFS_URL.match(_text(settings, "bucketfs_url")) or not _text(settings, "bucketfs_password")):
-        problems.append("exasol_teardown_bucketfs_url must be http(s)://HOST:PORT without a path or credentials, and "
-                        "exasol_teardown_bucketfs_password must be set, to delete files or the BucketFS driver registration")
+    if bucketfs_needed and (
+        not BUCKETFS_URL.match(_text(settings, "bucketfs_url")) or not _text(settings, "bucketfs_password")
+    ):
+        problems.append(
+            "exasol_teardown_bucketfs_url must be http(s)://HOST:PORT without a path or credentials, and "
+            "exasol_teardown_bucketfs_password must be set, to delete files or the BucketFS driver registration"
+        )
     bad_paths = [path for path in files if BAD_BUCKET_PATH.search(path)]
     if bad_paths:
-        problems.append("exasol_teardown_bucketfs_files are paths inside the bucket (jars/x.jar, not "
-                        "/buckets/<service>/<bucket>/..., no empty, . or .. components, no percent escapes): "
-                        + ", ".join(bad_paths))
+        problems.append(
+            "exasol_teardown_bucketfs_files are paths inside the bucket (jars/x.jar, not "
+            "/buckets/<service>/<bucket>/..., no empty, . or .. components, no percent escapes): "
+            + ", ".join(bad_paths)
+        )
     if not DRIVER_DIR.match(_text(settings, "driver_dir")):
         problems.append("exasol_teardown_driver_dir must be a plain directory name under drivers/jdbc/")
     return problems
 
 
-class FilterModule(object):
+class FilterModule:
     """Preflight filters of virtualis.aurora's roles."""
 
     def filters(self):

@@ -28,8 +28,10 @@ def _root_matcher(identifier, region, subjects):
         names = set([given] if isinstance(given, str) else given)
         return lambda cn: cn in names
     if identifier not in G1_KEYS:
-        raise AnsibleFilterError("rds_ca_roots: unknown CA identifier %r; known: %s (or name its roots in the "
-                                 "subjects argument)" % (identifier, ", ".join(sorted(G1_KEYS))))
+        raise AnsibleFilterError(
+            "rds_ca_roots: unknown CA identifier %r; known: %s (or name its roots in the "
+            "subjects argument)" % (identifier, ", ".join(sorted(G1_KEYS)))
+        )
     if not region:
         raise AnsibleFilterError("rds_ca_roots: the region is empty; the G1 roots are per region")
     # "\S+ RDS": Amazon's own, not "Amazon RDS Beta us-east-1" or "Preview" sets of the same region.
@@ -56,11 +58,19 @@ def rds_ca_roots(bundle, identifiers, region="", subjects=None):
         if not found:
             raise AnsibleFilterError(
                 "rds_ca_roots: the RDS CA bundle (%d certificates) holds no root of %s for region %r; an old "
-                "bundle, or the wrong region?" % (len(certificates), identifier, region))
-        roots.extend(dict(identifier=identifier, subject=cert.subject_text, common_name=cert.common_name,
-                          sha256=cert.sha256,
-                          not_after=cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), pem=cert.pem())
-                     for cert in found)
+                "bundle, or the wrong region?" % (len(certificates), identifier, region)
+            )
+        roots.extend(
+            dict(
+                identifier=identifier,
+                subject=cert.subject_text,
+                common_name=cert.common_name,
+                sha256=cert.sha256,
+                not_after=cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                pem=cert.pem(),
+            )
+            for cert in found
+        )
     return roots
 
 
@@ -76,7 +86,7 @@ def _store_problems(store, roots_by_sha):
     problems = []
     if store.get("error"):
         problems.append("unreadable: %s" % store["error"])
-    lacking = sorted(set(roots_by_sha.get(m.get("sha256"), m.get("subject", "?")) for m in store.get("missing") or []))
+    lacking = sorted({roots_by_sha.get(m.get("sha256"), m.get("subject", "?")) for m in store.get("missing") or []})
     if lacking:
         problems.append("lacks %s" % ", ".join(lacking))
     handshake = store.get("handshake") or {}
@@ -90,8 +100,11 @@ def _node_entries(host, variables, roots_by_sha):
     result = variables.get("trust_audit_result") or {}
     error = variables.get("trust_audit_error")
     if result.get("unreachable") or error is not None or "stores" not in result:
-        reason = ("unreachable: %s" % result.get("msg", "")) if result.get("unreachable") else (
-            "failed: %s" % error if error is not None else "not audited")
+        reason = (
+            ("unreachable: %s" % result.get("msg", ""))
+            if result.get("unreachable")
+            else ("failed: %s" % error if error is not None else "not audited")
+        )
         return [], ["%s: %s" % (host, reason)]
     entries, failures = [], []
     discovered = result.get("discovered_stores")
@@ -99,10 +112,19 @@ def _node_entries(host, variables, roots_by_sha):
         problems = _store_problems(store, roots_by_sha)
         chain = (store.get("handshake") or {}).get("server_chain") or []
         jvm = store.get("jvm") or store_jvm(store["path"], discovered)
-        entries.append(dict(node=host, store=store["path"], jvm=jvm,
-                            type=store.get("type"), ok=not problems, problems=problems,
-                            missing=store.get("missing") or [], expiring=store.get("expiring") or [],
-                            server_chain=[c.get("subject") for c in chain]))
+        entries.append(
+            dict(
+                node=host,
+                store=store["path"],
+                jvm=jvm,
+                type=store.get("type"),
+                ok=not problems,
+                problems=problems,
+                missing=store.get("missing") or [],
+                expiring=store.get("expiring") or [],
+                server_chain=[c.get("subject") for c in chain],
+            )
+        )
         failures.extend("%s %s store %s: %s" % (host, entries[-1]["jvm"], store["path"], p) for p in problems)
     return entries, failures
 
@@ -111,8 +133,9 @@ def trust_audit_report(hostvars, hosts, roots, cluster=None):
     """The audit's report: {ok, cluster, roots, stores, failures, lines}; one line per node and store."""
     if not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError("trust_audit_report: hosts must be a list, got %r" % (hosts,))
-    roots_by_sha = dict((r["sha256"], "%s (%s)" % (r["identifier"], r.get("common_name") or r["subject"]))
-                        for r in roots or [])
+    roots_by_sha = {
+        r["sha256"]: "%s (%s)" % (r["identifier"], r.get("common_name") or r["subject"]) for r in roots or []
+    }
     stores, failures, lines = [], [], []
     for host in hosts:
         entries, node_failures = _node_entries(host, hostvars.get(host) or {}, roots_by_sha)
@@ -120,14 +143,27 @@ def trust_audit_report(hostvars, hosts, roots, cluster=None):
         failures.extend(node_failures)
         if not entries:
             lines.append("%-12s %-8s %-4s %s" % (host, "-", "FAIL", node_failures[0].split(": ", 1)[1]))
-        lines.extend("%-12s %-8s %-4s %s%s" % (e["node"], e["jvm"], "ok" if e["ok"] else "FAIL", e["store"],
-                                               "" if e["ok"] else " - " + "; ".join(e["problems"]))
-                     for e in entries)
-    return dict(ok=not failures and bool(stores), cluster=cluster or {},
-                roots=[dict((k, r.get(k)) for k in ("identifier", "subject", "sha256", "not_after")) for r in roots or []],
-                stores=stores, failures=failures or ([] if stores else ["no store was audited"]), lines=lines)
+        lines.extend(
+            "%-12s %-8s %-4s %s%s"
+            % (
+                e["node"],
+                e["jvm"],
+                "ok" if e["ok"] else "FAIL",
+                e["store"],
+                "" if e["ok"] else " - " + "; ".join(e["problems"]),
+            )
+            for e in entries
+        )
+    return dict(
+        ok=not failures and bool(stores),
+        cluster=cluster or {},
+        roots=[{k: r.get(k) for k in ("identifier", "subject", "sha256", "not_after")} for r in roots or []],
+        stores=stores,
+        failures=failures or ([] if stores else ["no store was audited"]),
+        lines=lines,
+    )
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"rds_ca_roots": rds_ca_roots, "trust_audit_report": trust_audit_report}

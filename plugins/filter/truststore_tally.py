@@ -24,7 +24,10 @@ def node_outcome(variables):
         return "not run", None, weak
     stores = result["stores"]
     line = "%d stores (%d discovered), %d changed" % (
-        len(stores), len(result.get("discovered") or []), len([s for s in stores if s.get("changed")]))
+        len(stores),
+        len(result.get("discovered") or []),
+        len([s for s in stores if s.get("changed")]),
+    )
     return None, line, weak
 
 
@@ -59,7 +62,7 @@ def truststore_too_many_failed(tally, max_fail_percentage):
     return len(tally.get("failed") or {}) * 100 > limit * len(tally.get("done") or [])
 
 
-class FilterModule(object):
+class FilterModule:
     """Filters of virtualis.aurora for the exasol_truststore role's summary."""
 
     def filters(self):

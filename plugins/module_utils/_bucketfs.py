@@ -93,8 +93,10 @@ def bucket_path(path, what="path"):
         raise BucketFSError("%s %r contains a control character" % (what, path))
     bad = unsafe_component(cleaned)
     if bad is not None:
-        raise BucketFSError("%s %r has a %r component: a BucketFS path must stay inside its bucket "
-                            "(no '.', '..', '//' or encoded slashes)" % (what, path, bad))
+        raise BucketFSError(
+            "%s %r has a %r component: a BucketFS path must stay inside its bucket "
+            "(no '.', '..', '//' or encoded slashes)" % (what, path, bad)
+        )
     return cleaned
 
 
@@ -106,19 +108,48 @@ def _check_name(value, what):
 def client_from_params(params, sleep=time.sleep):
     """A BucketFSClient from a module's params (bucketfs_argument_spec)."""
     return BucketFSClient(
-        url=params["url"], bucket=params["bucket"], user=params["user"], password=params["password"],
-        validate_certs=params["validate_certs"], ca_cert=params["ca_cert"], timeout=params["timeout"],
-        retries=params["retries"], service=params["service"], sleep=sleep)
+        url=params["url"],
+        bucket=params["bucket"],
+        user=params["user"],
+        password=params["password"],
+        validate_certs=params["validate_certs"],
+        ca_cert=params["ca_cert"],
+        timeout=params["timeout"],
+        retries=params["retries"],
+        service=params["service"],
+        sleep=sleep,
+    )
 
 
 class BucketFSClient:
     """PUT/GET/DELETE/list against one bucket of one BucketFS service, with retries."""
 
-    def __init__(self, url, bucket, user, password, validate_certs=True, ca_cert=None, timeout=60,
-                 retries=5, service="bfsdefault", backoff=0.5, sleep=time.sleep):
-        self._server = HttpServer(url, "BucketFS", user, password, validate_certs, ca_cert, timeout,
-                                  error=BucketFSError, url_form="http(s)://HOST:PORT",
-                                  exposed="the bucket password and the files")
+    def __init__(
+        self,
+        url,
+        bucket,
+        user,
+        password,
+        validate_certs=True,
+        ca_cert=None,
+        timeout=60,
+        retries=5,
+        service="bfsdefault",
+        backoff=0.5,
+        sleep=time.sleep,
+    ):
+        self._server = HttpServer(
+            url,
+            "BucketFS",
+            user,
+            password,
+            validate_certs,
+            ca_cert,
+            timeout,
+            error=BucketFSError,
+            url_form="http(s)://HOST:PORT",
+            exposed="the bucket password and the files",
+        )
         parts = self._server.parts
         if parts.path.strip("/") or parts.query or parts.fragment:
             raise BucketFSError("url must not have a path (the bucket is an option), got %r" % url)
@@ -185,6 +216,7 @@ class BucketFSClient:
     def _exchange(self, what, method, path, handle, length=None, send=None):
         """One request, retried: send(conn) writes the body (its result is passed on as `sent`),
         handle(response, sent) reads the answer; the connection is closed whatever happens."""
+
         def action():
             conn = self._start(method, path, length=length)
             try:
@@ -192,6 +224,7 @@ class BucketFSClient:
                 return handle(conn.getresponse(), sent)
             finally:
                 conn.close()
+
         return self._retry(what, action)
 
     def _stored(self, response, path):
@@ -202,10 +235,12 @@ class BucketFSClient:
     # operations ----------------------------------------------------------------------------
     def list(self):
         """The paths in the bucket (GET /<bucket>, one per line)."""
+
         def handle(response, _sent):
             body = response.read().decode("utf-8")
             self._check(response, "")
-            return set(line.strip() for line in body.splitlines() if line.strip())
+            return {line.strip() for line in body.splitlines() if line.strip()}
+
         return self._exchange("Could not list bucket %s on %s" % (self.bucket, self.base_url), "GET", "", handle)
 
     def exists(self, path):
@@ -228,6 +263,7 @@ class BucketFSClient:
             if length is not None and int(length) != local_size and not full_hash:
                 return "different", None
             return _compare_stream(response, src, full_hash)
+
         return self._exchange("Could not read %s" % self.file_url(path), "GET", path, handle)
 
     def remote_size(self, path):
@@ -236,6 +272,7 @@ class BucketFSClient:
         BucketFS documents no HEAD request, so this is a GET whose connection is closed after the
         headers: the server stops sending when it notices, a few socket buffers later.
         """
+
         def handle(response, _sent):
             if self._check(response, path, missing_ok=True):
                 return None
@@ -243,6 +280,7 @@ class BucketFSClient:
             if length is None:
                 raise BucketFSError("%s: BucketFS sent no Content-Length" % self.file_url(path))
             return int(length)
+
         return self._exchange("Could not read %s" % self.file_url(path), "GET", path, handle)
 
     def read_sidecar(self, path):
@@ -261,10 +299,12 @@ class BucketFSClient:
 
     def read_head(self, path, size):
         """The first size bytes of a file (all of a shorter one); None when it is missing."""
+
         def handle(response, _sent):
             if self._check(response, path, missing_ok=True):
                 return None
             return response.read(size)
+
         return self._exchange("Could not read %s" % self.file_url(path), "GET", path, handle)
 
     def write_sidecar(self, path, sha256):
@@ -273,9 +313,14 @@ class BucketFSClient:
         self._put_bytes(sidecar_path(path), line)
 
     def _put_bytes(self, path, data):
-        return self._exchange("Could not upload %s" % self.file_url(path), "PUT", path,
-                              lambda response, _sent: self._stored(response, path), length=len(data),
-                              send=lambda conn: conn.send(data))
+        return self._exchange(
+            "Could not upload %s" % self.file_url(path),
+            "PUT",
+            path,
+            lambda response, _sent: self._stored(response, path),
+            length=len(data),
+            send=lambda conn: conn.send(data),
+        )
 
     def upload(self, path, src, sha256=None):
         """PUT the local file src to path, streamed; returns its sha256.
@@ -288,8 +333,15 @@ class BucketFSClient:
         def handle(response, digest):
             self._stored(response, path)
             return digest
-        digest = self._exchange("Could not upload %s to %s" % (src, self.file_url(path)), "PUT", path, handle,
-                                length=size, send=lambda conn: self._send_file(conn, src, size, sha256 is None))
+
+        digest = self._exchange(
+            "Could not upload %s to %s" % (src, self.file_url(path)),
+            "PUT",
+            path,
+            handle,
+            length=size,
+            send=lambda conn: self._send_file(conn, src, size, sha256 is None),
+        )
         return sha256 or digest
 
     def _send_file(self, conn, src, size, want_hash):
@@ -320,7 +372,7 @@ class BucketFSClient:
                 return sock.sendfile(handle, 0, size) if size else 0  # exactly Content-Length bytes
             view, sent = memoryview(bytearray(min(CHUNK_SIZE, max(size, 1)))), 0
             while sent < size:
-                got = _fill(handle.readinto, view[:min(len(view), size - sent)])
+                got = _fill(handle.readinto, view[: min(len(view), size - sent)])
                 if not got:
                     break
                 sock.sendall(view[:got])
@@ -331,6 +383,7 @@ class BucketFSClient:
         def handle(response, _sent):
             response.read()
             self._check(response, path, ok=(200, 204), missing_ok=True)
+
         return self._exchange("Could not delete %s" % self.file_url(path), "DELETE", path, handle)
 
     def wait_visible(self, path, present=True, timeout=120):
@@ -415,8 +468,9 @@ def _lower_priority():
 
 def _check_sent(src, sent, size):
     if sent != size:  # the file shrank while it was sent; BucketFS would wait for the rest
-        raise BucketFSError("%s changed while it was uploaded (%d of %d bytes sent); nothing was "
-                            "published" % (src, sent, size))
+        raise BucketFSError(
+            "%s changed while it was uploaded (%d of %d bytes sent); nothing was published" % (src, sent, size)
+        )
 
 
 def _fill(readinto, view):

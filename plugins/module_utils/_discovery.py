@@ -74,9 +74,11 @@ def store_paths(module, verb):
     if params["discover"]:
         discovered = discover_stores(params["discover_patterns"], params["discover_root"])
         if not discovered and params["discover_required"]:
-            module.fail_json(msg="discover found no truststore under %s matching %s (set discover_required=false "
-                             "to allow this)" % (params["discover_root"], ", ".join(params["discover_patterns"])),
-                             discovered=[])
+            module.fail_json(
+                msg="discover found no truststore under %s matching %s (set discover_required=false "
+                "to allow this)" % (params["discover_root"], ", ".join(params["discover_patterns"])),
+                discovered=[],
+            )
     paths = list(params["truststores"]) + [p for p in discovered if p not in params["truststores"]]
     if not paths:
         module.fail_json(msg="no truststore to %s: give truststores and/or discover=true" % verb, discovered=discovered)
@@ -90,8 +92,9 @@ def container_root(path):
     parts = path.split(os.sep)
     for index in range(len(parts) - 1, 0, -1):
         if fnmatch.fnmatch(parts[index], CONTAINER_DIR) or (
-                index > 2 and fnmatch.fnmatch(parts[index - 1], CONTAINER_PARENT) and parts[index - 2] == "exasol"):
-            return os.sep.join(parts[:index + 1])
+            index > 2 and fnmatch.fnmatch(parts[index - 1], CONTAINER_PARENT) and parts[index - 2] == "exasol"
+        ):
+            return os.sep.join(parts[: index + 1])
     return None
 
 

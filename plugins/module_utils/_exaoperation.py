@@ -54,9 +54,18 @@ class ExaOperation:
     """Calls cluster methods (``call``) and object methods (``call_object``) with clear errors."""
 
     def __init__(self, url, user, password, validate_certs=True, ca_cert=None, timeout=60):
-        self._server = HttpServer(url, "EXAoperation", user, password, validate_certs, ca_cert, timeout,
-                                  error=ExaOperationError, url_form="https://HOST/cluster1",
-                                  exposed="the EXAoperation password and every call")
+        self._server = HttpServer(
+            url,
+            "EXAoperation",
+            user,
+            password,
+            validate_certs,
+            ca_cert,
+            timeout,
+            error=ExaOperationError,
+            url_form="https://HOST/cluster1",
+            exposed="the EXAoperation password and every call",
+        )
         self.url = url.rstrip("/")
 
     def _proxy(self, object_name=None):
@@ -85,5 +94,11 @@ class ExaOperation:
 
 
 def exaoperation_from_params(params):
-    return ExaOperation(params["url"], params["user"], params["password"], params["validate_certs"],
-                        params["ca_cert"], params["timeout"])
+    return ExaOperation(
+        params["url"],
+        params["user"],
+        params["password"],
+        params["validate_certs"],
+        params["ca_cert"],
+        params["timeout"],
+    )

@@ -27,6 +27,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 try:
     import pyexasol
+
     HAS_PYEXASOL = True
     PYEXASOL_IMPORT_ERROR = None
 except ImportError:
@@ -38,19 +39,25 @@ REDACTED = "********"
 _REGULAR_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FINGERPRINT = re.compile(r"^[0-9A-F]{64}$")
 _TRUST_MARKERS = ("PKIX", "SSLHandshake", "unable to find valid certification path")
-TRUST_HINT = ("The adapter's JVM does not trust the PostgreSQL server certificate: the RDS CA is not "
-              "in the node truststores. Run the virtualis.aurora.exasol_truststore role (root SSH "
-              "to the data nodes), or use the BucketFS truststore mode of the "
-              "virtualis.aurora.exasol_virtual_schema role (exasol_virtual_schema_trust_mode: bucketfs).")
+TRUST_HINT = (
+    "The adapter's JVM does not trust the PostgreSQL server certificate: the RDS CA is not "
+    "in the node truststores. Run the virtualis.aurora.exasol_truststore role (root SSH "
+    "to the data nodes), or use the BucketFS truststore mode of the "
+    "virtualis.aurora.exasol_virtual_schema role (exasol_virtual_schema_trust_mode: bucketfs)."
+)
 
-LOADER_TRUST_HINT = ("Exasol's loader (ExaLoader, the IMPORT FROM JDBC behind every SELECT on a virtual "
-                     "table) does not trust the PostgreSQL server certificate on every data node: it reads "
-                     "each node's own Java truststore, never the adapter's %jvmoption or BucketFS store. Run "
-                     "the virtualis.aurora.exasol_truststore role (root SSH to the data nodes).")
+LOADER_TRUST_HINT = (
+    "Exasol's loader (ExaLoader, the IMPORT FROM JDBC behind every SELECT on a virtual "
+    "table) does not trust the PostgreSQL server certificate on every data node: it reads "
+    "each node's own Java truststore, never the adapter's %jvmoption or BucketFS store. Run "
+    "the virtualis.aurora.exasol_truststore role (root SSH to the data nodes)."
+)
 
-DRIVER_HINT = ("Exasol's loader has no PostgreSQL JDBC driver registered for the connection's URL: run "
-               "the virtualis.aurora.exasol_jdbc_driver role (BucketFS drivers/jdbc on Exasol 7.1+, "
-               "EXAoperation on 6.x/7.0).")
+DRIVER_HINT = (
+    "Exasol's loader has no PostgreSQL JDBC driver registered for the connection's URL: run "
+    "the virtualis.aurora.exasol_jdbc_driver role (BucketFS drivers/jdbc on Exasol 7.1+, "
+    "EXAoperation on 6.x/7.0)."
+)
 
 
 class ExasolInputError(ValueError):
@@ -78,8 +85,7 @@ def object_name(name, what="object"):
     if not isinstance(name, str) or name == "":
         raise ExasolInputError("the %s name must not be empty" % what)
     if len(name) > MAX_IDENTIFIER_LENGTH:
-        raise ExasolInputError("the %s name %r is longer than %d characters"
-                               % (what, name, MAX_IDENTIFIER_LENGTH))
+        raise ExasolInputError("the %s name %r is longer than %d characters" % (what, name, MAX_IDENTIFIER_LENGTH))
     if any(ord(char) < 32 or ord(char) == 127 for char in name):
         raise ExasolInputError("the %s name %r contains a control character" % (what, name))
     return name.upper() if _REGULAR_IDENTIFIER.match(name) else name
@@ -128,8 +134,9 @@ def normalize_fingerprint(value):
     """64 upper-case hex digits (colons and spaces removed), or ExasolInputError."""
     cleaned = re.sub(r"[\s:]", "", value or "").upper()
     if not _FINGERPRINT.match(cleaned):
-        raise ExasolInputError("certificate_fingerprint must be the 64 hexadecimal digits of a "
-                               "SHA-256 fingerprint, got %r" % value)
+        raise ExasolInputError(
+            "certificate_fingerprint must be the 64 hexadecimal digits of a SHA-256 fingerprint, got %r" % value
+        )
     return cleaned
 
 
@@ -163,9 +170,11 @@ def build_dsn(params):
     for host in params["login_host"].split(","):
         host = host.strip()
         if not host or re.search(r"[\s/:@]", host):
-            raise ExasolInputError("login_host must be host names or addresses (a pyexasol host "
-                                   "list like 10.0.0.11..13 is fine), without port, fingerprint "
-                                   "or credentials: %r" % params["login_host"])
+            raise ExasolInputError(
+                "login_host must be host names or addresses (a pyexasol host "
+                "list like 10.0.0.11..13 is fine), without port, fingerprint "
+                "or credentials: %r" % params["login_host"]
+            )
         parts.append("%s%s:%d" % (host, "/" + fingerprint if fingerprint else "", params["login_port"]))
     return ",".join(parts)
 
@@ -181,10 +190,18 @@ def ssl_options(params):
 
 
 def connect_kwargs(params):
-    return dict(dsn=build_dsn(params), user=params["login_user"], password=params["login_password"],
-                autocommit=False, encryption=True, fetch_dict=True, websocket_sslopt=ssl_options(params),
-                connection_timeout=params["connect_timeout"], socket_timeout=params["query_timeout"],
-                client_name="virtualis.aurora")
+    return dict(
+        dsn=build_dsn(params),
+        user=params["login_user"],
+        password=params["login_password"],
+        autocommit=False,
+        encryption=True,
+        fetch_dict=True,
+        websocket_sslopt=ssl_options(params),
+        connection_timeout=params["connect_timeout"],
+        socket_timeout=params["query_timeout"],
+        client_name="virtualis.aurora",
+    )
 
 
 def connect(module):
@@ -197,14 +214,18 @@ def connect(module):
     except ExasolInputError as exc:
         module.fail_json(msg=str(exc))
     if not params["validate_certs"] and not params.get("certificate_fingerprint"):
-        module.warn("validate_certs=false without certificate_fingerprint: the Exasol server is "
-                    "not verified; use this on a private test system only")
+        module.warn(
+            "validate_certs=false without certificate_fingerprint: the Exasol server is "
+            "not verified; use this on a private test system only"
+        )
     where = "%s:%d" % (params["login_host"], params["login_port"])
     try:
         return connect_any_protocol(kwargs)
     except pyexasol.ExaAuthError as exc:
-        module.fail_json(msg="Exasol at %s refused the login of user %s (wrong login_user or "
-                             "login_password?): %s" % (where, params["login_user"], error_text(exc)))
+        module.fail_json(
+            msg="Exasol at %s refused the login of user %s (wrong login_user or "
+            "login_password?): %s" % (where, params["login_user"], error_text(exc))
+        )
     except pyexasol.ExaError as exc:
         module.fail_json(msg=connect_error_message(where, error_text(exc)))
     except Exception as exc:  # websocket/ssl errors not wrapped by old pyexasol releases
@@ -227,11 +248,15 @@ def connect_any_protocol(kwargs):
 
 def connect_error_message(where, text):
     if "did not match server fingerprint" in text:
-        return ("The TLS certificate of Exasol at %s does not have the expected "
-                "certificate_fingerprint (wrong fingerprint, or another server): %s" % (where, text))
+        return (
+            "The TLS certificate of Exasol at %s does not have the expected "
+            "certificate_fingerprint (wrong fingerprint, or another server): %s" % (where, text)
+        )
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-        return ("Could not verify the TLS certificate of Exasol at %s: set ca_cert to the CA that "
-                "signed it, or certificate_fingerprint to its SHA-256 fingerprint: %s" % (where, text))
+        return (
+            "Could not verify the TLS certificate of Exasol at %s: set ca_cert to the CA that "
+            "signed it, or certificate_fingerprint to its SHA-256 fingerprint: %s" % (where, text)
+        )
     return "Could not connect to Exasol at %s: %s" % (where, text)
 
 
@@ -258,8 +283,7 @@ class Session:
     def query(self, sql, what):
         """Rows as dicts; fail_json names `what` could not be read."""
         try:
-            return [dict((k, json_safe(v)) for k, v in row.items())
-                    for row in self.connection.execute(sql).fetchall()]
+            return [{k: json_safe(v) for k, v in row.items()} for row in self.connection.execute(sql).fetchall()]
         except pyexasol.ExaError as exc:
             text = error_text(exc)
             if "insufficient privileges" in text.lower():
@@ -268,8 +292,10 @@ class Session:
 
     def version_text(self):
         """databaseProductVersion from EXA_METADATA as Exasol writes it ('' when missing)."""
-        rows = self.query("SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = "
-                          "'databaseProductVersion'", "the Exasol version (EXA_METADATA)")
+        rows = self.query(
+            "SELECT PARAM_VALUE FROM EXA_METADATA WHERE PARAM_NAME = 'databaseProductVersion'",
+            "the Exasol version (EXA_METADATA)",
+        )
         return str(rows[0]["PARAM_VALUE"]) if rows else ""
 
     def version(self):
@@ -294,8 +320,10 @@ class Session:
             self.connection.rollback()
         except pyexasol.ExaError as exc:
             rolled_back = " ROLLBACK failed too, earlier statements may be applied: %s" % error_text(exc)
-        self.fail("Exasol refused %s: %s%s" % (display, with_trust_hint(text), rolled_back),
-                  queries=[redact(q, self.secrets) for q in self.executed])
+        self.fail(
+            "Exasol refused %s: %s%s" % (display, with_trust_hint(text), rolled_back),
+            queries=[redact(q, self.secrets) for q in self.executed],
+        )
 
     def close(self):
         try:

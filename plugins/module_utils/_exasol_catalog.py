@@ -23,7 +23,7 @@ def _split_qualified(text):
     parts, current, quoted, i = [], [], False, 0
     while i < len(text):
         char = text[i]
-        if char == '"' and quoted and text[i + 1:i + 2] == '"':
+        if char == '"' and quoted and text[i + 1 : i + 2] == '"':
             current.append('"')
             i += 1
         elif char == '"':
@@ -51,12 +51,21 @@ def virtual_schemas(session, name=None):
     properties is read, never a property that could hold a credential."""
     where = " WHERE SCHEMA_NAME = %s" % quote_literal(name) if name else ""
     rows = session.query("SELECT * FROM EXA_ALL_VIRTUAL_SCHEMAS" + where, "EXA_ALL_VIRTUAL_SCHEMAS")
-    props = session.query("SELECT SCHEMA_NAME, PROPERTY_VALUE FROM EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES "
-                          "WHERE PROPERTY_NAME = 'CONNECTION_NAME'", "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES")
-    connections = dict((p["SCHEMA_NAME"], p["PROPERTY_VALUE"]) for p in props)
+    props = session.query(
+        "SELECT SCHEMA_NAME, PROPERTY_VALUE FROM EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES "
+        "WHERE PROPERTY_NAME = 'CONNECTION_NAME'",
+        "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES",
+    )
+    connections = {p["SCHEMA_NAME"]: p["PROPERTY_VALUE"] for p in props}
     found = []
     for row in rows:
         schema, script = adapter_of(row)
-        found.append({"name": row["SCHEMA_NAME"], "adapter_schema": schema, "adapter_script": script,
-                      "connection": connections.get(row["SCHEMA_NAME"])})
+        found.append(
+            {
+                "name": row["SCHEMA_NAME"],
+                "adapter_schema": schema,
+                "adapter_script": script,
+                "connection": connections.get(row["SCHEMA_NAME"]),
+            }
+        )
     return sorted(found, key=lambda item: item["name"])

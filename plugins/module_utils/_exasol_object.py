@@ -18,7 +18,9 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    ExasolInputError, Session, exasol_argument_spec,
+    ExasolInputError,
+    Session,
+    exasol_argument_spec,
 )
 
 

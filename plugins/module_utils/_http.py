@@ -41,9 +41,10 @@ def client_context(validate_certs=True, ca_cert=None):
 
 def warn_plain_http(url, service, secrets):
     """Warn (into the module's result, like module.warn) that url sends secrets unencrypted."""
-    warn("%s url %s is plain http: %s go over the network unencrypted, readable by anyone on the "
-         "way. Use https:// (with ca_cert) unless this network is private test equipment."
-         % (service, url, secrets))
+    warn(
+        "%s url %s is plain http: %s go over the network unencrypted, readable by anyone on the "
+        "way. Use https:// (with ca_cert) unless this network is private test equipment." % (service, url, secrets)
+    )
 
 
 def http_argument_spec(default_user):
@@ -82,8 +83,19 @@ class HttpServer:
     would send in clear (for the warning).
     """
 
-    def __init__(self, url, service, user, password, validate_certs=True, ca_cert=None, timeout=60,
-                 error=ValueError, url_form="https://HOST", exposed="the password"):
+    def __init__(
+        self,
+        url,
+        service,
+        user,
+        password,
+        validate_certs=True,
+        ca_cert=None,
+        timeout=60,
+        error=ValueError,
+        url_form="https://HOST",
+        exposed="the password",
+    ):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise error("url must look like %s, got %r" % (url_form, url))

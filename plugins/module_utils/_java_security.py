@@ -22,13 +22,23 @@ import os
 import re
 
 PROPERTY = "jdk.certpath.disabledAlgorithms"
-SYSTEM_FILES = ("/etc/java-*/security/java.security", "/usr/lib/jvm/*/conf/security/java.security",
-                "/usr/lib/jvm/*/jre/lib/security/java.security", "/usr/lib/jvm/*/lib/security/java.security")
+SYSTEM_FILES = (
+    "/etc/java-*/security/java.security",
+    "/usr/lib/jvm/*/conf/security/java.security",
+    "/usr/lib/jvm/*/jre/lib/security/java.security",
+    "/usr/lib/jvm/*/lib/security/java.security",
+)
 CRYPTO_POLICY = "/etc/crypto-policies/back-ends/java.config"
 SEPARATOR_RE = re.compile(r"\s*[=:]\s*|\s+")
 KEY_SIZE_RE = re.compile(r"^(\S+)\s+keySize\s*(<=|>=|<|>|==|!=)\s*(\d+)$")
-OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-             "==": operator.eq, "!=": operator.ne}
+OPERATORS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 def read_properties(path):
@@ -45,7 +55,7 @@ def read_properties(path):
             line, pending = pending + line, ""
             match = SEPARATOR_RE.search(line)
             if match:
-                props[line[:match.start()]] = line[match.end():]
+                props[line[: match.start()]] = line[match.end() :]
             else:
                 props[line] = ""
     return props
@@ -64,8 +74,12 @@ def candidate_files(store_path, container_root=None, resolve=None):
     """java.security files that govern a store: the JDK around it first, then the system's."""
     found, directory = [], os.path.dirname(store_path)
     for dummy in range(4):
-        for relative in ("conf/security/java.security", "lib/security/java.security",
-                         "jre/lib/security/java.security", "security/java.security"):
+        for relative in (
+            "conf/security/java.security",
+            "lib/security/java.security",
+            "jre/lib/security/java.security",
+            "security/java.security",
+        ):
             candidate = os.path.join(directory, relative)
             if resolve is not None and container_root:
                 candidate = resolve(candidate, container_root)

@@ -123,7 +123,7 @@ class _Reader(object):
     def take(self, count):
         if self.pos + count > len(self.data):
             raise KeystoreError("ends early at byte %d" % self.pos)
-        chunk = self.data[self.pos:self.pos + count]
+        chunk = self.data[self.pos : self.pos + count]
         self.pos += count
         return chunk
 
@@ -148,8 +148,9 @@ def read_jks(data, password, path):
     except (KeystoreError, struct.error, UnicodeDecodeError) as exc:
         raise KeystoreError("%s is not a readable JKS keystore (%s)" % (path, exc))
     if _jks_digest(password, data[:-20]) != data[-20:]:
-        raise KeystoreError("%s: keystore integrity check failed: wrong store_password, or the file is "
-                            "corrupted" % path)
+        raise KeystoreError(
+            "%s: keystore integrity check failed: wrong store_password, or the file is corrupted" % path
+        )
     return entries
 
 
@@ -174,7 +175,7 @@ def _parse_jks(data):
                 if version == 2:
                     reader.utf()
                 reader.blob()
-            entries.append(Entry(alias, timestamp, tag, raw=bytes(data[start:reader.pos])))
+            entries.append(Entry(alias, timestamp, tag, raw=bytes(data[start : reader.pos])))
         else:
             raise KeystoreError("unknown entry tag %d for alias %r" % (tag, alias))
     if len(data) - reader.pos != 20:
@@ -195,7 +196,8 @@ def owned_alias(entry, prefix):
         return False
     alias = entry.alias.lower()
     return alias.startswith(prefix.lower()) and any(
-        alias.endswith("-" + entry.sha256[:length]) for length in (8, 16, 64))
+        alias.endswith("-" + entry.sha256[:length]) for length in (8, 16, 64)
+    )
 
 
 def write_jks(entries, password):
@@ -227,8 +229,10 @@ def detect_type(path):
     if magic == JKS_MAGIC:
         return "jks"
     if magic == JCEKS_MAGIC:
-        raise KeystoreError("truststore %s is a JCEKS keystore, which is not supported; convert it with "
-                            "keytool -importkeystore -deststoretype PKCS12" % path)
+        raise KeystoreError(
+            "truststore %s is a JCEKS keystore, which is not supported; convert it with "
+            "keytool -importkeystore -deststoretype PKCS12" % path
+        )
     if head[:1] == b"\x30":
         return "pkcs12"
     raise KeystoreError("%s is not a Java keystore (neither JKS nor PKCS12)" % path)
@@ -247,8 +251,9 @@ def find_keytool(explicit=None):
         for candidate in sorted(glob.glob(pattern)):
             if os.access(candidate, os.X_OK):
                 return candidate
-    raise KeystoreError("PKCS12 stores need keytool, which was not found on PATH nor under "
-                        "/usr/lib/jvm; set the keytool option")
+    raise KeystoreError(
+        "PKCS12 stores need keytool, which was not found on PATH nor under /usr/lib/jvm; set the keytool option"
+    )
 
 
 class Keytool(object):
@@ -267,9 +272,12 @@ class Keytool(object):
 
     def run(self, *args):
         started = time.time()
-        code, out, err = self.run_command([self.path] + list(KEYTOOL_JVM_OPTIONS) + list(args),
-                                          environ_update={"LC_ALL": "C", PASSWORD_ENV: self.password},
-                                          umask=0o077, expand_user_and_vars=False)
+        code, out, err = self.run_command(
+            [self.path] + list(KEYTOOL_JVM_OPTIONS) + list(args),
+            environ_update={"LC_ALL": "C", PASSWORD_ENV: self.password},
+            umask=0o077,
+            expand_user_and_vars=False,
+        )
         self.runs += 1
         self.seconds += time.time() - started
         return code, err + out  # keytool reports progress on stderr, and its final "keytool error" on stdout
@@ -279,10 +287,27 @@ class Keytool(object):
 
         Returns {alias: keytool's reason} of the entries keytool did not import: keytool exits 0
         when some entries "failed or cancelled", so its report is read, not only its exit code."""
-        code, output = self.run(*(
-            ["-importkeystore", "-noprompt", "-srckeystore", src, "-srcstoretype", src_type,
-             "-srcstorepass:env", PASSWORD_ENV, "-destkeystore", dest, "-deststoretype", dest_type,
-             "-deststorepass:env", PASSWORD_ENV] + (["-srcalias", alias] if alias is not None else [])))
+        code, output = self.run(
+            *(
+                [
+                    "-importkeystore",
+                    "-noprompt",
+                    "-srckeystore",
+                    src,
+                    "-srcstoretype",
+                    src_type,
+                    "-srcstorepass:env",
+                    PASSWORD_ENV,
+                    "-destkeystore",
+                    dest,
+                    "-deststoretype",
+                    dest_type,
+                    "-deststorepass:env",
+                    PASSWORD_ENV,
+                ]
+                + (["-srcalias", alias] if alias is not None else [])
+            )
+        )
         if code != 0:
             if "password was incorrect" in output or "mac check failed" in output.lower():
                 raise KeystoreError("%s: wrong store_password (keytool: keystore password was incorrect)" % src)
@@ -300,11 +325,14 @@ def _last_line(output):
 def _not_imported(output):
     """{alias: reason} of the entries an -importkeystore report says it did not import."""
     reasons = dict(PROBLEM_RE.findall(output))
-    failed = dict((alias, reasons.get(alias, "not imported")) for alias in NOT_IMPORTED_RE.findall(output))
+    failed = {alias: reasons.get(alias, "not imported") for alias in NOT_IMPORTED_RE.findall(output)}
     summary = IMPORT_SUMMARY_RE.search(output)
     if summary and int(summary.group(2)) != len(failed):  # an alias keytool reported in another wording
-        failed.setdefault("?", "keytool reported %s entries failed or cancelled: %s" % (
-            summary.group(2), " / ".join(reasons.values()) or output.strip()[-300:]))
+        failed.setdefault(
+            "?",
+            "keytool reported %s entries failed or cancelled: %s"
+            % (summary.group(2), " / ".join(reasons.values()) or output.strip()[-300:]),
+        )
     return failed
 
 
@@ -317,8 +345,17 @@ class Store(object):
     the new file next to the store (every conversion done and checked), `commit()` renames it into
     place, `discard()` drops it; `save()` does both for one store."""
 
-    def __init__(self, path, store_type, password, keytool_path=None, cache_dir=None, cache_read_only=False,
-                 read_only=None, run_command=None):
+    def __init__(
+        self,
+        path,
+        store_type,
+        password,
+        keytool_path=None,
+        cache_dir=None,
+        cache_read_only=False,
+        read_only=None,
+        run_command=None,
+    ):
         self.path = path
         self.type = store_type
         self.password = password
@@ -343,10 +380,12 @@ class Store(object):
             raise KeystoreError("truststore %s: %s" % (self.path, exc.strerror))
         detected = detect_type(self.path)
         if self.type not in (None, "auto") and self.type != detected:
-            raise KeystoreError("%s is a %s file, but store_type=%s was given; nothing was changed. Use "
-                                "store_type=auto, or convert the store yourself (keytool -importkeystore "
-                                "-deststoretype %s) if that type is really wanted"
-                                % (self.path, detected.upper(), self.type, self.type.upper()))
+            raise KeystoreError(
+                "%s is a %s file, but store_type=%s was given; nothing was changed. Use "
+                "store_type=auto, or convert the store yourself (keytool -importkeystore "
+                "-deststoretype %s) if that type is really wanted"
+                % (self.path, detected.upper(), self.type, self.type.upper())
+            )
         self.type = detected
         if not self.read_only:
             remove_stale_temporaries(self.path)
@@ -359,8 +398,10 @@ class Store(object):
 
     def _keytool(self):
         if self.run_command is None:
-            raise KeystoreError("%s is a PKCS12 store: reading or writing it needs keytool, and this Store was "
-                                "given no run_command to run it" % self.path)
+            raise KeystoreError(
+                "%s is a PKCS12 store: reading or writing it needs keytool, and this Store was "
+                "given no run_command to run it" % self.path
+            )
         return Keytool(find_keytool(self.keytool_path), self.password, self.run_command)
 
     def _load_with_keytool(self):
@@ -378,8 +419,10 @@ class Store(object):
         actual = self._read_with_keytool(digest)
         if _identity(actual) != _identity(self.entries):
             self.cache.drop(digest)
-            raise KeystoreError("%s: the copy in cache_dir %s does not match the store (tampered with?); it was "
-                                "removed and nothing was changed; run again" % (self.path, self.cache.directory))
+            raise KeystoreError(
+                "%s: the copy in cache_dir %s does not match the store (tampered with?); it was "
+                "removed and nothing was changed; run again" % (self.path, self.cache.directory)
+            )
 
     def _read_with_keytool(self, digest):
         workdir = make_workdir(self.path)
@@ -387,8 +430,9 @@ class Store(object):
             converted = os.path.join(workdir, "store.jks")
             failed = self.keytool.convert(self.path, self.type.upper(), converted, "JKS")
             if "?" in failed:  # keytool skipped an entry it did not name: it could not be kept
-                raise KeystoreError("%s: keytool could not read every entry (%s); nothing was changed" % (
-                    self.path, failed["?"]))
+                raise KeystoreError(
+                    "%s: keytool could not read every entry (%s); nothing was changed" % (self.path, failed["?"])
+                )
             data = _read_file(converted) if os.path.exists(converted) else None  # nothing for an empty store
             entries = read_jks(data, self.password, converted) if data else []
             kept = [Entry(alias, 0, TAG_KEPT_BY_KEYTOOL, reason=reason) for alias, reason in sorted(failed.items())]
@@ -414,8 +458,10 @@ class Store(object):
         if self.stat is not None and not os.access(self.path, os.W_OK):
             return "truststore %s is read-only" % self.path
         if not os.access(directory, os.W_OK | os.X_OK):
-            return "directory %s of truststore %s is not writable (a temporary file is needed there " \
-                   "for the atomic replace)" % (directory, self.path)
+            return (
+                "directory %s of truststore %s is not writable (a temporary file is needed there "
+                "for the atomic replace)" % (directory, self.path)
+            )
         return None
 
     def write_refusal(self, entries):
@@ -437,8 +483,11 @@ class Store(object):
         if not self.read_only:
             remove_stale_temporaries(self.path)
         if self.type == "jks":
-            fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".tmp",
-                                       dir=os.path.dirname(os.path.abspath(self.path)))
+            fd, tmp = tempfile.mkstemp(
+                prefix="." + os.path.basename(self.path) + ".",
+                suffix=".tmp",
+                dir=os.path.dirname(os.path.abspath(self.path)),
+            )
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(write_jks(entries, self.password))
@@ -463,7 +512,7 @@ class Store(object):
         workdir = make_workdir(self.path)
         try:
             fresh = os.path.join(workdir, "store")
-            before, after = set(id(e) for e in self.entries), set(id(e) for e in entries)
+            before, after = {id(e) for e in self.entries}, {id(e) for e in entries}
             removed = [e for e in self.entries if id(e) not in after]
             holds_keys = any(not e.trusted for e in self.entries)
             if self.stat is not None and (not removed or (holds_keys and len(removed) <= MAX_DELETES)):
@@ -493,22 +542,37 @@ class Store(object):
         failed = self.keytool.convert(source, "JKS", dest, self.type.upper())
         _unlink_quietly(source)
         if failed:
-            raise KeystoreError("%s: keytool could not write %s; the store was not changed" % (
-                self.path, _describe_failures(failed)))
+            raise KeystoreError(
+                "%s: keytool could not write %s; the store was not changed" % (self.path, _describe_failures(failed))
+            )
 
     def _delete(self, alias, dest):
-        code, output = self.keytool.run("-delete", "-noprompt", "-alias", alias, "-keystore", dest, "-storetype",
-                                        self.type.upper(), "-storepass:env", PASSWORD_ENV)
+        code, output = self.keytool.run(
+            "-delete",
+            "-noprompt",
+            "-alias",
+            alias,
+            "-keystore",
+            dest,
+            "-storetype",
+            self.type.upper(),
+            "-storepass:env",
+            PASSWORD_ENV,
+        )
         if code != 0:
-            raise KeystoreError("%s: keytool could not remove '%s' (%s); the store was not changed" % (
-                self.path, alias, _last_line(output)))
+            raise KeystoreError(
+                "%s: keytool could not remove '%s' (%s); the store was not changed"
+                % (self.path, alias, _last_line(output))
+            )
 
     def _copy_entry(self, entry, dest):
         failed = self.keytool.convert(self.path, self.type.upper(), dest, self.type.upper(), entry.alias)
         if failed:
-            raise KeystoreError("%s: entry '%s' cannot be carried into the rewritten store (a JKS cannot hold "
-                                "it: %s; copying it failed: %s); the store was not changed"
-                                % (self.path, entry.alias, entry.reason, _describe_failures(failed)))
+            raise KeystoreError(
+                "%s: entry '%s' cannot be carried into the rewritten store (a JKS cannot hold "
+                "it: %s; copying it failed: %s); the store was not changed"
+                % (self.path, entry.alias, entry.reason, _describe_failures(failed))
+            )
 
     def commit(self):
         """Rename the prepared store into place (owner, group, mode and SELinux label kept)."""
@@ -547,8 +611,10 @@ def make_workdir(path):
     try:
         return tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise KeystoreError("cannot create a temporary directory next to %s (copies of a store that may hold "
-                            "keys are kept nowhere else): %s" % (path, exc.strerror or exc))
+        raise KeystoreError(
+            "cannot create a temporary directory next to %s (copies of a store that may hold "
+            "keys are kept nowhere else): %s" % (path, exc.strerror or exc)
+        )
 
 
 def _write_private(path, data):
@@ -592,10 +658,18 @@ class ConversionCache(object):
         except OSError:
             return not self.read_only and self._create()
         if not stat_module.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-            self.problems.append("cache_dir %s is not used: it is %s, not a directory of uid %d" % (
-                self.directory, "a symbolic link" if stat_module.S_ISLNK(info.st_mode) else
-                "owned by uid %d" % info.st_uid if stat_module.S_ISDIR(info.st_mode) else "not a directory",
-                os.geteuid()))
+            self.problems.append(
+                "cache_dir %s is not used: it is %s, not a directory of uid %d"
+                % (
+                    self.directory,
+                    "a symbolic link"
+                    if stat_module.S_ISLNK(info.st_mode)
+                    else "owned by uid %d" % info.st_uid
+                    if stat_module.S_ISDIR(info.st_mode)
+                    else "not a directory",
+                    os.geteuid(),
+                )
+            )
             return False
         if info.st_mode & 0o077:
             if self.read_only:
@@ -685,8 +759,9 @@ def _read_file(path):
 
 def atomic_write(path, data, stat):
     """Write data next to path, fsync, keep owner/group/mode, rename over path."""
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=os.path.dirname(os.path.abspath(path)))
+    fd, tmp = tempfile.mkstemp(
+        prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path))
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -715,8 +790,9 @@ def finish_replace(tmp, path, stat):
 
 SELINUX_XATTR = "security.selinux"
 # no label to copy: no SELinux on the node, a file system without labels, or no such call here
-_NO_LABEL = frozenset(getattr(errno, name) for name in ("ENODATA", "ENOTSUP", "EOPNOTSUPP", "ENOSYS")
-                      if hasattr(errno, name))
+_NO_LABEL = frozenset(
+    getattr(errno, name) for name in ("ENODATA", "ENOTSUP", "EOPNOTSUPP", "ENOSYS") if hasattr(errno, name)
+)
 
 
 def copy_security_label(path, fd):
@@ -744,8 +820,10 @@ def copy_security_label(path, fd):
     try:
         os.setxattr(fd, SELINUX_XATTR, label)
     except OSError as exc:
-        raise KeystoreError("cannot give the new %s the SELinux label %s of the store it replaces: %s" % (
-            path, label.rstrip(b"\0").decode("ascii", "replace"), exc.strerror or exc))
+        raise KeystoreError(
+            "cannot give the new %s the SELinux label %s of the store it replaces: %s"
+            % (path, label.rstrip(b"\0").decode("ascii", "replace"), exc.strerror or exc)
+        )
 
 
 def fsync_directory(directory):
@@ -791,8 +869,12 @@ def remove_old_workdirs(max_age=STALE_AGE, directory=None):
             info = os.lstat(candidate)
         except OSError:
             continue
-        if (name.startswith(OLD_WORKDIR_PREFIX) and stat_module.S_ISDIR(info.st_mode)
-                and info.st_uid == os.geteuid() and info.st_mtime < limit):
+        if (
+            name.startswith(OLD_WORKDIR_PREFIX)
+            and stat_module.S_ISDIR(info.st_mode)
+            and info.st_uid == os.geteuid()
+            and info.st_mtime < limit
+        ):
             shutil.rmtree(candidate, ignore_errors=True)
             removed.append(candidate)
     return removed
@@ -823,8 +905,9 @@ def lock_directories(directories, timeout):
                 if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.time() >= deadline:
                     for held in fds:
                         os.close(held)
-                    raise KeystoreError("another run of the module holds the lock on %s (waited %ds)" % (
-                        directory, timeout))
+                    raise KeystoreError(
+                        "another run of the module holds the lock on %s (waited %ds)" % (directory, timeout)
+                    )
                 time.sleep(0.05)
     return fds
 

@@ -94,11 +94,15 @@ def _ssl_request(sock, host, port):
     except (socket.error, socket.timeout, OSError) as exc:
         raise HandshakeError("connect", "%s port %d did not answer the SSLRequest: %s" % (host, port, _reason(exc)))
     if answer == b"N":
-        raise HandshakeError("refused", "%s port %d answered 'N' to the SSLRequest: the server does not offer TLS "
-                                        "(ssl = off)" % (host, port))
+        raise HandshakeError(
+            "refused",
+            "%s port %d answered 'N' to the SSLRequest: the server does not offer TLS (ssl = off)" % (host, port),
+        )
     if answer != b"S":
-        raise HandshakeError("protocol", "%s port %d answered %r to the SSLRequest instead of 'S': not a PostgreSQL "
-                                         "server?" % (host, port, answer))
+        raise HandshakeError(
+            "protocol",
+            "%s port %d answered %r to the SSLRequest instead of 'S': not a PostgreSQL server?" % (host, port, answer),
+        )
 
 
 def _wrap(context, sock, server_hostname):
@@ -108,8 +112,9 @@ def _wrap(context, sock, server_hostname):
         code = getattr(exc, "verify_code", HOSTNAME_MISMATCH)
         message = getattr(exc, "verify_message", None) or str(exc)
         if code == HOSTNAME_MISMATCH:
-            raise HandshakeError("hostname", "the server certificate does not match the host name %s: %s" % (
-                server_hostname, message))
+            raise HandshakeError(
+                "hostname", "the server certificate does not match the host name %s: %s" % (server_hostname, message)
+            )
         raise HandshakeError("verify", "the server certificate is not trusted by this store: %s" % message)
     except ssl.SSLError as exc:
         if "CERTIFICATE_VERIFY_FAILED" in str(exc):  # Python 3.6

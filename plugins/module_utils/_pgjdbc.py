@@ -26,44 +26,76 @@ import re
 
 # (cve, ghsa, affected ranges, what it is, when it bites)
 ADVISORIES = (
-    dict(cve="CVE-2022-21724", ghsa="GHSA-v7wg-cpwc-24m4",
-         ranges=(((9, 4, 1208), (42, 2, 25)), ((42, 3, 0), (42, 3, 2))),
-         summary="plugin class names from connection properties instantiated without a type check",
-         condition="an attacker controls the JDBC URL or connection properties"),
-    dict(cve="CVE-2022-31197", ghsa="GHSA-r38f-c4h4-hqq2",
-         ranges=((None, (42, 2, 26)), ((42, 3, 0), (42, 4, 1))),  # no 42.3.x fix (security.md)
-         summary="SQL injection in ResultSet.refreshRow() through crafted column names",
-         condition="the application calls refreshRow() on a table an attacker can define"),
-    dict(cve="CVE-2022-41946", ghsa="GHSA-562r-vg33-8x8h",
-         ranges=((None, (42, 2, 27)), ((42, 3, 0), (42, 3, 8)), ((42, 4, 0), (42, 4, 3)),
-                 ((42, 5, 0), (42, 5, 1))),
-         summary="large parameters spilled to a temporary file other local users can read",
-         condition="other users on the same host"),
-    dict(cve="CVE-2024-1597", ghsa="GHSA-24rp-q3w6-vc56",
-         ranges=((None, (42, 2, 28)), ((42, 3, 0), (42, 3, 9)), ((42, 4, 0), (42, 4, 4)),
-                 ((42, 5, 0), (42, 5, 5)), ((42, 6, 0), (42, 6, 1)), ((42, 7, 0), (42, 7, 2))),
-         summary="SQL injection via line comment generation",
-         condition="preferQueryMode=simple"),
-    dict(cve="CVE-2025-49146", ghsa="GHSA-hq9p-pm7w-8p54",
-         ranges=(((42, 7, 4), (42, 7, 7)),),
-         summary="channelBinding=require falls back to authentication without channel binding",
-         condition="channelBinding=require"),
-    dict(cve="CVE-2026-42198", ghsa="GHSA-98qh-xjc8-98pq",
-         ranges=(((42, 2, 0), (42, 7, 11)),),  # fixed in 42.7.11 only, no backport release
-         summary="unbounded SCRAM PBKDF2 iteration count from the server exhausts the client's CPU",
-         condition="a malicious or impersonated PostgreSQL server"),
-    dict(cve="CVE-2026-54291", ghsa="GHSA-j92g-9f8w-j867",
-         ranges=(((42, 7, 4), (42, 7, 12)),),
-         summary="channelBinding=require silently downgraded to SCRAM without channel binding",
-         condition="channelBinding=require"),
-    dict(cve="CVE-2026-107314", ghsa="GHSA-rhp9-mr79-r74h",
-         ranges=(((42, 7, 11), (42, 7, 14)),),
-         summary="a requireAuth value that excludes every method is not enforced",
-         condition="requireAuth set"),
-    dict(cve="CVE-2026-107315", ghsa="GHSA-f64h-wr5q-3qf3",
-         ranges=(((42, 7, 4), (42, 7, 14)),),
-         summary="short values padded with bytes of earlier messages on the same connection",
-         condition="a value shorter than its declared length (ByteStreamWriter)"),
+    dict(
+        cve="CVE-2022-21724",
+        ghsa="GHSA-v7wg-cpwc-24m4",
+        ranges=(((9, 4, 1208), (42, 2, 25)), ((42, 3, 0), (42, 3, 2))),
+        summary="plugin class names from connection properties instantiated without a type check",
+        condition="an attacker controls the JDBC URL or connection properties",
+    ),
+    dict(
+        cve="CVE-2022-31197",
+        ghsa="GHSA-r38f-c4h4-hqq2",
+        ranges=((None, (42, 2, 26)), ((42, 3, 0), (42, 4, 1))),  # no 42.3.x fix (security.md)
+        summary="SQL injection in ResultSet.refreshRow() through crafted column names",
+        condition="the application calls refreshRow() on a table an attacker can define",
+    ),
+    dict(
+        cve="CVE-2022-41946",
+        ghsa="GHSA-562r-vg33-8x8h",
+        ranges=((None, (42, 2, 27)), ((42, 3, 0), (42, 3, 8)), ((42, 4, 0), (42, 4, 3)), ((42, 5, 0), (42, 5, 1))),
+        summary="large parameters spilled to a temporary file other local users can read",
+        condition="other users on the same host",
+    ),
+    dict(
+        cve="CVE-2024-1597",
+        ghsa="GHSA-24rp-q3w6-vc56",
+        ranges=(
+            (None, (42, 2, 28)),
+            ((42, 3, 0), (42, 3, 9)),
+            ((42, 4, 0), (42, 4, 4)),
+            ((42, 5, 0), (42, 5, 5)),
+            ((42, 6, 0), (42, 6, 1)),
+            ((42, 7, 0), (42, 7, 2)),
+        ),
+        summary="SQL injection via line comment generation",
+        condition="preferQueryMode=simple",
+    ),
+    dict(
+        cve="CVE-2025-49146",
+        ghsa="GHSA-hq9p-pm7w-8p54",
+        ranges=(((42, 7, 4), (42, 7, 7)),),
+        summary="channelBinding=require falls back to authentication without channel binding",
+        condition="channelBinding=require",
+    ),
+    dict(
+        cve="CVE-2026-42198",
+        ghsa="GHSA-98qh-xjc8-98pq",
+        ranges=(((42, 2, 0), (42, 7, 11)),),  # fixed in 42.7.11 only, no backport release
+        summary="unbounded SCRAM PBKDF2 iteration count from the server exhausts the client's CPU",
+        condition="a malicious or impersonated PostgreSQL server",
+    ),
+    dict(
+        cve="CVE-2026-54291",
+        ghsa="GHSA-j92g-9f8w-j867",
+        ranges=(((42, 7, 4), (42, 7, 12)),),
+        summary="channelBinding=require silently downgraded to SCRAM without channel binding",
+        condition="channelBinding=require",
+    ),
+    dict(
+        cve="CVE-2026-107314",
+        ghsa="GHSA-rhp9-mr79-r74h",
+        ranges=(((42, 7, 11), (42, 7, 14)),),
+        summary="a requireAuth value that excludes every method is not enforced",
+        condition="requireAuth set",
+    ),
+    dict(
+        cve="CVE-2026-107315",
+        ghsa="GHSA-f64h-wr5q-3qf3",
+        ranges=(((42, 7, 4), (42, 7, 14)),),
+        summary="short values padded with bytes of earlier messages on the same connection",
+        condition="a value shorter than its declared length (ByteStreamWriter)",
+    ),
 )
 # The first release outside every range above (docs/content/changelogs/2026-10-07-42.7.14-release.md).
 FIRST_CLEAN = (42, 7, 14)
@@ -101,27 +133,35 @@ def affecting(version_text):
     for advisory in ADVISORIES:
         fix = fixed_in(advisory, version)
         if fix is not None:
-            found.append(dict(cve=advisory["cve"], ghsa=advisory["ghsa"], fixed_in=fix,
-                              summary=advisory["summary"], condition=advisory["condition"]))
+            found.append(
+                dict(
+                    cve=advisory["cve"],
+                    ghsa=advisory["ghsa"],
+                    fixed_in=fix,
+                    summary=advisory["summary"],
+                    condition=advisory["condition"],
+                )
+            )
     return found
 
 
 def check_accept_list(accepted):
     """Upper-cased CVE ids; ValueError for anything that is not a CVE id of this table."""
-    known = set(advisory["cve"] for advisory in ADVISORIES)
+    known = {advisory["cve"] for advisory in ADVISORIES}
     cleaned = []
     for item in accepted or []:
         cve = str(item).strip().upper()
         if not _CVE.match(cve):
             raise ValueError("%r is not a CVE id (CVE-YYYY-NNNN)" % (item,))
         if cve not in known:
-            raise ValueError("%s is not a pgjdbc advisory this collection knows (%s)"
-                             % (cve, ", ".join(sorted(known))))
+            raise ValueError("%s is not a pgjdbc advisory this collection knows (%s)" % (cve, ", ".join(sorted(known))))
         cleaned.append(cve)
     return cleaned
 
 
 def describe(found):
     """One line per advisory, for messages: CVE (GHSA): what; fixed in X; matters with Y."""
-    return "; ".join("%s (%s): %s, fixed in %s, matters with %s"
-                     % (a["cve"], a["ghsa"], a["summary"], a["fixed_in"], a["condition"]) for a in found)
+    return "; ".join(
+        "%s (%s): %s, fixed in %s, matters with %s" % (a["cve"], a["ghsa"], a["summary"], a["fixed_in"], a["condition"])
+        for a in found
+    )

@@ -26,8 +26,17 @@ import hashlib
 import re
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
-    KEYTOOL_JVM_OPTIONS, TAG_KEPT_BY_KEYTOOL, TAG_PRIVATE_KEY, TAG_TRUSTED_CERT, ConversionCache, Entry,
-    KeystoreError, detect_type, find_keytool, read_jks)
+    KEYTOOL_JVM_OPTIONS,
+    TAG_KEPT_BY_KEYTOOL,
+    TAG_PRIVATE_KEY,
+    TAG_TRUSTED_CERT,
+    ConversionCache,
+    Entry,
+    KeystoreError,
+    detect_type,
+    find_keytool,
+    read_jks,
+)
 
 ALIAS_RE = re.compile(r"^Alias name: (.*)$", re.MULTILINE)
 ENTRY_TYPE_RE = re.compile(r"^Entry type: (\S+)", re.MULTILINE)
@@ -45,8 +54,11 @@ def read_truststore(path, store_type, password, run_command, keytool=None, cache
         data = handle.read()
     if detected == "jks":
         return detected, read_jks(data, password, path), 0
-    cached = ConversionCache(cache_dir, read_only=True).get(hashlib.sha256(data).hexdigest(), password) \
-        if cache_dir else None
+    cached = (
+        ConversionCache(cache_dir, read_only=True).get(hashlib.sha256(data).hexdigest(), password)
+        if cache_dir
+        else None
+    )
     if cached is not None:
         return detected, cached, 0
     return detected, keytool_list(run_command, find_keytool(keytool), path, detected, password), 1
@@ -54,11 +66,16 @@ def read_truststore(path, store_type, password, run_command, keytool=None, cache
 
 def keytool_list(run_command, keytool, path, store_type, password):
     """Entries of a store as `keytool -list -rfc` shows them (one JVM, nothing written)."""
-    argv = [keytool] + list(KEYTOOL_JVM_OPTIONS) + list(ENGLISH) + [
-        "-list", "-rfc", "-keystore", path, "-storetype", store_type.upper()]
+    argv = (
+        [keytool]
+        + list(KEYTOOL_JVM_OPTIONS)
+        + list(ENGLISH)
+        + ["-list", "-rfc", "-keystore", path, "-storetype", store_type.upper()]
+    )
     # the newline is ours (binary_data=True): an empty password still gets its line on stdin
-    code, output, errors = run_command(argv, data=password + "\n", binary_data=True, environ_update={"LC_ALL": "C"},
-                                       expand_user_and_vars=False)
+    code, output, errors = run_command(
+        argv, data=password + "\n", binary_data=True, environ_update={"LC_ALL": "C"}, expand_user_and_vars=False
+    )
     if code != 0:
         text = output + errors
         if "password was incorrect" in text or "mac check failed" in text.lower():
@@ -73,7 +90,7 @@ def parse_listing(output, path):
     starts = list(ALIAS_RE.finditer(output))
     entries = []
     for index, match in enumerate(starts):
-        block = output[match.end():starts[index + 1].start() if index + 1 < len(starts) else len(output)]
+        block = output[match.end() : starts[index + 1].start() if index + 1 < len(starts) else len(output)]
         kind = ENTRY_TYPE_RE.search(block)
         kind = kind.group(1) if kind else "unknown"
         pems = PEM_RE.findall(block)
@@ -85,8 +102,10 @@ def parse_listing(output, path):
             entries.append(Entry(match.group(1), 0, TAG_KEPT_BY_KEYTOOL, reason=kind))
     count = COUNT_RE.search(output)
     if count is None or int(count.group(1)) != len(entries):
-        raise KeystoreError("could not read keytool's listing of %s (%d entries found, keytool said %s)" % (
-            path, len(entries), count.group(1) if count else "nothing"))
+        raise KeystoreError(
+            "could not read keytool's listing of %s (%d entries found, keytool said %s)"
+            % (path, len(entries), count.group(1) if count else "nothing")
+        )
     return entries
 
 

@@ -21,27 +21,45 @@ import datetime
 import hashlib
 import re
 
-PEM_RE = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)(?:-----END ([A-Z0-9 ]+)-----|\Z)", re.DOTALL)
+PEM_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)(?:-----END ([A-Z0-9 ]+)-----|\Z)", re.DOTALL)
 
 OID_NAMES = {
-    "2.5.4.3": "CN", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST",
-    "1.2.840.113549.1.1.1": "RSA", "1.2.840.10045.2.1": "EC", "1.2.840.10040.4.1": "DSA",
-    "1.3.101.112": "Ed25519", "1.3.101.113": "Ed448",
+    "2.5.4.3": "CN",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "1.2.840.113549.1.1.1": "RSA",
+    "1.2.840.10045.2.1": "EC",
+    "1.2.840.10040.4.1": "DSA",
+    "1.3.101.112": "Ed25519",
+    "1.3.101.113": "Ed448",
 }
 EC_CURVE_BITS = {
-    "1.2.840.10045.3.1.7": 256, "1.3.132.0.34": 384, "1.3.132.0.35": 521,
-    "1.3.132.0.33": 224, "1.3.132.0.10": 256, "1.2.840.10045.3.1.1": 192,
+    "1.2.840.10045.3.1.7": 256,
+    "1.3.132.0.34": 384,
+    "1.3.132.0.35": 521,
+    "1.3.132.0.33": 224,
+    "1.3.132.0.10": 256,
+    "1.2.840.10045.3.1.1": 192,
 }
 BASIC_CONSTRAINTS = "2.5.29.19"
 SIGNATURE_ALGORITHMS = {
-    "1.2.840.113549.1.1.4": "MD5withRSA", "1.2.840.113549.1.1.2": "MD2withRSA",
-    "1.2.840.113549.1.1.5": "SHA1withRSA", "1.2.840.113549.1.1.11": "SHA256withRSA",
-    "1.2.840.113549.1.1.12": "SHA384withRSA", "1.2.840.113549.1.1.13": "SHA512withRSA",
-    "1.2.840.113549.1.1.10": "RSASSA-PSS", "1.2.840.10045.4.1": "SHA1withECDSA",
-    "1.2.840.10045.4.3.2": "SHA256withECDSA", "1.2.840.10045.4.3.3": "SHA384withECDSA",
-    "1.2.840.10045.4.3.4": "SHA512withECDSA", "1.2.840.10040.4.3": "SHA1withDSA",
-    "1.3.101.112": "Ed25519", "1.3.101.113": "Ed448",
+    "1.2.840.113549.1.1.4": "MD5withRSA",
+    "1.2.840.113549.1.1.2": "MD2withRSA",
+    "1.2.840.113549.1.1.5": "SHA1withRSA",
+    "1.2.840.113549.1.1.11": "SHA256withRSA",
+    "1.2.840.113549.1.1.12": "SHA384withRSA",
+    "1.2.840.113549.1.1.13": "SHA512withRSA",
+    "1.2.840.113549.1.1.10": "RSASSA-PSS",
+    "1.2.840.10045.4.1": "SHA1withECDSA",
+    "1.2.840.10045.4.3.2": "SHA256withECDSA",
+    "1.2.840.10045.4.3.3": "SHA384withECDSA",
+    "1.2.840.10045.4.3.4": "SHA512withECDSA",
+    "1.2.840.10040.4.3": "SHA1withDSA",
+    "1.3.101.112": "Ed25519",
+    "1.3.101.113": "Ed448",
 }
 
 
@@ -76,11 +94,11 @@ def der_read(data, pos=0):
         count = length & 0x7F
         if count == 0 or count > 4 or pos + count > len(data):
             raise ValueError("bad DER length at byte %d" % pos)
-        length = int.from_bytes(data[pos:pos + count], "big")
+        length = int.from_bytes(data[pos : pos + count], "big")
         pos += count
     if pos + length > len(data):
         raise ValueError("DER value at byte %d runs past the end of the data" % pos)
-    return _Der(tag, data[pos:pos + length], pos + length)
+    return _Der(tag, data[pos : pos + length], pos + length)
 
 
 def der_children(content):
@@ -133,8 +151,14 @@ def _decode_time(item):
     digits = text.rstrip("Z")[:14]
     if len(digits) < 12 or not digits.isdigit():
         raise ValueError("bad time %r" % text)
-    return datetime.datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]),
-                             int(digits[10:12]), int(digits[12:14] or 0))
+    return datetime.datetime(
+        int(digits[:4]),
+        int(digits[4:6]),
+        int(digits[6:8]),
+        int(digits[8:10]),
+        int(digits[10:12]),
+        int(digits[12:14] or 0),
+    )
 
 
 def _public_key(spki):
@@ -203,7 +227,7 @@ class Certificate(object):
         name = self._names[index]
         if not isinstance(name, list):
             name = _decode_name(name)
-            self._names = self._names[:index] + (name,) + self._names[index + 1:]
+            self._names = self._names[:index] + (name,) + self._names[index + 1 :]
         return name
 
     @property
@@ -241,7 +265,7 @@ class Certificate(object):
 
     def pem(self):
         body = base64.b64encode(self.der).decode("ascii")
-        lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
         return "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % "\n".join(lines)
 
 
@@ -253,7 +277,7 @@ def leaf_certificates(certificates):
 
 def colon_hex(hex_digest):
     upper = hex_digest.upper()
-    return ":".join(upper[i:i + 2] for i in range(0, len(upper), 2))
+    return ":".join(upper[i : i + 2] for i in range(0, len(upper), 2))
 
 
 def parse_pem_bundle(data, source):
@@ -266,8 +290,10 @@ def parse_pem_bundle(data, source):
         if not data.strip():
             raise CertificateError("%s is empty: expected PEM certificates (-----BEGIN CERTIFICATE-----)" % source)
         if data[:1] == b"\x30":
-            raise CertificateError("%s looks like a binary DER certificate, not PEM text; convert it with "
-                                   "`openssl x509 -inform der -in FILE -out FILE.pem`" % source)
+            raise CertificateError(
+                "%s looks like a binary DER certificate, not PEM text; convert it with "
+                "`openssl x509 -inform der -in FILE -out FILE.pem`" % source
+            )
         try:
             data = data.decode("ascii")
         except UnicodeDecodeError:
@@ -292,8 +318,10 @@ def _parse_block(match, index, source, line):
     if begin != "CERTIFICATE":
         raise CertificateError("%s is a '%s' block, only CERTIFICATE blocks belong in a CA bundle" % (where, begin))
     if end != begin:
-        raise CertificateError("%s: -----BEGIN CERTIFICATE----- is closed by -----END %s-----; the bundle is "
-                               "corrupted (two blocks run into each other?)" % (where, end))
+        raise CertificateError(
+            "%s: -----BEGIN CERTIFICATE----- is closed by -----END %s-----; the bundle is "
+            "corrupted (two blocks run into each other?)" % (where, end)
+        )
     try:
         der = base64.b64decode("".join(body.split()).encode("ascii"), validate=True) if body.strip() else b""
     except (binascii.Error, ValueError) as exc:
@@ -301,5 +329,6 @@ def _parse_block(match, index, source, line):
     try:
         return Certificate(der)
     except (ValueError, IndexError, UnicodeDecodeError) as exc:
-        raise CertificateError("%s does not parse as an X.509 certificate (%s); truncated or corrupted?"
-                               % (where, exc or "no data"))
+        raise CertificateError(
+            "%s does not parse as an X.509 certificate (%s); truncated or corrupted?" % (where, exc or "no data")
+        )

@@ -146,13 +146,18 @@ import re
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import unsafe_component
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    ExasolInputError, object_name, quote_ident, quote_literal,
+    ExasolInputError,
+    object_name,
+    quote_ident,
+    quote_literal,
 )
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_object import ExasolObjectModule
 
 _HEADER = re.compile(
-    r'^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:JAVA\s+)?ADAPTER\s+SCRIPT\s+'
-    r'(?:"(?:[^"]|"")*"|[^\s".]+)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[^\s".]+))?\s+AS\b', re.IGNORECASE)
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:JAVA\s+)?ADAPTER\s+SCRIPT\s+"
+    r'(?:"(?:[^"]|"")*"|[^\s".]+)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[^\s".]+))?\s+AS\b',
+    re.IGNORECASE,
+)
 _DIRECTIVE = re.compile(r"%(scriptclass|jvmoption|jar)\b([^;]*);", re.IGNORECASE)
 _CLASS = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*$")
 _JAR = re.compile(r"^/buckets/[^/\s;:]+/[^/\s;:]+/[^\s;:]+\.jar$")
@@ -161,7 +166,7 @@ _JAR = re.compile(r"^/buckets/[^/\s;:]+/[^/\s;:]+/[^\s;:]+\.jar$")
 def strip_header(text):
     """SCRIPT_TEXT without Exasol's `CREATE ... ADAPTER SCRIPT "NAME" AS` header (if present)."""
     match = _HEADER.match(text or "")
-    return text[match.end():] if match else (text or "")
+    return text[match.end() :] if match else (text or "")
 
 
 def directives(body):
@@ -188,16 +193,18 @@ def build_body(script_class, jvm_options, jars):
         raise ExasolInputError("state=present needs jars (the adapter and the JDBC driver)")
     for jar in jars:
         if not _JAR.match(jar):
-            raise ExasolInputError("jar %r must be a BucketFS path /buckets/<service>/<bucket>/<path>.jar "
-                                   "without spaces, ':' or ';'" % jar)
-        bad = unsafe_component(jar[len("/buckets/"):])  # the rules exasol_bucketfs_upload applies
+            raise ExasolInputError(
+                "jar %r must be a BucketFS path /buckets/<service>/<bucket>/<path>.jar without spaces, ':' or ';'" % jar
+            )
+        bad = unsafe_component(jar[len("/buckets/") :])  # the rules exasol_bucketfs_upload applies
         if bad is not None:
-            raise ExasolInputError("jar %r has a %r component: a jar must stay inside its bucket, "
-                                   "/buckets/<service>/<bucket>/<path>.jar without '.', '..' or '//'" % (jar, bad))
+            raise ExasolInputError(
+                "jar %r has a %r component: a jar must stay inside its bucket, "
+                "/buckets/<service>/<bucket>/<path>.jar without '.', '..' or '//'" % (jar, bad)
+            )
     for option in jvm_options:
         if not option.strip() or re.search(r"[;\r\n%]", option):
-            raise ExasolInputError("jvm option %r must be non-empty and contain no ';', '%%' or line break"
-                                   % option)
+            raise ExasolInputError("jvm option %r must be non-empty and contain no ';', '%%' or line break" % option)
     lines = ["%%scriptclass %s;" % script_class]
     lines += ["%%jvmoption %s;" % option.strip() for option in jvm_options]
     lines += ["%%jar %s;" % jar for jar in jars]
@@ -206,11 +213,15 @@ def build_body(script_class, jvm_options, jars):
 
 def read_state(session, schema, name):
     """(schema row or None, script row or None)."""
-    schemas = session.query("SELECT SCHEMA_NAME, SCHEMA_IS_VIRTUAL FROM EXA_SCHEMAS WHERE SCHEMA_NAME = %s"
-                            % quote_literal(schema), "EXA_SCHEMAS")
-    scripts = session.query("SELECT SCRIPT_TYPE, SCRIPT_LANGUAGE, SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE "
-                            "SCRIPT_SCHEMA = %s AND SCRIPT_NAME = %s" % (quote_literal(schema), quote_literal(name)),
-                            "EXA_ALL_SCRIPTS")
+    schemas = session.query(
+        "SELECT SCHEMA_NAME, SCHEMA_IS_VIRTUAL FROM EXA_SCHEMAS WHERE SCHEMA_NAME = %s" % quote_literal(schema),
+        "EXA_SCHEMAS",
+    )
+    scripts = session.query(
+        "SELECT SCRIPT_TYPE, SCRIPT_LANGUAGE, SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE "
+        "SCRIPT_SCHEMA = %s AND SCRIPT_NAME = %s" % (quote_literal(schema), quote_literal(name)),
+        "EXA_ALL_SCRIPTS",
+    )
     return (schemas[0] if schemas else None), (scripts[0] if scripts else None)
 
 
@@ -224,10 +235,13 @@ def plan_present(session, params, schema, name, body, schema_row, script):
         statements.append((sql, sql))
     elif schema_row["SCHEMA_IS_VIRTUAL"]:
         session.fail("schema %s is a virtual schema; an adapter script needs a normal schema" % schema)
-    if script is not None and (str(script["SCRIPT_TYPE"]).upper() != "ADAPTER"
-                               or str(script["SCRIPT_LANGUAGE"]).upper() != "JAVA"):
-        session.fail("script %s exists as a %s %s script, not a JAVA ADAPTER script; it is not replaced"
-                     % (target, script["SCRIPT_LANGUAGE"], script["SCRIPT_TYPE"]))
+    if script is not None and (
+        str(script["SCRIPT_TYPE"]).upper() != "ADAPTER" or str(script["SCRIPT_LANGUAGE"]).upper() != "JAVA"
+    ):
+        session.fail(
+            "script %s exists as a %s %s script, not a JAVA ADAPTER script; it is not replaced"
+            % (target, script["SCRIPT_LANGUAGE"], script["SCRIPT_TYPE"])
+        )
     if current_directives(script) != render(directives(body)):
         # "/" ends the script as in EXAplus; Exasol drops it. Without it pyexasol would strip the
         # body's last ";" (it trims trailing semicolons) and the last %jar would be unterminated.
@@ -256,8 +270,11 @@ class AdapterScriptModule(ExasolObjectModule):
         params = self.params
         self.schema = object_name(params["schema"], "schema")
         self.name = object_name(params["name"], "script")
-        self.body = build_body(params["script_class"], params["jvm_options"], params["jars"]) \
-            if params["state"] == "present" else ""
+        self.body = (
+            build_body(params["script_class"], params["jvm_options"], params["jars"])
+            if params["state"] == "present"
+            else ""
+        )
 
     def read(self):
         return read_state(self.session, self.schema, self.name)

@@ -380,8 +380,10 @@ def wait(module, client, paths, present):
         return
     for path in paths:
         if not client.wait_visible(path, present=present, timeout=module.params["wait_timeout"]):
-            module.fail_json(msg="%s was not %s in the listing of bucket %s within %d seconds" % (
-                path, "listed" if present else "removed", client.bucket, module.params["wait_timeout"]))
+            module.fail_json(
+                msg="%s was not %s in the listing of bucket %s within %d seconds"
+                % (path, "listed" if present else "removed", client.bucket, module.params["wait_timeout"])
+            )
 
 
 def main():
@@ -400,12 +402,24 @@ def main():
     except BucketFSError as exc:
         module.fail_json(msg=str(exc), status=exc.status)
     sha = plan.local_sha if present else None
-    result = dict(changed=changed, url=client.file_url(path), udf_path=client.udf_path(path), sha256=sha,
-                  previous_state=plan.previous, compared_by=plan.compared_by, bytes_sent=client.bytes_sent)
+    result = dict(
+        changed=changed,
+        url=client.file_url(path),
+        udf_path=client.udf_path(path),
+        sha256=sha,
+        previous_state=plan.previous,
+        compared_by=plan.compared_by,
+        bytes_sent=client.bytes_sent,
+    )
     if module._diff:
-        result["diff"] = dict(before=dict(path=path, sha256=plan.before_sha if plan.previous != "absent" else None,
-                                          present=plan.previous != "absent"),
-                              after=dict(path=path, sha256=sha, present=present))
+        result["diff"] = dict(
+            before=dict(
+                path=path,
+                sha256=plan.before_sha if plan.previous != "absent" else None,
+                present=plan.previous != "absent",
+            ),
+            after=dict(path=path, sha256=sha, present=present),
+        )
     module.exit_json(**result)
 
 

@@ -175,18 +175,22 @@ diff:
 
 import ipaddress
 import re
-
 from urllib.parse import quote, urlencode
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    ExasolInputError, object_name, quote_ident, quote_literal,
+    ExasolInputError,
+    object_name,
+    quote_ident,
+    quote_literal,
 )
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_object import ExasolObjectModule
 
 DEFAULT_URL_PARAMETERS = {"ssl": "true", "sslfactory": "org.postgresql.ssl.DefaultJavaSSLFactory"}
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_ENDPOINT_HELP = ("endpoint must be a host name, an IPv4 address or an IPv6 address (the port goes into `port`, "
-                  "the database into `database`, further URL parameters into `url_parameters`), got %r")
+_ENDPOINT_HELP = (
+    "endpoint must be a host name, an IPv4 address or an IPv6 address (the port goes into `port`, "
+    "the database into `database`, further URL parameters into `url_parameters`), got %r"
+)
 
 
 def url_host(endpoint):
@@ -298,8 +302,11 @@ class ConnectionModule(ExasolObjectModule):
             raise ExasolInputError("password needs user: Exasol stores both or neither")
 
     def read(self):
-        rows = self.session.query("SELECT CONNECTION_NAME, CONNECTION_STRING, USER_NAME FROM EXA_DBA_CONNECTIONS "
-                                  "WHERE CONNECTION_NAME = %s" % quote_literal(self.name), "EXA_DBA_CONNECTIONS")
+        rows = self.session.query(
+            "SELECT CONNECTION_NAME, CONNECTION_STRING, USER_NAME FROM EXA_DBA_CONNECTIONS "
+            "WHERE CONNECTION_NAME = %s" % quote_literal(self.name),
+            "EXA_DBA_CONNECTIONS",
+        )
         return rows[0] if rows else None
 
     def plan(self, current):
@@ -311,25 +318,39 @@ class ConnectionModule(ExasolObjectModule):
             return []
         if user and not password:
             action = "create" if verb == "CREATE" else "change " + "/".join(reasons)
-            self.session.fail("connection %s: password is required to %s it with user %s (Exasol needs the "
-                              "password together with the user)" % (name, action, user))
+            self.session.fail(
+                "connection %s: password is required to %s it with user %s (Exasol needs the "
+                "password together with the user)" % (name, action, user)
+            )
         if "password" in reasons:
-            self.module.warn("update_password=always: the password of connection %s is set on every run, "
-                             "so the task always reports a change" % name)
+            self.module.warn(
+                "update_password=always: the password of connection %s is set on every run, "
+                "so the task always reports a change" % name
+            )
         return [statement(verb, name, self.url, user, password)]
 
     def result(self, current, statements):
         return dict(name=self.name, url=self.url)
 
     def diff(self, current, statements):
-        before = {} if current is None else {"name": self.name, "url": current["CONNECTION_STRING"],
-                                             "user": current["USER_NAME"], "password_set": bool(current["USER_NAME"])}
+        before = (
+            {}
+            if current is None
+            else {
+                "name": self.name,
+                "url": current["CONNECTION_STRING"],
+                "user": current["USER_NAME"],
+                "password_set": bool(current["USER_NAME"]),
+            }
+        )
         if self.params["state"] == "absent":
             return dict(before=before, after={})
         if current is not None and not statements:
             return dict(before=before, after=before)
-        return dict(before=before, after={"name": self.name, "url": self.url, "user": self.user,
-                                          "password_set": bool(self.user)})
+        return dict(
+            before=before,
+            after={"name": self.name, "url": self.url, "user": self.user, "password_set": bool(self.user)},
+        )
 
 
 def main():

@@ -108,7 +108,6 @@ diff:
 """
 
 import os
-
 from xmlrpc.client import Binary
 
 from ansible.module_utils.basic import AnsibleModule
@@ -153,12 +152,17 @@ def read_driver(api, driver_id):
     """The driver's settings and jar file names, normalised for comparison."""
     props = api.call_object(driver_id, "getProperties") or {}
     if "jdbc_name" not in props:  # without names, a new driver could duplicate an existing one
-        raise ExaOperationError("EXAoperation did not report the name of JDBC driver %s (getProperties "
-                                "has no jdbc_name), so the module cannot tell which driver is which" % driver_id)
-    state = dict(jdbc_name=props.get("jdbc_name"), jdbc_main=props.get("jdbc_main"),
-                 jdbc_prefix=props.get("jdbc_prefix"),
-                 disable_security_manager=bool(props.get("disable_security_manager")),
-                 comment=props.get("comment") or None)
+        raise ExaOperationError(
+            "EXAoperation did not report the name of JDBC driver %s (getProperties "
+            "has no jdbc_name), so the module cannot tell which driver is which" % driver_id
+        )
+    state = dict(
+        jdbc_name=props.get("jdbc_name"),
+        jdbc_main=props.get("jdbc_main"),
+        jdbc_prefix=props.get("jdbc_prefix"),
+        disable_security_manager=bool(props.get("disable_security_manager")),
+        comment=props.get("comment") or None,
+    )
     state["jars"] = sorted(str(url).rstrip("/").rsplit("/", 1)[-1] for url in props.get("jdbc_jars") or [])
     return state
 
@@ -172,8 +176,13 @@ def find_driver(api, name):
 
 
 def wanted_state(params):
-    state = dict(jdbc_name=params["name"], jdbc_main=params["main_class"], jdbc_prefix=params["prefix"],
-                 disable_security_manager=params["disable_security_manager"], comment=params["comment"])
+    state = dict(
+        jdbc_name=params["name"],
+        jdbc_main=params["main_class"],
+        jdbc_prefix=params["prefix"],
+        disable_security_manager=params["disable_security_manager"],
+        comment=params["comment"],
+    )
     state["jars"] = sorted(os.path.basename(path) for path in params["jars"] or [])
     return state
 
@@ -186,7 +195,7 @@ def upload_jars(api, driver_id, paths):
 
 def create_driver(api, params, wanted):
     """addJDBCDriver, then the jars; deletes the new driver again when an upload fails."""
-    settings = dict((key, wanted[key]) for key in ("jdbc_name",) + SETTINGS if wanted[key] is not None)
+    settings = {key: wanted[key] for key in ("jdbc_name",) + SETTINGS if wanted[key] is not None}
     driver_id = api.call("addJDBCDriver", settings)
     try:
         upload_jars(api, driver_id, params["jars"])
@@ -194,15 +203,16 @@ def create_driver(api, params, wanted):
         try:
             api.call("deleteSubObject", driver_id)
         except ExaOperationError as cleanup:
-            raise ExaOperationError("%s; removing the half-registered driver %s failed too: %s" % (exc, driver_id, cleanup))
+            raise ExaOperationError(
+                "%s; removing the half-registered driver %s failed too: %s" % (exc, driver_id, cleanup)
+            )
         raise ExaOperationError("%s (the new driver %s was removed again)" % (exc, driver_id))
     return driver_id
 
 
 def update_driver(api, params, driver_id, before, wanted):
     """Edit what differs; returns True when something had to change."""
-    edits = dict((key, wanted[key]) for key in SETTINGS
-                 if wanted[key] is not None and wanted[key] != before[key])
+    edits = {key: wanted[key] for key in SETTINGS if wanted[key] is not None and wanted[key] != before[key]}
     jars_differ = wanted["jars"] != before["jars"]
     if not params["_check"]:
         if edits:
@@ -235,8 +245,9 @@ def ensure(module, api):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_if=[["state", "present", ["jars"]]])
+    module = AnsibleModule(
+        argument_spec=argument_spec(), supports_check_mode=True, required_if=[["state", "present", ["jars"]]]
+    )
     for path in module.params["jars"] or []:
         if not os.path.isfile(path):
             module.fail_json(msg="jar %s does not exist or is not a regular file" % path)

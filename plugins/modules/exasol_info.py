@@ -70,7 +70,9 @@ minimal_settings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    Session, exasol_argument_spec, parse_version,
+    Session,
+    exasol_argument_spec,
+    parse_version,
 )
 
 
@@ -93,8 +95,13 @@ def main():
     version = parse_version(text)
     if not version:
         module.fail_json(msg="Exasol did not report a databaseProductVersion in EXA_METADATA (got %r)" % text)
-    module.exit_json(changed=False, version=text, generation=generation(version),
-                     exaoperation=version < (7, 1), minimal_settings=version >= (8, 0, 3))
+    module.exit_json(
+        changed=False,
+        version=text,
+        generation=generation(version),
+        exaoperation=version < (7, 1),
+        minimal_settings=version >= (8, 0, 3),
+    )
 
 
 if __name__ == "__main__":

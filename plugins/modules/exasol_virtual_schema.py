@@ -247,18 +247,31 @@ diff:
 import re
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    ExasolInputError, object_name, quote_ident, quote_literal,
+    ExasolInputError,
+    object_name,
+    quote_ident,
+    quote_literal,
 )
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_catalog import adapter_of
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_object import ExasolObjectModule
 
 # virtual-schema-common-jdbc AbstractSqlDialect.COMMON_SUPPORTED_PROPERTIES plus what the PostgreSQL
 # dialect adds (exasol/postgresql-virtual-schema doc/user_guide/postgresql_user_guide.md).
-COMMON_PROPERTIES = frozenset([
-    "CONNECTION_NAME", "SCHEMA_NAME", "CATALOG_NAME", "TABLE_FILTER", "EXCLUDED_CAPABILITIES",
-    "DEBUG_ADDRESS", "LOG_LEVEL", "MAX_TABLE_COUNT", "IMPORT_DATA_TYPES", "IGNORE_ERRORS",
-    "POSTGRESQL_IDENTIFIER_MAPPING",
-])
+COMMON_PROPERTIES = frozenset(
+    [
+        "CONNECTION_NAME",
+        "SCHEMA_NAME",
+        "CATALOG_NAME",
+        "TABLE_FILTER",
+        "EXCLUDED_CAPABILITIES",
+        "DEBUG_ADDRESS",
+        "LOG_LEVEL",
+        "MAX_TABLE_COUNT",
+        "IMPORT_DATA_TYPES",
+        "IGNORE_ERRORS",
+        "POSTGRESQL_IDENTIFIER_MAPPING",
+    ]
+)
 # Adapter 4.x uses virtual-schema-common-jdbc 14.0.2+, which accepts TELEMETRY (its changes_14.0.1.md
 # fixed the E-VSCJDBC-13 refusal of it); 3.x and older use 13.x and refuse it.
 FIRST_TELEMETRY_MAJOR = 4
@@ -274,15 +287,16 @@ CHOICES = {
 }
 # Join push-down arrived with Exasol 6.2; adapters with join support need Exasol 6.1.2/6.0.15 or
 # these capabilities excluded (exasol/virtual-schemas release notes, PostgreSQL join push-down).
-OLD_EXASOL_EXCLUDED_CAPABILITIES = ("JOIN,JOIN_TYPE_INNER,JOIN_TYPE_LEFT_OUTER,JOIN_TYPE_RIGHT_OUTER,"
-                                    "JOIN_TYPE_FULL_OUTER,JOIN_CONDITION_EQUI")
+OLD_EXASOL_EXCLUDED_CAPABILITIES = (
+    "JOIN,JOIN_TYPE_INNER,JOIN_TYPE_LEFT_OUTER,JOIN_TYPE_RIGHT_OUTER,JOIN_TYPE_FULL_OUTER,JOIN_CONDITION_EQUI"
+)
 LAST_EXASOL_NEEDING_EXCLUSION = (6, 1, 4)
 # Adapter 4.x supports only the current Exasol release and the 2025.1 LTS line (changes_4.0.0.md).
 FIRST_EXASOL_FOR_ADAPTER_4 = (2025, 1)
-_LEGACY_JAR = re.compile(r"%jar\s+[^;]*(virtualschema-jdbc-adapter-dist-|virtual-schema-dist-[^/;]*-bundle-)",
-                         re.IGNORECASE)
-_ADAPTER_JAR = re.compile(r"%jar\s+[^;]*virtual-schema-dist-[0-9.]+-postgresql-(\d+)(?:\.\d+)*\.jar",
-                          re.IGNORECASE)
+_LEGACY_JAR = re.compile(
+    r"%jar\s+[^;]*(virtualschema-jdbc-adapter-dist-|virtual-schema-dist-[^/;]*-bundle-)", re.IGNORECASE
+)
+_ADAPTER_JAR = re.compile(r"%jar\s+[^;]*virtual-schema-dist-[0-9.]+-postgresql-(\d+)(?:\.\d+)*\.jar", re.IGNORECASE)
 _PROPERTY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -300,14 +314,18 @@ def property_value(key, value):
 def check_name(key, where="property"):
     """A property name goes into SQL unquoted, so it must be a plain identifier."""
     if not _PROPERTY_NAME.match(key):
-        raise ExasolInputError("%s name %r is not a plain identifier (letters, digits, underscores); "
-                               "it is refused rather than written into SQL" % (where, key))
+        raise ExasolInputError(
+            "%s name %r is not a plain identifier (letters, digits, underscores); "
+            "it is refused rather than written into SQL" % (where, key)
+        )
 
 
 def validate_property(key, value):
     if key in CREDENTIAL_PROPERTIES:
-        raise ExasolInputError("property %s would store credentials in the virtual schema; put them in "
-                               "a connection and set CONNECTION_NAME" % key)
+        raise ExasolInputError(
+            "property %s would store credentials in the virtual schema; put them in "
+            "a connection and set CONNECTION_NAME" % key
+        )
     check_name(key)
     if value is None:
         return
@@ -317,8 +335,9 @@ def validate_property(key, value):
         raise ExasolInputError("property MAX_TABLE_COUNT must be a positive integer, got %r" % value)
     if key == "DEBUG_ADDRESS" and not re.match(r"^[^\s:]+:\d{1,5}$", value):
         raise ExasolInputError("property DEBUG_ADDRESS must be host:port, got %r" % value)
-    if key == "IGNORE_ERRORS" and any(item.strip().upper() != "POSTGRESQL_UPPERCASE_TABLES"
-                                      for item in value.split(",") if item.strip()):
+    if key == "IGNORE_ERRORS" and any(
+        item.strip().upper() != "POSTGRESQL_UPPERCASE_TABLES" for item in value.split(",") if item.strip()
+    ):
         raise ExasolInputError("property IGNORE_ERRORS only knows POSTGRESQL_UPPERCASE_TABLES, got %r" % value)
     quote_literal(value)
 
@@ -351,10 +370,17 @@ def adapter_major(setting, script_text):
 def unknown_properties(wanted, major):
     """Names the adapter of this major version does not document; TELEMETRY on 3.x is an error."""
     if major is not None and major < FIRST_TELEMETRY_MAJOR and "TELEMETRY" in wanted:
-        raise ExasolInputError("property TELEMETRY needs adapter 4.x; the %d.x adapter refuses it "
-                               "(E-VSCJDBC-13); remove it (a %d.x adapter sends no telemetry)" % (major, major))
-    known = ALL_KNOWN_PROPERTIES if major is None else COMMON_PROPERTIES | LEGACY_PROPERTIES | (
-        frozenset(["TELEMETRY"]) if major >= FIRST_TELEMETRY_MAJOR else frozenset())
+        raise ExasolInputError(
+            "property TELEMETRY needs adapter 4.x; the %d.x adapter refuses it "
+            "(E-VSCJDBC-13); remove it (a %d.x adapter sends no telemetry)" % (major, major)
+        )
+    known = (
+        ALL_KNOWN_PROPERTIES
+        if major is None
+        else COMMON_PROPERTIES
+        | LEGACY_PROPERTIES
+        | (frozenset(["TELEMETRY"]) if major >= FIRST_TELEMETRY_MAJOR else frozenset())
+    )
     return sorted(key for key in wanted if key not in known)
 
 
@@ -375,12 +401,15 @@ def telemetry_default(module, wanted, major, telemetry):
     value = "true" if telemetry else "false"
     if "TELEMETRY" in wanted:
         if (wanted["TELEMETRY"] or "").lower() != value:
-            raise ExasolInputError("telemetry=%s contradicts the property TELEMETRY=%r; set one of them"
-                                   % (value, wanted["TELEMETRY"]))
+            raise ExasolInputError(
+                "telemetry=%s contradicts the property TELEMETRY=%r; set one of them" % (value, wanted["TELEMETRY"])
+            )
         return {}
     if major is None:
-        module.warn("cannot tell the adapter version from the adapter script's %jar lines, so TELEMETRY is "
-                    "not set; set adapter_version (4.x adapters send usage events unless TELEMETRY=false)")
+        module.warn(
+            "cannot tell the adapter version from the adapter script's %jar lines, so TELEMETRY is "
+            "not set; set adapter_version (4.x adapters send usage events unless TELEMETRY=false)"
+        )
         return {}
     return {"TELEMETRY": value} if major >= FIRST_TELEMETRY_MAJOR else {}
 
@@ -405,31 +434,36 @@ def assignments(properties):
     """K = 'v' ... in name order; every name is checked, also those read from the database."""
     for key in properties:
         check_name(key)
-    return " ".join("%s = %s" % (key, "NULL" if value is None else quote_literal(value))
-                    for key, value in sorted(properties.items()))
+    return " ".join(
+        "%s = %s" % (key, "NULL" if value is None else quote_literal(value))
+        for key, value in sorted(properties.items())
+    )
 
 
 def create_sql(name, adapter, properties):
-    sql = "CREATE VIRTUAL SCHEMA %s USING %s.%s" % (quote_ident(name), quote_ident(adapter[0]),
-                                                    quote_ident(adapter[1]))
-    present = dict((k, v) for k, v in properties.items() if v is not None)
+    sql = "CREATE VIRTUAL SCHEMA %s USING %s.%s" % (quote_ident(name), quote_ident(adapter[0]), quote_ident(adapter[1]))
+    present = {k: v for k, v in properties.items() if v is not None}
     return sql + (" WITH " + assignments(present) if present else "")
 
 
 def read_state(session, name):
     """(schema row, virtual schema row or None, {property: value})."""
     literal = quote_literal(name)
-    schemas = session.query("SELECT SCHEMA_NAME, SCHEMA_IS_VIRTUAL FROM EXA_SCHEMAS WHERE SCHEMA_NAME = %s"
-                            % literal, "EXA_SCHEMAS")
+    schemas = session.query(
+        "SELECT SCHEMA_NAME, SCHEMA_IS_VIRTUAL FROM EXA_SCHEMAS WHERE SCHEMA_NAME = %s" % literal, "EXA_SCHEMAS"
+    )
     if not schemas:
         return None, None, {}
     if not schemas[0]["SCHEMA_IS_VIRTUAL"]:
         session.fail("schema %s exists and is not a virtual schema; it is left alone" % name)
-    rows = session.query("SELECT * FROM EXA_ALL_VIRTUAL_SCHEMAS WHERE SCHEMA_NAME = %s" % literal,
-                         "EXA_ALL_VIRTUAL_SCHEMAS")
-    props = session.query("SELECT PROPERTY_NAME, PROPERTY_VALUE FROM EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES "
-                          "WHERE SCHEMA_NAME = %s" % literal, "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES")
-    return schemas[0], (rows[0] if rows else None), dict((p["PROPERTY_NAME"], p["PROPERTY_VALUE"]) for p in props)
+    rows = session.query(
+        "SELECT * FROM EXA_ALL_VIRTUAL_SCHEMAS WHERE SCHEMA_NAME = %s" % literal, "EXA_ALL_VIRTUAL_SCHEMAS"
+    )
+    props = session.query(
+        "SELECT PROPERTY_NAME, PROPERTY_VALUE FROM EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES WHERE SCHEMA_NAME = %s" % literal,
+        "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES",
+    )
+    return schemas[0], (rows[0] if rows else None), {p["PROPERTY_NAME"]: p["PROPERTY_VALUE"] for p in props}
 
 
 def plan_present(module, session, name, adapter, wanted, current_row, current_props):
@@ -439,9 +473,11 @@ def plan_present(module, session, name, adapter, wanted, current_row, current_pr
         sql = create_sql(name, adapter, wanted)
         return [(sql, sql)]
     if tuple(adapter_of(current_row)) != tuple(adapter):
-        module.warn("virtual schema %s uses adapter %s.%s, not %s.%s; Exasol cannot change the adapter of "
-                    "a virtual schema, so it is dropped and created again (grants on it are lost)"
-                    % ((name,) + tuple(adapter_of(current_row)) + tuple(adapter)))
+        module.warn(
+            "virtual schema %s uses adapter %s.%s, not %s.%s; Exasol cannot change the adapter of "
+            "a virtual schema, so it is dropped and created again (grants on it are lost)"
+            % ((name,) + tuple(adapter_of(current_row)) + tuple(adapter))
+        )
         drop = "DROP VIRTUAL SCHEMA %s CASCADE" % target
         sql = create_sql(name, adapter, wanted)
         return [(drop, drop), (sql, sql)]
@@ -451,8 +487,10 @@ def plan_present(module, session, name, adapter, wanted, current_row, current_pr
         try:
             sql = "ALTER VIRTUAL SCHEMA %s SET %s" % (target, assignments(changes))
         except ExasolInputError as exc:  # only a name read from EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES gets here
-            session.fail("virtual schema %s: %s (read from EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES); nothing was "
-                         "changed; remove it by hand or set purge_properties=false" % (name, exc))
+            session.fail(
+                "virtual schema %s: %s (read from EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES); nothing was "
+                "changed; remove it by hand or set purge_properties=false" % (name, exc)
+            )
         statements.append((sql, sql))
     if module.params["refresh"]:
         sql = "ALTER VIRTUAL SCHEMA %s REFRESH" % target
@@ -461,15 +499,18 @@ def plan_present(module, session, name, adapter, wanted, current_row, current_pr
 
 
 def adapter_text(session, adapter):
-    rows = session.query("SELECT SCRIPT_TYPE, SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE SCRIPT_SCHEMA = %s AND "
-                         "SCRIPT_NAME = %s" % (quote_literal(adapter[0]), quote_literal(adapter[1])),
-                         "EXA_ALL_SCRIPTS")
+    rows = session.query(
+        "SELECT SCRIPT_TYPE, SCRIPT_TEXT FROM EXA_ALL_SCRIPTS WHERE SCRIPT_SCHEMA = %s AND "
+        "SCRIPT_NAME = %s" % (quote_literal(adapter[0]), quote_literal(adapter[1])),
+        "EXA_ALL_SCRIPTS",
+    )
     if not rows:
         if session.module.check_mode:  # an earlier task of the same check run would create it
             session.module.warn("adapter script %s.%s does not exist (yet); the real run needs it" % adapter)
             return None
-        session.fail("adapter script %s.%s does not exist; create it first (virtualis.aurora.exasol_adapter_script)"
-                     % adapter)
+        session.fail(
+            "adapter script %s.%s does not exist; create it first (virtualis.aurora.exasol_adapter_script)" % adapter
+        )
     if str(rows[0]["SCRIPT_TYPE"]).upper() != "ADAPTER":
         session.fail("script %s.%s is not an adapter script" % adapter)
     return rows[0]["SCRIPT_TEXT"]
@@ -486,12 +527,16 @@ def plan_properties(module, session, wanted, version, script_text):
     except ExasolInputError as exc:
         session.fail(str(exc))
     if unknown:
-        module.warn("properties %s are not documented for the %s adapter; they are passed on and the adapter "
-                    "validates them (E-VSCJDBC-13 names one it does not support)"
-                    % (", ".join(unknown), "%d.x" % major if major is not None else "PostgreSQL"))
+        module.warn(
+            "properties %s are not documented for the %s adapter; they are passed on and the adapter "
+            "validates them (E-VSCJDBC-13 names one it does not support)"
+            % (", ".join(unknown), "%d.x" % major if major is not None else "PostgreSQL")
+        )
     if major is not None and major >= 4 and version and version < FIRST_EXASOL_FOR_ADAPTER_4:
-        module.warn("adapter %d.x supports only Exasol 2025.1 and later (postgresql-virtual-schema "
-                    "changes_4.0.0.md); this database is %s" % (major, ".".join(str(v) for v in version)))
+        module.warn(
+            "adapter %d.x supports only Exasol 2025.1 and later (postgresql-virtual-schema "
+            "changes_4.0.0.md); this database is %s" % (major, ".".join(str(v) for v in version))
+        )
     return major, added
 
 
@@ -500,8 +545,10 @@ def probe(session, name, tables, table, limit):
     table = table or (tables[0] if tables else None)
     if table is None:
         return None
-    rows = session.query("SELECT * FROM %s.%s LIMIT %d" % (quote_ident(name), quote_ident(table), limit),
-                         "%s.%s through the virtual schema" % (name, table))
+    rows = session.query(
+        "SELECT * FROM %s.%s LIMIT %d" % (quote_ident(name), quote_ident(table), limit),
+        "%s.%s through the virtual schema" % (name, table),
+    )
     return {"table": table, "rows": rows}
 
 
@@ -524,8 +571,10 @@ class VirtualSchemaModule(ExasolObjectModule):
     def normalise(self):
         params = self.params
         self.name = object_name(params["name"], "virtual schema")
-        self.adapter = (object_name(params["adapter_schema"], "adapter schema"),
-                        object_name(params["adapter_script"], "adapter script"))
+        self.adapter = (
+            object_name(params["adapter_schema"], "adapter schema"),
+            object_name(params["adapter_script"], "adapter script"),
+        )
         self.wanted = desired_properties(params["properties"]) if params["state"] == "present" else {}
         self.probe_table = object_name(params["probe_table"], "probe table") if params["probe_table"] else None
         if params["probe_rows"] < 0:
@@ -542,21 +591,33 @@ class VirtualSchemaModule(ExasolObjectModule):
         if self.params["state"] == "absent":
             drop = "DROP VIRTUAL SCHEMA %s CASCADE" % quote_ident(self.name)
             return [(drop, drop)] if current["schema_row"] is not None else []
-        self.major, self.applied = plan_properties(self.module, self.session, self.wanted, current["version"],
-                                                   current["script_text"])
+        self.major, self.applied = plan_properties(
+            self.module, self.session, self.wanted, current["version"], current["script_text"]
+        )
         self.wanted.update(self.applied)
-        return plan_present(self.module, self.session, self.name, self.adapter, self.wanted, current["row"],
-                            current["properties"])
+        return plan_present(
+            self.module, self.session, self.name, self.adapter, self.wanted, current["row"], current["properties"]
+        )
 
     def result(self, current, statements):
-        result = dict(name=self.name, exasol_version=".".join(str(v) for v in current["version"]),
-                      properties=self.properties(), applied_defaults=self.applied, adapter_major=self.major,
-                      tables=[])
+        result = dict(
+            name=self.name,
+            exasol_version=".".join(str(v) for v in current["version"]),
+            properties=self.properties(),
+            applied_defaults=self.applied,
+            adapter_major=self.major,
+            tables=[],
+        )
         exists_now = self.params["state"] == "present" and (current["row"] is not None or not self.module.check_mode)
         if exists_now:
-            result["tables"] = [r["TABLE_NAME"] for r in self.session.query(
-                "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME"
-                % quote_literal(self.name), "EXA_ALL_VIRTUAL_TABLES")]
+            result["tables"] = [
+                r["TABLE_NAME"]
+                for r in self.session.query(
+                    "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME"
+                    % quote_literal(self.name),
+                    "EXA_ALL_VIRTUAL_TABLES",
+                )
+            ]
             if self.params["probe_rows"]:
                 found = probe(self.session, self.name, result["tables"], self.probe_table, self.params["probe_rows"])
                 if found is not None:
@@ -564,13 +625,16 @@ class VirtualSchemaModule(ExasolObjectModule):
         return result
 
     def properties(self):
-        return dict((k, v) for k, v in self.wanted.items() if v is not None)
+        return {k: v for k, v in self.wanted.items() if v is not None}
 
     def diff(self, current, statements):
         row = current["row"]
         before = {} if row is None else {"adapter": "%s.%s" % adapter_of(row), "properties": current["properties"]}
-        after = {} if self.params["state"] == "absent" else {"adapter": "%s.%s" % self.adapter,
-                                                             "properties": self.properties()}
+        after = (
+            {}
+            if self.params["state"] == "absent"
+            else {"adapter": "%s.%s" % self.adapter, "properties": self.properties()}
+        )
         return dict(before=before, after=after)
 
 

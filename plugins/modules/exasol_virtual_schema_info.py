@@ -89,7 +89,10 @@ virtual_schemas:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import (
-    ExasolInputError, Session, exasol_argument_spec, object_name,
+    ExasolInputError,
+    Session,
+    exasol_argument_spec,
+    object_name,
 )
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_catalog import virtual_schemas
 

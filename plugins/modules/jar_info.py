@@ -203,11 +203,13 @@ def warn_embedded(module, path, embedded):
         return []
     found = _pgjdbc.affecting(version)
     if found:
-        module.warn("%s bundles pgjdbc %s, inside the affected range of %s. Java loads the first "
-                    "org.postgresql.Driver on a script's %%jar path, so this copy may serve the adapter "
-                    "instead of the driver jar (an inference from Java class loading); use an adapter "
-                    "release that bundles %s or newer when there is one."
-                    % (path, version, _pgjdbc.describe(found), _pgjdbc.dotted(_pgjdbc.FIRST_CLEAN)))
+        module.warn(
+            "%s bundles pgjdbc %s, inside the affected range of %s. Java loads the first "
+            "org.postgresql.Driver on a script's %%jar path, so this copy may serve the adapter "
+            "instead of the driver jar (an inference from Java class loading); use an adapter "
+            "release that bundles %s or newer when there is one."
+            % (path, version, _pgjdbc.describe(found), _pgjdbc.dotted(_pgjdbc.FIRST_CLEAN))
+        )
     return found
 
 
@@ -218,8 +220,9 @@ def check_requirements(module, path, version, title):
         if have is None:
             module.fail_json(msg="%s has no version in its manifest; %s or newer is required" % (path, wanted))
         if have < numeric_version(wanted):
-            module.fail_json(msg="%s is version %s, older than the %s required" % (path, version, wanted),
-                             version=version)
+            module.fail_json(
+                msg="%s is version %s, older than the %s required" % (path, version, wanted), version=version
+            )
     needle = module.params["title"]
     if needle and needle.lower() not in (title or "").lower():
         module.fail_json(msg="%s is %r, not a %s jar" % (path, title, needle), title=title)
@@ -228,27 +231,38 @@ def check_requirements(module, path, version, title):
 def check_advisories(module, path, version, accepted):
     """Advisories holding the version; fails on any that is not accepted, warns on the others."""
     if version is None or numeric_version(version) is None:
-        module.fail_json(msg="%s has no version in its manifest, so it cannot be checked against the "
-                             "pgjdbc security advisories" % path)
+        module.fail_json(
+            msg="%s has no version in its manifest, so it cannot be checked against the "
+            "pgjdbc security advisories" % path
+        )
     found = _pgjdbc.affecting(version)
     refused = [a for a in found if a["cve"] not in accepted]
     if refused:
-        module.fail_json(msg="%s is pgjdbc %s, inside the affected range of %s. Use %s or newer, or accept "
-                             "an advisory whose condition does not apply (accept_advisories)."
-                             % (path, version, _pgjdbc.describe(refused), _pgjdbc.dotted(_pgjdbc.FIRST_CLEAN)),
-                         version=version, advisories=found)
+        module.fail_json(
+            msg="%s is pgjdbc %s, inside the affected range of %s. Use %s or newer, or accept "
+            "an advisory whose condition does not apply (accept_advisories)."
+            % (path, version, _pgjdbc.describe(refused), _pgjdbc.dotted(_pgjdbc.FIRST_CLEAN)),
+            version=version,
+            advisories=found,
+        )
     for advisory in found:
-        module.warn("%s is pgjdbc %s, affected by %s (%s), fixed in %s; accepted by accept_advisories"
-                    % (path, version, advisory["cve"], advisory["summary"], advisory["fixed_in"]))
+        module.warn(
+            "%s is pgjdbc %s, affected by %s (%s), fixed in %s; accepted by accept_advisories"
+            % (path, version, advisory["cve"], advisory["summary"], advisory["fixed_in"])
+        )
     return found
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(path=dict(type="path", required=True), min_version=dict(type="str"),
-                           title=dict(type="str"), advisories=dict(type="str", choices=["pgjdbc"]),
-                           accept_advisories=dict(type="list", elements="str", default=[]),
-                           embedded_advisories=dict(type="str", choices=["pgjdbc"])),
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            min_version=dict(type="str"),
+            title=dict(type="str"),
+            advisories=dict(type="str", choices=["pgjdbc"]),
+            accept_advisories=dict(type="list", elements="str", default=[]),
+            embedded_advisories=dict(type="str", choices=["pgjdbc"]),
+        ),
         supports_check_mode=True,
     )
     path = module.params["path"]
@@ -268,8 +282,15 @@ def main():
     version = next((manifest[key] for key in VERSION_KEYS if manifest.get(key)), None)
     title = manifest.get("Implementation-Title") or manifest.get("Bundle-Name")
     check_requirements(module, path, version, title)
-    result = dict(changed=False, version=version, title=title, manifest=manifest, embedded=embedded,
-                  sha256=module.sha256(path), size=os.path.getsize(path))
+    result = dict(
+        changed=False,
+        version=version,
+        title=title,
+        manifest=manifest,
+        embedded=embedded,
+        sha256=module.sha256(path),
+        size=os.path.getsize(path),
+    )
     if module.params["embedded_advisories"]:
         result["embedded_advisories"] = warn_embedded(module, path, embedded)
     if module.params["advisories"]:

@@ -91,7 +91,7 @@ UNSUPPORTED_CODES = ("InvalidAction", "NotImplemented", "UnsupportedOperation", 
 def request_filters(params):
     """The API parameters for the module options that are set."""
     names = (("engine", "Engine"), ("engine_version", "EngineVersion"), ("db_instance_class", "DBInstanceClass"))
-    return dict((api, params[option]) for option, api in names if params.get(option))
+    return {api: params[option] for option, api in names if params.get(option)}
 
 
 def matching(options, filters):
@@ -102,8 +102,8 @@ def matching(options, filters):
 def summarize(options):
     """The module result for a list of orderable options."""
     return {
-        "instance_classes": sorted(set(opt["DBInstanceClass"] for opt in options if opt.get("DBInstanceClass"))),
-        "engine_versions": sorted(set(opt["EngineVersion"] for opt in options if opt.get("EngineVersion"))),
+        "instance_classes": sorted({opt["DBInstanceClass"] for opt in options if opt.get("DBInstanceClass")}),
+        "engine_versions": sorted({opt["EngineVersion"] for opt in options if opt.get("EngineVersion")}),
     }
 
 
@@ -127,7 +127,9 @@ def main():
     except is_boto3_error_code(UNSUPPORTED_CODES):
         module.exit_json(changed=False, supported=False, instance_classes=[], engine_versions=[])
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Failed to describe the orderable DB instance options of %s" % module.params["engine"])
+        module.fail_json_aws(
+            e, msg="Failed to describe the orderable DB instance options of %s" % module.params["engine"]
+        )
     module.exit_json(changed=False, supported=True, **summarize(matching(options, filters)))
 
 

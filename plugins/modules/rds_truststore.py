@@ -375,11 +375,26 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _discovery, _java_security
-from ansible_collections.virtualis.aurora.plugins.module_utils._discovery import describe_discovered, resolve_store, store_paths
+from ansible_collections.virtualis.aurora.plugins.module_utils._discovery import (
+    describe_discovered,
+    resolve_store,
+    store_paths,
+)
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
-    Entry, KeystoreError, Store, lock_directories, owned_alias, remove_old_workdirs, resolve_in_root)
+    Entry,
+    KeystoreError,
+    Store,
+    lock_directories,
+    owned_alias,
+    remove_old_workdirs,
+    resolve_in_root,
+)
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (
-    CertificateError, leaf_certificates, parse_pem_bundle, utc_now)
+    CertificateError,
+    leaf_certificates,
+    parse_pem_bundle,
+    utc_now,
+)
 
 MAX_NAMED = 5
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
@@ -420,8 +435,10 @@ def make_alias(prefix, cert, taken):
         alias = "%s%s-%s" % (prefix.lower(), slug, cert.sha256[:length])
         if taken.get(alias, cert.sha256) == cert.sha256:
             return alias
-    raise ValueError("alias %s for certificate %s is already taken by another entry (as are the 8- and 16-digit "
-                     "forms); remove that entry or choose another alias_prefix" % (alias, cert.label()))
+    raise ValueError(
+        "alias %s for certificate %s is already taken by another entry (as are the 8- and 16-digit "
+        "forms); remove that entry or choose another alias_prefix" % (alias, cert.label())
+    )
 
 
 # the stores -------------------------------------------------------------------------------------
@@ -454,16 +471,26 @@ def load_stores(module, targets):
     for path, target, croot in targets:
         exists = os.path.exists(target)
         if not exists and os.path.islink(path):
-            module.fail_json(msg="truststore %s is a dangling symbolic link (to %s): refusing to create a store at "
-                             "its target, outside the directory named; create the target, or name the real path"
-                             % (path, os.readlink(path)))
+            module.fail_json(
+                msg="truststore %s is a dangling symbolic link (to %s): refusing to create a store at "
+                "its target, outside the directory named; create the target, or name the real path"
+                % (path, os.readlink(path))
+            )
         if not exists and not (module.params["create"] and path in module.params["truststores"]):
-            module.fail_json(msg="truststore %s does not exist%s (set create=true to create it)" % (
-                path, "" if target == path else " (resolves to %s)" % target))
+            module.fail_json(
+                msg="truststore %s does not exist%s (set create=true to create it)"
+                % (path, "" if target == path else " (resolves to %s)" % target)
+            )
         started = time.time()
-        store = Store(target, module.params["store_type"], module.params["store_password"], module.params["keytool"],
-                      module.params["cache_dir"] or None, cache_read_only=module.check_mode,
-                      run_command=module.run_command)
+        store = Store(
+            target,
+            module.params["store_type"],
+            module.params["store_password"],
+            module.params["keytool"],
+            module.params["cache_dir"] or None,
+            cache_read_only=module.check_mode,
+            run_command=module.run_command,
+        )
         try:
             if exists:
                 store.load()
@@ -491,8 +518,8 @@ def plan_store(store, certs, bundle_fps, params):
         removed = [e for e in ours if e.sha256 in bundle_fps]
         return [e for e in store.entries if e not in removed], [], removed, 0
     removed = [e for e in ours if e.sha256 not in bundle_fps] if params["purge"] else []
-    present = set(e.sha256 for e in store.entries if e.trusted and e not in removed)
-    taken = dict((e.alias.lower(), e.sha256) for e in store.entries if e not in removed)
+    present = {e.sha256 for e in store.entries if e.trusted and e not in removed}
+    taken = {e.alias.lower(): e.sha256 for e in store.entries if e not in removed}
     added, now = [], int(time.time() * 1000)
     for cert in certs:
         if cert.sha256 in present:
@@ -513,27 +540,46 @@ def prefix_refusal(store, params):
     foreign = [e.alias for e in store.entries if e.alias.lower().startswith(prefix) and not owned_alias(e, prefix)]
     if not foreign:
         return None
-    return "alias_prefix '%s' also matches %d entr%s of %s that this module did not add (%s%s); with %s it " \
-           "must name only the module's own aliases: choose another alias_prefix" % (
-               params["alias_prefix"], len(foreign), "y" if len(foreign) == 1 else "ies", store.listed_path,
-               ", ".join(foreign[:MAX_NAMED]), ", ..." if len(foreign) > MAX_NAMED else "",
-               "purge=true" if params["purge"] else "state=absent")
+    return (
+        "alias_prefix '%s' also matches %d entr%s of %s that this module did not add (%s%s); with %s it "
+        "must name only the module's own aliases: choose another alias_prefix"
+        % (
+            params["alias_prefix"],
+            len(foreign),
+            "y" if len(foreign) == 1 else "ies",
+            store.listed_path,
+            ", ".join(foreign[:MAX_NAMED]),
+            ", ..." if len(foreign) > MAX_NAMED else "",
+            "purge=true" if params["purge"] else "state=absent",
+        )
+    )
 
 
 def store_diff(store, after, prefix, touched):
     def lines(entries):
-        return "".join("%s %s\n" % (e.alias, e.sha256) for e in sorted(entries, key=lambda e: e.alias)
-                       if e.alias.lower().startswith(prefix) or id(e) in touched)
-    return {"before_header": store.listed_path, "after_header": store.listed_path,
-            "before": lines(store.entries), "after": lines(after)}
+        return "".join(
+            "%s %s\n" % (e.alias, e.sha256)
+            for e in sorted(entries, key=lambda e: e.alias)
+            if e.alias.lower().startswith(prefix) or id(e) in touched
+        )
+
+    return {
+        "before_header": store.listed_path,
+        "after_header": store.listed_path,
+        "before": lines(store.entries),
+        "after": lines(after),
+    }
 
 
 def weak_keys(stores, certs, params):
     """Certificates that the java.security governing each store would reject."""
     found, rules_cache = [], {}
     for store in stores:
-        files = [params["java_security"]] if params["java_security"] else _java_security.candidate_files(
-            store.path, store.container_root, resolve_in_root)
+        files = (
+            [params["java_security"]]
+            if params["java_security"]
+            else _java_security.candidate_files(store.path, store.container_root, resolve_in_root)
+        )
         for java_security in files:
             if java_security not in rules_cache:
                 try:
@@ -543,8 +589,15 @@ def weak_keys(stores, certs, params):
             for cert in certs:
                 rule = _java_security.rejected_by(cert, rules_cache[java_security])
                 if rule:
-                    found.append({"certificate": cert.common_name, "key": cert.key_text, "rule": rule,
-                                  "java_security": java_security, "store": store.listed_path})
+                    found.append(
+                        {
+                            "certificate": cert.common_name,
+                            "key": cert.key_text,
+                            "rule": rule,
+                            "java_security": java_security,
+                            "store": store.listed_path,
+                        }
+                    )
     return found
 
 
@@ -555,9 +608,11 @@ def warn_regenerated_stores(module, plans):
         return
     for store, plan in plans:
         if plan[1] and store.path.startswith(EXTRACTED_DIR):
-            module.warn("%s is regenerated by %s (for example on CA package updates), which drops the "
-                        "certificates added here; rerun after updates, or install the bundle as an anchor "
-                        "(exasol_truststore_central_method=anchors)" % (store.listed_path, UPDATE_CA_TRUST))
+            module.warn(
+                "%s is regenerated by %s (for example on CA package updates), which drops the "
+                "certificates added here; rerun after updates, or install the bundle as an anchor "
+                "(exasol_truststore_central_method=anchors)" % (store.listed_path, UPDATE_CA_TRUST)
+            )
 
 
 def argument_spec():
@@ -586,9 +641,11 @@ def warn_leaf_certificates(module, certs):
     """A server (leaf) certificate in a CA bundle is trusted only as itself: almost always a mistake."""
     leaves = leaf_certificates(certs)
     if leaves:
-        module.warn("%d certificate(s) of the bundle are not CA certificates (basicConstraints CA:FALSE or "
-                    "missing), so they can only ever trust themselves: %s. Was a server certificate put into "
-                    "the CA bundle?" % (len(leaves), "; ".join(c.label() for c in leaves[:MAX_NAMED])))
+        module.warn(
+            "%d certificate(s) of the bundle are not CA certificates (basicConstraints CA:FALSE or "
+            "missing), so they can only ever trust themselves: %s. Was a server certificate put into "
+            "the CA bundle?" % (len(leaves), "; ".join(c.label() for c in leaves[:MAX_NAMED]))
+        )
     return [c.common_name for c in leaves]
 
 
@@ -599,16 +656,20 @@ def select_certificates(module, certs):
     now = utc_now()
     expired = [c for c in certs if c.expired(now)]
     if expired:
-        module.warn("Skipped %d expired certificate(s) of the bundle (include_expired=false): %s" % (
-            len(expired), "; ".join("%s (expired %s)" % (c.common_name, c.not_after.date()) for c in expired)))
+        module.warn(
+            "Skipped %d expired certificate(s) of the bundle (include_expired=false): %s"
+            % (len(expired), "; ".join("%s (expired %s)" % (c.common_name, c.not_after.date()) for c in expired))
+        )
     return [c for c in certs if c not in expired], [c.common_name for c in expired]
 
 
 def check_alias_prefix(module):
     prefix = module.params["alias_prefix"]
     if not prefix.strip():
-        module.fail_json(msg="alias_prefix must not be empty: it marks the entries this module added, and "
-                         "purge and state=absent remove by it")
+        module.fail_json(
+            msg="alias_prefix must not be empty: it marks the entries this module added, and "
+            "purge and state=absent remove by it"
+        )
 
 
 def refusals(plans, params):
@@ -620,7 +681,7 @@ def refusals(plans, params):
 
 def plan_stores(module, stores, certs, bundle):
     """[(store, plan)] for every store, or a failure naming every refusal (check mode alike)."""
-    bundle_fps = set(c.sha256 for c in bundle)
+    bundle_fps = {c.sha256 for c in bundle}
     try:
         plans = [(store, plan_store(store, certs, bundle_fps, module.params)) for store in stores]
     except ValueError as exc:
@@ -645,18 +706,23 @@ def apply_plans(module, plans):
         except (KeystoreError, IOError, OSError) as exc:
             for prepared, dummy in writes:
                 prepared.discard()
-            module.fail_json(msg="Nothing was changed: could not write truststore %s: %s" % (
-                store.path, to_native(exc)), exception=traceback.format_exc())
+            module.fail_json(
+                msg="Nothing was changed: could not write truststore %s: %s" % (store.path, to_native(exc)),
+                exception=traceback.format_exc(),
+            )
         store.seconds += time.time() - started
     written = []
-    for store, plan in writes:
+    for store, dummy_plan in writes:
         try:
             store.commit()
         except (KeystoreError, IOError, OSError) as exc:
             for prepared, dummy in writes:
                 prepared.discard()
-            module.fail_json(msg="Could not replace truststore %s: %s (stores already replaced: %s)" % (
-                store.path, to_native(exc), ", ".join(written) or "none"), exception=traceback.format_exc())
+            module.fail_json(
+                msg="Could not replace truststore %s: %s (stores already replaced: %s)"
+                % (store.path, to_native(exc), ", ".join(written) or "none"),
+                exception=traceback.format_exc(),
+            )
         written.append(store.path)
     return backups
 
@@ -667,11 +733,20 @@ def needs_write(store, plan):
 
 def store_result(store, plan, backups):
     after, added, removed, unchanged = plan
-    result = dict(path=store.listed_path, resolved_path=store.path, type=store.type, added=len(added),
-                  removed=len(removed), unchanged=unchanged, added_aliases=[e.alias for e in added],
-                  removed_aliases=[e.alias for e in removed], changed=needs_write(store, plan),
-                  created=store.created,
-                  jvm_starts=store.keytool.runs if store.keytool else 0, seconds=round(store.seconds, 3))
+    result = dict(
+        path=store.listed_path,
+        resolved_path=store.path,
+        type=store.type,
+        added=len(added),
+        removed=len(removed),
+        unchanged=unchanged,
+        added_aliases=[e.alias for e in added],
+        removed_aliases=[e.alias for e in removed],
+        changed=needs_write(store, plan),
+        created=store.created,
+        jvm_starts=store.keytool.runs if store.keytool else 0,
+        seconds=round(store.seconds, 3),
+    )
     if store.path in backups:
         result["backup_file"] = backups[store.path]
     return result
@@ -679,8 +754,12 @@ def store_result(store, plan, backups):
 
 def main():
     started = time.time()
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[("src", "content")], required_one_of=[("src", "content")])
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[("src", "content")],
+        required_one_of=[("src", "content")],
+    )
     params = module.params
     check_alias_prefix(module)
     bundle = load_bundle(module)
@@ -697,17 +776,27 @@ def main():
     changed = any(needs_write(store, plan) for store, plan in plans)
     weak = weak_keys(stores, certs, params) if params["state"] == "present" else []
     for item in weak:
-        module.warn("%s (%s) would be rejected by '%s' (jdk.certpath.disabledAlgorithms in %s) for store %s" % (
-            item["certificate"], item["key"], item["rule"], item["java_security"], item["store"]))
+        module.warn(
+            "%s (%s) would be rejected by '%s' (jdk.certpath.disabledAlgorithms in %s) for store %s"
+            % (item["certificate"], item["key"], item["rule"], item["java_security"], item["store"])
+        )
     warn_regenerated_stores(module, plans)
     prefix = params["alias_prefix"].lower()
-    diff = [store_diff(store, plan[0], prefix, set(id(e) for e in plan[1] + plan[2])) for store, plan in plans]
+    diff = [store_diff(store, plan[0], prefix, {id(e) for e in plan[1] + plan[2]}) for store, plan in plans]
     backups = apply_plans(module, plans) if changed and not module.check_mode else {}
     discovered_stores = [describe_discovered(path, params["discover_root"]) for path in discovered]
-    module.exit_json(changed=changed, stores=[store_result(s, p, backups) for s, p in plans], discovered=discovered,
-                     discovered_stores=discovered_stores, not_ca=not_ca,
-                     certificates=dict(bundle=len(bundle), used=len(certs)), skipped_expired=skipped,
-                     weak_keys=weak, diff=diff, seconds=round(time.time() - started, 3))
+    module.exit_json(
+        changed=changed,
+        stores=[store_result(s, p, backups) for s, p in plans],
+        discovered=discovered,
+        discovered_stores=discovered_stores,
+        not_ca=not_ca,
+        certificates=dict(bundle=len(bundle), used=len(certs)),
+        skipped_expired=skipped,
+        weak_keys=weak,
+        diff=diff,
+        seconds=round(time.time() - started, 3),
+    )
 
 
 if __name__ == "__main__":

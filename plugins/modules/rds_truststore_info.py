@@ -385,12 +385,25 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _discovery
 from ansible_collections.virtualis.aurora.plugins.module_utils._discovery import (
-    describe_discovered, describe_store, resolve_store, store_paths)
+    describe_discovered,
+    describe_store,
+    resolve_store,
+    store_paths,
+)
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import KeystoreError, owned_alias
 from ansible_collections.virtualis.aurora.plugins.module_utils._pg_tls import (
-    HandshakeError, observing_context, postgres_tls, trust_context)
+    HandshakeError,
+    observing_context,
+    postgres_tls,
+    trust_context,
+)
 from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate, CertificateError, parse_pem_bundle, utc_now
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (
+    Certificate,
+    CertificateError,
+    parse_pem_bundle,
+    utc_now,
+)
 
 DEFAULT_CACHE_DIR = "/var/cache/virtualis-aurora/rds_truststore"
 
@@ -424,8 +437,13 @@ def describe(cert, now=None, alias=None):
     """subject, sha256, not_after (UTC, ISO 8601), days_left and expired of a certificate."""
     now = now or utc_now()
     item = {"alias": alias} if alias is not None else {}
-    item.update(subject=cert.subject_text, sha256=cert.sha256, not_after=cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                days_left=(cert.not_after - now).days, expired=cert.expired(now))
+    item.update(
+        subject=cert.subject_text,
+        sha256=cert.sha256,
+        not_after=cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        days_left=(cert.not_after - now).days,
+        expired=cert.expired(now),
+    )
     return item
 
 
@@ -464,11 +482,20 @@ def resolve_all(paths, discovered, discover_root):
 def read_store(path, target, params, run_command):
     """(type, entries, keytool runs) or an error text; never raises for a bad store."""
     if not os.path.isfile(target):
-        return "truststore %s %s%s" % (path, "is not a file" if os.path.exists(target) else "does not exist",
-                                       "" if target == path else " (resolves to %s)" % target)
+        return "truststore %s %s%s" % (
+            path,
+            "is not a file" if os.path.exists(target) else "does not exist",
+            "" if target == path else " (resolves to %s)" % target,
+        )
     try:
-        return read_truststore(target, params["store_type"], params["store_password"], run_command, params["keytool"],
-                               params["cache_dir"] or None)
+        return read_truststore(
+            target,
+            params["store_type"],
+            params["store_password"],
+            run_command,
+            params["keytool"],
+            params["cache_dir"] or None,
+        )
     except (KeystoreError, IOError, OSError) as exc:
         return "Could not read truststore %s: %s" % (path, to_native(exc))
 
@@ -476,18 +503,27 @@ def read_store(path, target, params, run_command):
 def audit_store(entries, bundle, params, now):
     """Bundle comparison and expiry of one readable store's entries."""
     trusted = [e for e in entries if e.trusted]
-    held = set(e.sha256 for e in trusted)
+    held = {e.sha256 for e in trusted}
     parsed = [(e, parse_der(e.der)) for e in trusted]
     parsed = [(e, c) for e, c in parsed if c is not None]
-    result = dict(entries=len(entries), trusted=len(trusted), present=0, missing=[], stale=[],
-                  expiring=expiring([c for e, c in parsed], params["expiry_warning_days"], now, [e.alias for e, c in parsed]))
+    result = dict(
+        entries=len(entries),
+        trusted=len(trusted),
+        present=0,
+        missing=[],
+        stale=[],
+        expiring=expiring([c for e, c in parsed], params["expiry_warning_days"], now, [e.alias for e, c in parsed]),
+    )
     if bundle is not None:
         wanted = [c for c in bundle if params["include_expired"] or not c.expired(now)]
-        fingerprints = set(c.sha256 for c in bundle)
+        fingerprints = {c.sha256 for c in bundle}
         result["present"] = len([c for c in bundle if c.sha256 in held])
         result["missing"] = [{"subject": c.subject_text, "sha256": c.sha256} for c in wanted if c.sha256 not in held]
-        result["stale"] = [{"alias": e.alias, "subject": c.subject_text, "sha256": c.sha256} for e, c in parsed
-                           if owned_alias(e, params["alias_prefix"]) and c.sha256 not in fingerprints]
+        result["stale"] = [
+            {"alias": e.alias, "subject": c.subject_text, "sha256": c.sha256}
+            for e, c in parsed
+            if owned_alias(e, params["alias_prefix"]) and c.sha256 not in fingerprints
+        ]
     return result
 
 
@@ -507,8 +543,9 @@ def handshake(entries, endpoint, days, now):
         if exc.kind in ("verify", "hostname", "store"):
             chain = observe_chain(endpoint, server_hostname)
     certs = [c for c in (parse_der(der) for der in chain) if c is not None]
-    result["server_chain"] = [dict((k, v) for k, v in describe(c, now).items() if k in ("subject", "sha256", "not_after"))
-                              for c in certs]
+    result["server_chain"] = [
+        {k: v for k, v in describe(c, now).items() if k in ("subject", "sha256", "not_after")} for c in certs
+    ]
     result["expiring"] = expiring(certs, days, now)
     return result
 
@@ -516,7 +553,9 @@ def handshake(entries, endpoint, days, now):
 def observe_chain(endpoint, server_hostname):
     """What the server presents, without checking it (only to report it after a failed check)."""
     try:
-        return postgres_tls(observing_context(), endpoint["host"], endpoint["port"], server_hostname, endpoint["timeout"])
+        return postgres_tls(
+            observing_context(), endpoint["host"], endpoint["port"], server_hostname, endpoint["timeout"]
+        )
     except HandshakeError:
         return []
 
@@ -525,8 +564,21 @@ def observe_chain(endpoint, server_hostname):
 def audit(path, target, error, description, bundle, params, now, run_command):
     """One entry of `stores`."""
     started = time.time()
-    entry = dict(description, resolved_path=target, type=None, error=error, entries=0, trusted=0, present=0, missing=[],
-                 stale=[], expiring=[], handshake=None, ok=False, jvm_starts=0)
+    entry = dict(
+        description,
+        resolved_path=target,
+        type=None,
+        error=error,
+        entries=0,
+        trusted=0,
+        present=0,
+        missing=[],
+        stale=[],
+        expiring=[],
+        handshake=None,
+        ok=False,
+        jvm_starts=0,
+    )
     read = error or read_store(path, target, params, run_command)
     if not isinstance(read, tuple):
         entry["error"] = read
@@ -542,14 +594,19 @@ def audit(path, target, error, description, bundle, params, now, run_command):
 
 def summarize(stores, bundle_expiring):
     handshakes = [s["handshake"] for s in stores if s["handshake"] is not None]
-    expiring_fps = set(c["sha256"] for c in bundle_expiring)
+    expiring_fps = {c["sha256"] for c in bundle_expiring}
     for store in stores:
         expiring_fps.update(c["sha256"] for c in store["expiring"])
         expiring_fps.update(c["sha256"] for c in (store["handshake"] or {}).get("expiring", []))
-    return dict(stores=len(stores), ok=len([s for s in stores if s["ok"]]),
-                unreadable=len([s for s in stores if s["error"]]), lacking=len([s for s in stores if s["missing"]]),
-                handshake_ok=len([h for h in handshakes if h["ok"]]),
-                handshake_failed=len([h for h in handshakes if not h["ok"]]), expiring=len(expiring_fps))
+    return dict(
+        stores=len(stores),
+        ok=len([s for s in stores if s["ok"]]),
+        unreadable=len([s for s in stores if s["error"]]),
+        lacking=len([s for s in stores if s["missing"]]),
+        handshake_ok=len([h for h in handshakes if h["ok"]]),
+        handshake_failed=len([h for h in handshakes if not h["ok"]]),
+        expiring=len(expiring_fps),
+    )
 
 
 def failure_message(stores):
@@ -559,13 +616,22 @@ def failure_message(stores):
             problems.append("%s: %s" % (store["path"], store["error"]))
             continue
         if store["missing"]:
-            problems.append("%s lacks %d certificate(s) of the bundle (%s)" % (
-                store["path"], len(store["missing"]), ", ".join(m["subject"] for m in store["missing"][:3])
-                + (", ..." if len(store["missing"]) > 3 else "")))
+            problems.append(
+                "%s lacks %d certificate(s) of the bundle (%s)"
+                % (
+                    store["path"],
+                    len(store["missing"]),
+                    ", ".join(m["subject"] for m in store["missing"][:3])
+                    + (", ..." if len(store["missing"]) > 3 else ""),
+                )
+            )
         if store["handshake"] and not store["handshake"]["ok"]:
             problems.append("%s fails the handshake: %s" % (store["path"], store["handshake"]["error"]))
     return "%d of %d truststore(s) would not trust the server: %s" % (
-        len([s for s in stores if not s["ok"]]), len(stores), "; ".join(problems))
+        len([s for s in stores if not s["ok"]]),
+        len(stores),
+        "; ".join(problems),
+    )
 
 
 def warn_expiring(module, bundle_expiring, stores, days):
@@ -576,9 +642,16 @@ def warn_expiring(module, bundle_expiring, stores, days):
     for where, cert in [("the bundle", c) for c in bundle_expiring] + [("the server's chain", c) for c in chains]:
         if cert["sha256"] not in warned:
             warned.add(cert["sha256"])
-            module.warn("%s of %s %s %s (SHA-256 %s)" % (
-                cert["subject"], where, "expired on" if cert["expired"] else "expires within %d days, on" % days,
-                cert["not_after"], cert["sha256"]))
+            module.warn(
+                "%s of %s %s %s (SHA-256 %s)"
+                % (
+                    cert["subject"],
+                    where,
+                    "expired on" if cert["expired"] else "expires within %d days, on" % days,
+                    cert["not_after"],
+                    cert["sha256"],
+                )
+            )
 
 
 def check_input(module):
@@ -606,12 +679,15 @@ def argument_spec():
         alias_prefix=dict(type="str", default="rds-"),
         include_expired=dict(type="bool", default=False),
         expiry_warning_days=dict(type="int", default=90),
-        endpoint=dict(type="dict", options=dict(
-            host=dict(type="str", required=True),
-            port=dict(type="int", default=5432),
-            server_hostname=dict(type="str"),
-            timeout=dict(type="float", default=10),
-        )),
+        endpoint=dict(
+            type="dict",
+            options=dict(
+                host=dict(type="str", required=True),
+                port=dict(type="int", default=5432),
+                server_hostname=dict(type="str"),
+                timeout=dict(type="float", default=10),
+            ),
+        ),
         fail_on_missing=dict(type="bool", default=False),
         keytool=dict(type="path"),
         cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR),
@@ -620,18 +696,29 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[("src", "content")])
+    module = AnsibleModule(
+        argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[("src", "content")]
+    )
     check_input(module)
     params, now = module.params, utc_now()
     bundle = load_bundle(module)
     paths, discovered = store_paths(module, "audit")
-    stores = [audit(path, target, error, description, bundle, params, now, module.run_command)
-              for path, target, error, description in resolve_all(paths, discovered, params["discover_root"])]
+    stores = [
+        audit(path, target, error, description, bundle, params, now, module.run_command)
+        for path, target, error, description in resolve_all(paths, discovered, params["discover_root"])
+    ]
     bundle_expiring = expiring(bundle or [], params["expiry_warning_days"], now)
-    result = dict(changed=False, stores=stores, discovered=discovered, summary=summarize(stores, bundle_expiring),
-                  bundle=dict(certificates=len(bundle or []), expired=len([c for c in bundle or [] if c.expired(now)]),
-                              expiring=bundle_expiring))
+    result = dict(
+        changed=False,
+        stores=stores,
+        discovered=discovered,
+        summary=summarize(stores, bundle_expiring),
+        bundle=dict(
+            certificates=len(bundle or []),
+            expired=len([c for c in bundle or [] if c.expired(now)]),
+            expiring=bundle_expiring,
+        ),
+    )
     warn_expiring(module, bundle_expiring, stores, params["expiry_warning_days"])
     if params["fail_on_missing"] and not all(s["ok"] for s in stores):
         module.fail_json(msg=failure_message(stores), **result)

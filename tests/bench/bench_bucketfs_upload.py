@@ -34,12 +34,13 @@ module's peak for the big file minus its peak for a 1 KiB file.
 Verdicts (PASS/FAIL per target): the module's median >= 90 % of curl's median throughput (and the
 ad-hoc transfer's), RSS growth < 50 MB, reruns send no body.
 """
+
 import argparse
 import json
-import statistics
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,7 +69,7 @@ def random_file(path, size):
         left = size
         while left:
             # A fresh random head per block is enough to defeat any compression and deduplication.
-            piece = os.urandom(64) + block[64:min(left, len(block))]
+            piece = os.urandom(64) + block[64 : min(left, len(block))]
             handle.write(piece[:left])
             left -= len(piece[:left])
     return path
@@ -102,8 +103,9 @@ def _wait4_popen(argv, env=None, cwd=None):
 
 def module_run(workdir, args):
     """The module in a child process with a JSON args file; (seconds, peak RSS MB, result)."""
-    path = private_file(os.path.join(workdir, "args-%s.json" % uuid.uuid4().hex[:6]),
-                        json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    path = private_file(
+        os.path.join(workdir, "args-%s.json" % uuid.uuid4().hex[:6]), json.dumps({"ANSIBLE_MODULE_ARGS": args})
+    )
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
     try:
         return _module_result(*_wait4_popen([sys.executable, MODULE, path], env=env))
@@ -131,8 +133,12 @@ def ansiballz_payload(workdir, args):
     remote = os.path.join(workdir, "remote-tmp")
     # ansible.cfg pipelines (no file on the target); this one call writes the file and keeps it
     adhoc_run(workdir, args, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=remote, ANSIBLE_PIPELINING="0")
-    found = [os.path.join(top, name) for top, _dirs, names in os.walk(remote) for name in names
-             if name.startswith("AnsiballZ_exasol_bucketfs_upload")]
+    found = [
+        os.path.join(top, name)
+        for top, _dirs, names in os.walk(remote)
+        for name in names
+        if name.startswith("AnsiballZ_exasol_bucketfs_upload")
+    ]
     if len(found) != 1:
         raise SystemExit("expected one AnsiballZ file under %s, found %s" % (remote, found))
     payload = os.path.join(workdir, "AnsiballZ-%s.py" % uuid.uuid4().hex[:6])
@@ -147,8 +153,7 @@ def ansiballz_run(payload):
 
 
 def curl_run(url, netrc, ca_file, src):
-    argv = ["curl", "-sS", "--fail", "--netrc-file", netrc, "-T", src, "-o", "/dev/null",
-            "-w", "%{size_upload}", url]
+    argv = ["curl", "-sS", "--fail", "--netrc-file", netrc, "-T", src, "-o", "/dev/null", "-w", "%{size_upload}", url]
     if url.startswith("https"):
         argv[1:1] = ["--cacert", ca_file]
     seconds, rss, cpu, out, err, status = _wait4_popen(argv)
@@ -161,11 +166,27 @@ def adhoc_run(workdir, args, **env_extra):
     """The module as an `ansible` ad-hoc task on localhost; seconds (controller start-up included)."""
     vars_file = private_file(os.path.join(workdir, "adhoc-vars.json"), json.dumps({"bench": args}))
     module_args = " ".join("%s={{ bench.%s }}" % (key, key) for key in sorted(args))
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0", **env_extra)
-    argv = [os.path.join(BIN, "ansible"), "localhost", "-c", "local", "-e", "@" + vars_file,
-            "-e", "ansible_python_interpreter=" + sys.executable,
-            "-m", "virtualis.aurora.exasol_bucketfs_upload", "-a", module_args]
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        **env_extra,
+    )
+    argv = [
+        os.path.join(BIN, "ansible"),
+        "localhost",
+        "-c",
+        "local",
+        "-e",
+        "@" + vars_file,
+        "-e",
+        "ansible_python_interpreter=" + sys.executable,
+        "-m",
+        "virtualis.aurora.exasol_bucketfs_upload",
+        "-a",
+        module_args,
+    ]
     seconds, _rss, _cpu, out, err, status = _wait4_popen(argv, env=env, cwd=ROOT)
     if status:
         raise SystemExit("ansible failed: %s" % (out + err).decode(errors="replace")[-2000:])
@@ -198,40 +219,67 @@ def emulator_target(address, workdir):
     """Start tests/lab/bucketfs on address with a state dir in workdir; (bfs dict, process)."""
     sys.path.insert(0, LAB_DIR)
     from bucketfs import tls  # the lab's own certificate maker (an own CA when no lab CA exists)
+
     state = os.path.join(workdir, "emulator")
     os.makedirs(state, mode=0o700)
     http_port = int(os.environ.get("BENCH_BUCKETFS_HTTP_PORT", "2580"))
     https_port = int(os.environ.get("BENCH_BUCKETFS_HTTPS_PORT", "2581"))
     cert = tls.server_cert(types.SimpleNamespace(state=None), os.path.join(state, "tls"), "BucketFS", address)
     password = uuid.uuid4().hex
-    config = {"service": "bfsdefault", "sync_delay": 0.1, "exasol_version": "7.1", "jdbc_bucket": "default",
-              "jdbc_dir": "drivers/jdbc", "host_dir": os.path.join(state, "host"), "state_dir": state,
-              "address": address, "http_port": http_port, "https_port": https_port,
-              "cert_file": cert["cert_file"], "key_file": cert["key_file"],
-              "buckets": {"default": {"read_password": uuid.uuid4().hex, "write_password": password,
-                                      "public": False}}}
+    config = {
+        "service": "bfsdefault",
+        "sync_delay": 0.1,
+        "exasol_version": "7.1",
+        "jdbc_bucket": "default",
+        "jdbc_dir": "drivers/jdbc",
+        "host_dir": os.path.join(state, "host"),
+        "state_dir": state,
+        "address": address,
+        "http_port": http_port,
+        "https_port": https_port,
+        "cert_file": cert["cert_file"],
+        "key_file": cert["key_file"],
+        "buckets": {"default": {"read_password": uuid.uuid4().hex, "write_password": password, "public": False}},
+    }
     config_file = private_file(os.path.join(state, "config.json"), json.dumps(config))
     log = open(os.path.join(state, "emulator.log"), "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bucketfs", config_file], cwd=LAB_DIR, stdout=log, stderr=log,
-                            env=dict(os.environ, PYTHONPATH=LAB_DIR, PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bucketfs", config_file],
+        cwd=LAB_DIR,
+        stdout=log,
+        stderr=log,
+        env=dict(os.environ, PYTHONPATH=LAB_DIR, PYTHONUNBUFFERED="1"),
+    )
     log.close()
     for port in (http_port, https_port):
         wait_port(address, port, proc)
-    bfs = {"http_url": "http://%s:%d" % (address, http_port), "https_url": "https://%s:%d" % (address, https_port),
-           "service": "bfsdefault", "bucket": "default", "write_password": password, "ca_file": cert["ca_file"]}
+    bfs = {
+        "http_url": "http://%s:%d" % (address, http_port),
+        "https_url": "https://%s:%d" % (address, https_port),
+        "service": "bfsdefault",
+        "bucket": "default",
+        "write_password": password,
+        "ca_file": cert["ca_file"],
+    }
     return bfs, proc
 
 
 # measurements --------------------------------------------------------------------------------
-class Bench(object):
+class Bench:
     def __init__(self, bfs, workdir, options):
         self.bfs, self.workdir, self.options, self.rows, self.checks, self.loads = bfs, workdir, options, [], [], []
         self.tiny = random_file(os.path.join(workdir, "tiny.bin"), 1024)
 
     def common(self, scheme):
         bfs = self.bfs
-        return dict(url=bfs["%s_url" % scheme], bucket=bfs["bucket"], password=bfs["write_password"],
-                    ca_cert=bfs["ca_file"], service=bfs["service"], wait_visible=False)
+        return dict(
+            url=bfs["%s_url" % scheme],
+            bucket=bfs["bucket"],
+            password=bfs["write_password"],
+            ca_cert=bfs["ca_file"],
+            service=bfs["service"],
+            wait_visible=False,
+        )
 
     def row(self, scheme, size_mb, what, times, curl_times=None, rss=None, sent=None, note="", cpu=None):
         """One table row from the seconds of each round; the median rate, or None without a body."""
@@ -241,33 +289,38 @@ class Bench(object):
         if rate and curl_times:
             share = "%3.0f %%" % (100.0 * statistics.median(curl_times) / seconds)
             held = "%d/%d" % (sum(c >= 0.9 * t for c, t in zip(curl_times, times)), len(times))
-        self.rows.append((scheme, size_mb, what, seconds, min(times), max(times), rate, share, held, rss, cpu,
-                          sent, note))
+        self.rows.append(
+            (scheme, size_mb, what, seconds, min(times), max(times), rate, share, held, rss, cpu, sent, note)
+        )
         return rate
 
     def scheme(self, scheme, src, size):
         size_mb = size / float(MB)
         common, tag = self.common(scheme), uuid.uuid4().hex[:8]
         host = common["url"].split("://", 1)[1].rsplit(":", 1)[0]
-        netrc = private_file(os.path.join(self.workdir, "netrc"),
-                             "machine %s login w password %s\n" % (host, common["password"]))
+        netrc = private_file(
+            os.path.join(self.workdir, "netrc"), "machine %s login w password %s\n" % (host, common["password"])
+        )
         curl_url = "%s/%s/bench/%s/curl.bin" % (common["url"], common["bucket"], tag)
         runs = {"curl": [], "module": [], "tiny": [], "adhoc": [], "adhoc_tiny": []}
         # The module exactly as Ansible runs it on the target: the AnsiballZ file of a real ad-hoc
         # call (forced upload), executed again per round.
         big = ansiballz_payload(self.workdir, dict(common, path="bench/%s/module.bin" % tag, src=src, force=True))
-        tiny = ansiballz_payload(self.workdir, dict(common, path="bench/%s/tiny.bin" % tag, src=self.tiny,
-                                                    force=True))
+        tiny = ansiballz_payload(self.workdir, dict(common, path="bench/%s/tiny.bin" % tag, src=self.tiny, force=True))
         load = [os.getloadavg()[0]]
         for _round in range(self.options.repeat):
             runs["curl"].append(curl_run(curl_url, netrc, common["ca_cert"], src))
             runs["module"].append(ansiballz_run(big))
             runs["tiny"].append(ansiballz_run(tiny))
             if not self.options.no_ansible:
-                runs["adhoc"].append(adhoc_run(self.workdir, dict(common, path="bench/%s/adhoc.bin" % tag,
-                                                                  src=src, force=True)))
-                runs["adhoc_tiny"].append(adhoc_run(self.workdir, dict(common, path="bench/%s/adhoc-tiny.bin" % tag,
-                                                                       src=self.tiny, force=True)))
+                runs["adhoc"].append(
+                    adhoc_run(self.workdir, dict(common, path="bench/%s/adhoc.bin" % tag, src=src, force=True))
+                )
+                runs["adhoc_tiny"].append(
+                    adhoc_run(
+                        self.workdir, dict(common, path="bench/%s/adhoc-tiny.bin" % tag, src=self.tiny, force=True)
+                    )
+                )
         load.append(os.getloadavg()[0])
         self.loads.append("%s %.0f MB: %.1f -> %.1f" % (scheme, size_mb, load[0], load[1]))
         self.summarize(scheme, size_mb, size, runs)
@@ -276,59 +329,140 @@ class Bench(object):
 
     def summarize(self, scheme, size_mb, size, runs):
         curl_times = [r[0] for r in runs["curl"]]
-        curl_rate = self.row(scheme, size_mb, "curl -T", curl_times, rss=max(r[1] for r in runs["curl"]),
-                             sent=runs["curl"][0][2], cpu=statistics.median(r[3] for r in runs["curl"]))
+        curl_rate = self.row(
+            scheme,
+            size_mb,
+            "curl -T",
+            curl_times,
+            rss=max(r[1] for r in runs["curl"]),
+            sent=runs["curl"][0][2],
+            cpu=statistics.median(r[3] for r in runs["curl"]),
+        )
         tiny_rss = max(r[1] for r in runs["tiny"])
-        self.row(scheme, size_mb, "module, AnsiballZ run, 1 KiB file", [r[0] for r in runs["tiny"]],
-                 rss=tiny_rss, note="baseline RSS %.0f MB" % tiny_rss, cpu=statistics.median(r[3] for r in runs["tiny"]))
+        self.row(
+            scheme,
+            size_mb,
+            "module, AnsiballZ run, 1 KiB file",
+            [r[0] for r in runs["tiny"]],
+            rss=tiny_rss,
+            note="baseline RSS %.0f MB" % tiny_rss,
+            cpu=statistics.median(r[3] for r in runs["tiny"]),
+        )
         growth = max(r[1] for r in runs["module"]) - tiny_rss
-        rate = self.row(scheme, size_mb, "module, AnsiballZ run", [r[0] for r in runs["module"]], curl_times, growth,
-                        runs["module"][0][2]["bytes_sent"], "start-up included; RSS growth vs 1 KiB",
-                        statistics.median(r[3] for r in runs["module"]))
-        self.checks.append(("%s %.0f MB: module >= 90 %% of curl (median; %s rounds)" % (
-            scheme, size_mb, self.rows[-1][8]), rate >= 0.9 * curl_rate))
+        rate = self.row(
+            scheme,
+            size_mb,
+            "module, AnsiballZ run",
+            [r[0] for r in runs["module"]],
+            curl_times,
+            growth,
+            runs["module"][0][2]["bytes_sent"],
+            "start-up included; RSS growth vs 1 KiB",
+            statistics.median(r[3] for r in runs["module"]),
+        )
+        self.checks.append(
+            (
+                "%s %.0f MB: module >= 90 %% of curl (median; %s rounds)" % (scheme, size_mb, self.rows[-1][8]),
+                rate >= 0.9 * curl_rate,
+            )
+        )
         self.checks.append(("%s %.0f MB: RSS growth %.1f MB < 50 MB" % (scheme, size_mb, growth), growth < 50))
         if runs["adhoc"]:
             fixed = statistics.median(runs["adhoc_tiny"])
-            self.row(scheme, size_mb, "ansible ad-hoc, 1 KiB file", runs["adhoc_tiny"], note="controller + module start-up")
+            self.row(
+                scheme, size_mb, "ansible ad-hoc, 1 KiB file", runs["adhoc_tiny"], note="controller + module start-up"
+            )
             self.row(scheme, size_mb, "ansible ad-hoc task", runs["adhoc"], curl_times, sent=size, note="all included")
-            transfer = self.row(scheme, size_mb, "ansible ad-hoc minus 1 KiB run", [t - fixed for t in runs["adhoc"]],
-                                curl_times, sent=size, note="the transfer as Ansible runs it")
-            self.checks.append(("%s %.0f MB: ad-hoc transfer >= 90 %% of curl" % (scheme, size_mb),
-                                transfer >= 0.9 * curl_rate))
+            transfer = self.row(
+                scheme,
+                size_mb,
+                "ansible ad-hoc minus 1 KiB run",
+                [t - fixed for t in runs["adhoc"]],
+                curl_times,
+                sent=size,
+                note="the transfer as Ansible runs it",
+            )
+            self.checks.append(
+                ("%s %.0f MB: ad-hoc transfer >= 90 %% of curl" % (scheme, size_mb), transfer >= 0.9 * curl_rate)
+            )
 
     def reruns(self, scheme, size_mb, common, tag, src, tiny_rss):
         args = dict(common, path="bench/%s/module.bin" % tag, src=src, wait_visible=True)
         module_run(self.workdir, args)  # the last forced upload: make sure it is published
         for compare in ("auto", "content"):
             seconds, rss, result, cpu = module_run(self.workdir, dict(args, compare=compare))
-            self.row(scheme, size_mb, "module rerun, compare=%s" % compare, [seconds], rss=rss - tiny_rss,
-                     sent=result["bytes_sent"], note="changed=%s, compared by %s" % (
-                         result["changed"], result.get("compared_by")), cpu=cpu)
-            self.checks.append(("%s %.0f MB: rerun (%s) sends nothing, changed=false" % (scheme, size_mb, compare),
-                                result["bytes_sent"] == 0 and not result["changed"]))
-            self.checks.append(("%s %.0f MB: rerun (%s) RSS growth %.1f MB < 50 MB" % (
-                scheme, size_mb, compare, rss - tiny_rss), rss - tiny_rss < 50))
+            self.row(
+                scheme,
+                size_mb,
+                "module rerun, compare=%s" % compare,
+                [seconds],
+                rss=rss - tiny_rss,
+                sent=result["bytes_sent"],
+                note="changed=%s, compared by %s" % (result["changed"], result.get("compared_by")),
+                cpu=cpu,
+            )
+            self.checks.append(
+                (
+                    "%s %.0f MB: rerun (%s) sends nothing, changed=false" % (scheme, size_mb, compare),
+                    result["bytes_sent"] == 0 and not result["changed"],
+                )
+            )
+            self.checks.append(
+                (
+                    "%s %.0f MB: rerun (%s) RSS growth %.1f MB < 50 MB" % (scheme, size_mb, compare, rss - tiny_rss),
+                    rss - tiny_rss < 50,
+                )
+            )
 
     def cleanup(self, common, tag):
         sys.path.insert(0, os.path.join(ROOT, ".collections"))
         from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
+
         client = BucketFSClient(common["url"], common["bucket"], "w", common["password"], ca_cert=common["ca_cert"])
         for path in client.list():
             if path.startswith("bench/%s/" % tag):
                 client.delete(path)
 
     def print_table(self, target):
-        print("\nexasol_bucketfs_upload vs curl -T, BucketFS %s (%d CPUs, %d rounds, load average %s)" % (
-            target, os.cpu_count(), self.options.repeat, "; ".join(self.loads)))
-        header = ("scheme", "MB", "what", "median s", "min", "max", "MB/s", "of curl", ">=90 %", "RSS MB", "CPU s",
-                  "body bytes", "note")
+        print(
+            "\nexasol_bucketfs_upload vs curl -T, BucketFS %s (%d CPUs, %d rounds, load average %s)"
+            % (target, os.cpu_count(), self.options.repeat, "; ".join(self.loads))
+        )
+        header = (
+            "scheme",
+            "MB",
+            "what",
+            "median s",
+            "min",
+            "max",
+            "MB/s",
+            "of curl",
+            ">=90 %",
+            "RSS MB",
+            "CPU s",
+            "body bytes",
+            "note",
+        )
         print("%-6s %5s  %-34s %8s %6s %6s %6s %7s %6s %7s %6s %11s  %s" % header)
-        for (scheme, size_mb, what, seconds, low, high, rate, share, held, rss, cpu, sent, note) in self.rows:
-            print("%-6s %5.0f  %-34s %8.2f %6.2f %6.2f %6s %7s %6s %7s %6s %11s  %s" % (
-                scheme, size_mb, what, seconds, low, high, "%.0f" % rate if rate else "-", share, held,
-                "%.1f" % rss if rss is not None else "-", "%.2f" % cpu if cpu is not None else "-",
-                sent if sent is not None else "-", note))
+        for scheme, size_mb, what, seconds, low, high, rate, share, held, rss, cpu, sent, note in self.rows:
+            print(
+                "%-6s %5.0f  %-34s %8.2f %6.2f %6.2f %6s %7s %6s %7s %6s %11s  %s"
+                % (
+                    scheme,
+                    size_mb,
+                    what,
+                    seconds,
+                    low,
+                    high,
+                    "%.0f" % rate if rate else "-",
+                    share,
+                    held,
+                    "%.1f" % rss if rss is not None else "-",
+                    "%.2f" % cpu if cpu is not None else "-",
+                    sent if sent is not None else "-",
+                    note,
+                )
+            )
         print()
         for text, ok in self.checks:
             print("%s  %s" % ("PASS" if ok else "FAIL", text))
@@ -337,11 +471,18 @@ class Bench(object):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--emulator", default=os.environ.get("BENCH_BUCKETFS_EMULATOR"),
-                        help="start an own BucketFS emulator on this loopback address instead of using the lab's")
+    parser.add_argument(
+        "--emulator",
+        default=os.environ.get("BENCH_BUCKETFS_EMULATOR"),
+        help="start an own BucketFS emulator on this loopback address instead of using the lab's",
+    )
     parser.add_argument("--size-mb", type=int, default=200)
-    parser.add_argument("--large-mb", type=int, default=int(os.environ.get("BENCH_BUCKETFS_LARGE_MB", "0")),
-                        help="also a large file of this size (opt-in; e.g. 1536)")
+    parser.add_argument(
+        "--large-mb",
+        type=int,
+        default=int(os.environ.get("BENCH_BUCKETFS_LARGE_MB", "0")),
+        help="also a large file of this size (opt-in; e.g. 1536)",
+    )
     parser.add_argument("--schemes", default="http,https")
     parser.add_argument("--no-ansible", action="store_true", help="skip the ansible ad-hoc runs")
     parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds per measurement; medians count")

@@ -15,6 +15,7 @@ Targets (issue 11, on the 2-core development machine): 16 MB under 2 s, 50 MB un
 target column says ok/missed for the wall time and for the CPU time (what the parser costs when
 other work shares the cores). Not a test: timings depend on the machine's load; run it alone.
 """
+
 import argparse
 import os
 import subprocess
@@ -26,7 +27,7 @@ import types
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate, parse_pem_bundle  # noqa: E402
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate, parse_pem_bundle
 
 GLOBAL = os.path.join(ROOT, "tests", "unit", "fixtures", "rds", "global-bundle.pem")
 OLD_COMMIT = "1e65cf0"  # rds_truststore 0.1.0: module and stdlib JKS/X.509/java.security helpers
@@ -42,7 +43,7 @@ def distinct_bundle(megabytes):
         for cert in base:
             der = bytearray(cert.der)
             serial_at = der.find(cert.serial.to_bytes((cert.serial.bit_length() + 7) // 8, "big"))
-            der[serial_at + 1:serial_at + 5] = copy.to_bytes(4, "big")  # the first byte keeps sign and minimal form
+            der[serial_at + 1 : serial_at + 5] = copy.to_bytes(4, "big")  # the first byte keeps sign and minimal form
             pem = Certificate(bytes(der)).pem()
             parts.append(pem)
             size += len(pem)
@@ -52,8 +53,12 @@ def distinct_bundle(megabytes):
 
 def old_parser():
     """parse_pem_bundle of 0.1.0, loaded from git (None when the history is not there)."""
-    proc = subprocess.run(["git", "-C", ROOT, "show", OLD_COMMIT + ":plugins/module_utils/_x509.py"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "-C", ROOT, "show", OLD_COMMIT + ":plugins/module_utils/_x509.py"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         return None
     module = types.ModuleType("_x509_010")
@@ -103,10 +108,15 @@ def main():
             count, openssl_s = timed(openssl_count, path)
             assert count == len(certs), (count, len(certs))
             target = TARGETS.get(int(megabytes))
-            verdict = "" if target is None else "< %g %s/%s" % (
-                target, "ok" if now < target else "missed", "ok" if now_cpu < target else "missed")
-            print("%8.1f %8d %10.2f %10.2f %10s %10.2f %12s" % (
-                len(text) / 1048576.0, len(certs), now, now_cpu, old_s, openssl_s, verdict))
+            verdict = (
+                ""
+                if target is None
+                else "< %g %s/%s" % (target, "ok" if now < target else "missed", "ok" if now_cpu < target else "missed")
+            )
+            print(
+                "%8.1f %8d %10.2f %10.2f %10s %10.2f %12s"
+                % (len(text) / 1048576.0, len(certs), now, now_cpu, old_s, openssl_s, verdict)
+            )
 
 
 if __name__ == "__main__":

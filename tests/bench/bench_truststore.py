@@ -11,6 +11,7 @@
 Prints the figures side by side and the targets (first apply <= 1.5 s and rerun <= 0.5 s of module
 time per node; 16 nodes within 4x the wall time of one).
 """
+
 import argparse
 import json
 import os
@@ -25,8 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 for _path in (".collections", "tests/support", "tests/unit/plugins"):
     sys.path.insert(0, os.path.join(ROOT, _path))
 
-from module_runner import run_module  # noqa: E402
-from truststores import bundle, keytool, write_lab_inventory  # noqa: E402
+from module_runner import run_module
+from truststores import bundle, keytool, write_lab_inventory
 
 RDS_DIR = os.environ.get("RDS_BUNDLE_DIR", os.path.join(os.path.dirname(ROOT), "shared", "data", "rds"))
 LAB_STATE = os.environ.get("LAB_STATE_DIR", os.path.join(ROOT, "tests", "lab", "state"))
@@ -46,20 +47,41 @@ def seed_store(path, store_type="JKS"):
     if store_type == "JKS":
         shutil.copy(JDK_CACERTS, path)
         return path
-    proc = keytool("-importkeystore", "-noprompt", "-srckeystore", JDK_CACERTS, "-srcstorepass:env", "KS_PASS",
-                   "-destkeystore", path, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    proc = keytool(
+        "-importkeystore",
+        "-noprompt",
+        "-srckeystore",
+        JDK_CACERTS,
+        "-srcstorepass:env",
+        "KS_PASS",
+        "-destkeystore",
+        path,
+        "-deststoretype",
+        "PKCS12",
+        "-deststorepass:env",
+        "KS_PASS",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return path
 
 
 def bench_module(tmp, bundle_path, central_type):
     """(first module s, first wall s, rerun module s, rerun wall s) for central + SLC store."""
-    stores = [seed_store(os.path.join(tmp, "central-%s" % central_type), central_type),
-              seed_store(os.path.join(tmp, "slc-%s.jks" % central_type))]
+    stores = [
+        seed_store(os.path.join(tmp, "central-%s" % central_type), central_type),
+        seed_store(os.path.join(tmp, "slc-%s.jks" % central_type)),
+    ]
     figures = []
     for dummy in range(2):
-        result, wall = timed(run_module, "rds_truststore", tmp, src=bundle_path, truststores=stores,
-                             alias_prefix=PREFIX, cache_dir=os.path.join(tmp, "cache"))
+        result, wall = timed(
+            run_module,
+            "rds_truststore",
+            tmp,
+            src=bundle_path,
+            truststores=stores,
+            alias_prefix=PREFIX,
+            cache_dir=os.path.join(tmp, "cache"),
+        )
         assert not result.get("failed"), result
         figures += [result["seconds"], wall, sum(s["added"] for s in result["stores"])]
     return figures
@@ -75,8 +97,18 @@ def bench_keytool_loop(tmp, certs, count):
         pems.append(pem)
     started = time.time()
     for index, pem in enumerate(pems):
-        proc = keytool("-importcert", "-noprompt", "-alias", "loop-%d" % index, "-file", pem,
-                       "-keystore", store, "-storepass:env", "KS_PASS")
+        proc = keytool(
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "loop-%d" % index,
+            "-file",
+            pem,
+            "-keystore",
+            store,
+            "-storepass:env",
+            "KS_PASS",
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return (time.time() - started) / count
 
@@ -99,7 +131,7 @@ JAVA_CERT_PLAY = """
 def bench_java_cert(tmp, certs, count):
     """Per-certificate time of community.general.java_cert, first and rerun: (t(count+1) - t(1)) / count."""
     pems = []
-    for index, cert in enumerate(certs[:count + 1]):
+    for index, cert in enumerate(certs[: count + 1]):
         pem = os.path.join(tmp, "jc%d.pem" % index)
         with open(pem, "w") as handle:
             handle.write(cert.pem())
@@ -118,9 +150,21 @@ def bench_java_cert(tmp, certs, count):
 def run_java_cert_play(play):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     started = time.time()
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", play,
-                           "-e", "ansible_python_interpreter=%s" % sys.executable],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            os.path.join(BIN, "ansible-playbook"),
+            "-i",
+            "localhost,",
+            play,
+            "-e",
+            "ansible_python_interpreter=%s" % sys.executable,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     return time.time() - started
 
@@ -128,12 +172,29 @@ def run_java_cert_play(play):
 # the lab ---------------------------------------------------------------------------------------
 def run_role(inventory, limit, bundle_path, state="present"):
     """(wall s, {host: module seconds}) of one playbook run."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_FORKS="64")
-    cmd = [os.path.join(BIN, "ansible-playbook"), os.path.join(ROOT, "playbooks", "truststore.yml"), "-i", inventory,
-           "-l", limit, "-e", json.dumps({"exasol_truststore_bundle_src": bundle_path, "exasol_truststore_state": state,
-                                          "exasol_truststore_alias_prefix": PREFIX,
-                                          "exasol_truststore_cache_dir": os.path.join(os.path.dirname(inventory), "cache")})]
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_FORKS="64",
+    )
+    cmd = [
+        os.path.join(BIN, "ansible-playbook"),
+        os.path.join(ROOT, "playbooks", "truststore.yml"),
+        "-i",
+        inventory,
+        "-l",
+        limit,
+        "-e",
+        json.dumps(
+            {
+                "exasol_truststore_bundle_src": bundle_path,
+                "exasol_truststore_state": state,
+                "exasol_truststore_alias_prefix": PREFIX,
+                "exasol_truststore_cache_dir": os.path.join(os.path.dirname(inventory), "cache"),
+            }
+        ),
+    ]
     started = time.time()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     wall = time.time() - started
@@ -179,8 +240,10 @@ def main():
 
 
 def report(args, certs, total, tmp):
-    print("bundle: %s (%d certificates); 2 stores per node (central + SLC), seeded from %s" % (
-        args.bundle, total, JDK_CACERTS))
+    print(
+        "bundle: %s (%d certificates); 2 stores per node (central + SLC), seeded from %s"
+        % (args.bundle, total, JDK_CACERTS)
+    )
     if args.lab_only:
         lab_part(args)
         return
@@ -189,20 +252,46 @@ def report(args, certs, total, tmp):
     per_import = bench_keytool_loop(tmp, certs, args.slice)
     per_java_cert = bench_java_cert(tmp, certs, args.java_cert_slice)
     rows = [
-        ("rds_truststore, JKS central + JKS SLC", "%.2f" % jks[0], "%.2f" % jks[1], "%.2f" % jks[3], "%.2f" % jks[4],
-         "added %d; 0 JVM" % jks[2]),
-        ("rds_truststore, PKCS12 central + JKS SLC", "%.2f" % p12[0], "%.2f" % p12[1], "%.2f" % p12[3], "%.2f" % p12[4],
-         "added %d; JVM starts: 2 first (cold cache), 0 rerun" % p12[2]),
-        ("keytool loop (1 JVM per cert)", "-", "%.1f" % (per_import * total * 2), "-", "n/a",
-         "%.3f s/cert measured on %d certs, x%d x2 stores" % (per_import, args.slice, total)),
-        ("community.general.java_cert", "-", "%.1f" % (per_java_cert[0] * total * 2), "-",
-         "%.1f" % (per_java_cert[1] * total * 2), "%.3f / %.3f s/cert (first / rerun) measured on %d certs, x%d x2 stores" % (
-             per_java_cert[0], per_java_cert[1], args.java_cert_slice, total)),
+        (
+            "rds_truststore, JKS central + JKS SLC",
+            "%.2f" % jks[0],
+            "%.2f" % jks[1],
+            "%.2f" % jks[3],
+            "%.2f" % jks[4],
+            "added %d; 0 JVM" % jks[2],
+        ),
+        (
+            "rds_truststore, PKCS12 central + JKS SLC",
+            "%.2f" % p12[0],
+            "%.2f" % p12[1],
+            "%.2f" % p12[3],
+            "%.2f" % p12[4],
+            "added %d; JVM starts: 2 first (cold cache), 0 rerun" % p12[2],
+        ),
+        (
+            "keytool loop (1 JVM per cert)",
+            "-",
+            "%.1f" % (per_import * total * 2),
+            "-",
+            "n/a",
+            "%.3f s/cert measured on %d certs, x%d x2 stores" % (per_import, args.slice, total),
+        ),
+        (
+            "community.general.java_cert",
+            "-",
+            "%.1f" % (per_java_cert[0] * total * 2),
+            "-",
+            "%.1f" % (per_java_cert[1] * total * 2),
+            "%.3f / %.3f s/cert (first / rerun) measured on %d certs, x%d x2 stores"
+            % (per_java_cert[0], per_java_cert[1], args.java_cert_slice, total),
+        ),
     ]
     header = ("approach (one node)", "first: module s", "first: wall s", "rerun: module s", "rerun: wall s", "notes")
     print_table(header, rows)
-    print("targets per node: first apply %.2f s <= 1.5 s %s; rerun %.2f s <= 0.5 s %s (module time, JKS stores)" % (
-        jks[0], ok(jks[0] <= 1.5), jks[3], ok(jks[3] <= 0.5)))
+    print(
+        "targets per node: first apply %.2f s <= 1.5 s %s; rerun %.2f s <= 0.5 s %s (module time, JKS stores)"
+        % (jks[0], ok(jks[0] <= 1.5), jks[3], ok(jks[3] <= 0.5))
+    )
     lab_part(args)
 
 
@@ -219,12 +308,16 @@ def lab_part(args):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\nexasol_truststore role over SSH (lab %s, forks 64, %d CPUs):" % (LAB_STATE, os.cpu_count()))
-    print_table(("nodes", "first: wall s", "first: max module s", "rerun: wall s", "rerun: max module s"),
-                [(r[0], "%.2f" % r[1], "%.2f" % r[2], "%.2f" % r[3], "%.2f" % r[4]) for r in rows])
+    print_table(
+        ("nodes", "first: wall s", "first: max module s", "rerun: wall s", "rerun: max module s"),
+        [(r[0], "%.2f" % r[1], "%.2f" % r[2], "%.2f" % r[3], "%.2f" % r[4]) for r in rows],
+    )
     one, many = rows
     count = len(lab["nodes"])
-    print("%s vs 1 node: first apply %.1fx, rerun %.1fx the wall time (target for 16 nodes: <= 4x) %s" % (
-        one[0] if count == 1 else many[0], many[1] / one[1], many[3] / one[3], ok(many[1] / one[1] <= 4)))
+    print(
+        "%s vs 1 node: first apply %.1fx, rerun %.1fx the wall time (target for 16 nodes: <= 4x) %s"
+        % (one[0] if count == 1 else many[0], many[1] / one[1], many[3] / one[3], ok(many[1] / one[1] <= 4))
+    )
     if count != 16:
         print("note: the lab runs %d nodes; for the 16-node figure bring it up with LAB_NODES=16" % count)
 

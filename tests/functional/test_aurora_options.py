@@ -10,16 +10,16 @@ the password is the secret's, which the lab PostgreSQL does not know (tests/lab/
 and test_aws_roles.py covers the smoke test. Everything tagged with the deployment is deleted with
 boto3 at the end, whatever the outcome.
 """
+
 import json
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from test_aws_roles import aws, client, rds, succeeded  # noqa: F401  pylint: disable=unused-import
 
 from lab_helpers import run_playbook
-
-from test_aws_roles import aws, client, rds, succeeded  # noqa: F401  pylint: disable=unused-import
 
 boto3 = pytest.importorskip("boto3")
 
@@ -37,7 +37,8 @@ MIN_ACU, MAX_ACU = 1.5, 4
 MOTO_NO_SERVERLESS_CLASS = (
     "moto 5.2.5's DescribeOrderableDBInstanceOptions catalogue lists no db.serverless for "
     "aurora-postgresql, while AWS lists it for every engine version that supports Serverless v2: "
-    "moto's data is stale, the role's class check is right")
+    "moto's data is stale, the role's class check is right"
+)
 # Known bug of the role (roles/aurora_cluster/tasks/cluster.yml): in check mode, when the cluster
 # does not exist yet, the task "Let RDS manage the master password in Secrets Manager" is skipped
 # (when: not ansible_check_mode or not _aurora_cluster_cluster.changed) instead of reporting the
@@ -71,25 +72,37 @@ def network(aws):
     tags = [{"Key": TAG, "Value": DEPLOYMENT}]
     made = {"subnets": []}
     try:
-        made["vpc"] = ec2.create_vpc(CidrBlock="10.78.0.0/16", TagSpecifications=[
-            {"ResourceType": "vpc", "Tags": tags}])["Vpc"]["VpcId"]
+        made["vpc"] = ec2.create_vpc(
+            CidrBlock="10.78.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": tags}]
+        )["Vpc"]["VpcId"]
         zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
         for number, zone in enumerate(zones, 1):
-            made["subnets"].append(ec2.create_subnet(
-                VpcId=made["vpc"], CidrBlock="10.78.%d.0/24" % number, AvailabilityZone=zone,
-                TagSpecifications=[{"ResourceType": "subnet", "Tags": tags}])["Subnet"]["SubnetId"])
+            made["subnets"].append(
+                ec2.create_subnet(
+                    VpcId=made["vpc"],
+                    CidrBlock="10.78.%d.0/24" % number,
+                    AvailabilityZone=zone,
+                    TagSpecifications=[{"ResourceType": "subnet", "Tags": tags}],
+                )["Subnet"]["SubnetId"]
+            )
         made["group"] = ec2.create_security_group(
-            GroupName=DEPLOYMENT, Description="PostgreSQL of " + DEPLOYMENT, VpcId=made["vpc"],
-            TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}])["GroupId"]
+            GroupName=DEPLOYMENT,
+            Description="PostgreSQL of " + DEPLOYMENT,
+            VpcId=made["vpc"],
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}],
+        )["GroupId"]
         yield made
     finally:
         delete_deployment(ec2, rds)
 
 
 def ours(rds, items, arn_key):
-    return [item for item in items
-            if {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=item[arn_key])["TagList"]}
-            .get(TAG) == DEPLOYMENT]
+    return [
+        item
+        for item in items
+        if {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=item[arn_key])["TagList"]}.get(TAG)
+        == DEPLOYMENT
+    ]
 
 
 def delete_deployment(ec2, rds):
@@ -118,8 +131,10 @@ def playbook(tmp_path_factory):
 @pytest.fixture(scope="module")
 def variables(aws, network):
     common = {
-        "aws_region": aws["region"], "aws_endpoint_url": aws["endpoint_url"],
-        "aws_access_key": aws["access_key_id"], "aws_secret_key": aws["secret_access_key"],
+        "aws_region": aws["region"],
+        "aws_endpoint_url": aws["endpoint_url"],
+        "aws_access_key": aws["access_key_id"],
+        "aws_secret_key": aws["secret_access_key"],
         "virtualis_deployment": DEPLOYMENT,
         "aurora_cluster_subnet_ids": network["subnets"],
         "aurora_cluster_security_group_ids": [network["group"]],
@@ -128,13 +143,22 @@ def variables(aws, network):
     }
     return {
         # The class check stays on in test_serverless_class_is_checked_against_orderable_options.
-        "serverless": dict(common, aurora_cluster_identifier=SERVERLESS, aurora_cluster_serverless=True,
-                           aurora_cluster_serverless_min_acu=MIN_ACU, aurora_cluster_serverless_max_acu=MAX_ACU,
-                           aurora_cluster_master_password="serverless-" + uuid.uuid4().hex,
-                           aurora_cluster_check_instance_class=False),
+        "serverless": dict(
+            common,
+            aurora_cluster_identifier=SERVERLESS,
+            aurora_cluster_serverless=True,
+            aurora_cluster_serverless_min_acu=MIN_ACU,
+            aurora_cluster_serverless_max_acu=MAX_ACU,
+            aurora_cluster_master_password="serverless-" + uuid.uuid4().hex,
+            aurora_cluster_check_instance_class=False,
+        ),
         # No password at all: the empty string overrides the lab inventory's.
-        "managed": dict(common, aurora_cluster_identifier=MANAGED,
-                        aurora_cluster_manage_master_user_password=True, aurora_cluster_master_password=""),
+        "managed": dict(
+            common,
+            aurora_cluster_identifier=MANAGED,
+            aurora_cluster_manage_master_user_password=True,
+            aurora_cluster_master_password="",
+        ),
     }
 
 
@@ -150,8 +174,10 @@ def runs(playbook, variables, rds):
     results["state"] = {}
     with ThreadPoolExecutor(max_workers=len(variables)) as pool:
         for name_of_round in ROUNDS:
-            futures = {name: pool.submit(run_playbook, playbook, "-v", extra_vars=extra, check="check" in name_of_round)
-                       for name, extra in variables.items()}
+            futures = {
+                name: pool.submit(run_playbook, playbook, "-v", extra_vars=extra, check="check" in name_of_round)
+                for name, extra in variables.items()
+            }
             for name, future in futures.items():
                 results[name][name_of_round] = future.result()
             results["state"][name_of_round] = deployment_rds(rds)
@@ -163,10 +189,13 @@ def deployment_rds(rds):
     clusters = ours(rds, rds.describe_db_clusters()["DBClusters"], "DBClusterArn")
     return {
         "clusters": sorted(c["DBClusterIdentifier"] for c in clusters),
-        "instances": sorted(i["DBInstanceIdentifier"]
-                            for i in ours(rds, rds.describe_db_instances()["DBInstances"], "DBInstanceArn")),
-        "subnet_groups": sorted(g["DBSubnetGroupName"]
-                                for g in ours(rds, rds.describe_db_subnet_groups()["DBSubnetGroups"], "DBSubnetGroupArn")),
+        "instances": sorted(
+            i["DBInstanceIdentifier"] for i in ours(rds, rds.describe_db_instances()["DBInstances"], "DBInstanceArn")
+        ),
+        "subnet_groups": sorted(
+            g["DBSubnetGroupName"]
+            for g in ours(rds, rds.describe_db_subnet_groups()["DBSubnetGroups"], "DBSubnetGroupArn")
+        ),
         "secrets": {c["DBClusterIdentifier"]: c.get("MasterUserSecret", {}).get("SecretArn") for c in clusters},
     }
 

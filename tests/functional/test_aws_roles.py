@@ -7,6 +7,7 @@ deployment name and must leave nothing behind; teardown runs last and must spare
 look-alike VPC, and every teardown keeps a final snapshot of its own. The smoke test reaches the lab PostgreSQL through the endpoint name that the
 lab maps in /etc/hosts (see tests/lab/README_aws.md).
 """
+
 import os
 import re
 import uuid
@@ -28,8 +29,10 @@ DEPLOYMENT = "vt-" + uuid.uuid4().hex[:8]
 ALLOWED = ["203.0.113.0/24", "198.51.100.7/32", "2001:db8::/32"]
 VPC_CIDR = "10.77.0.0/16"
 SUBNETS = ["10.77.1.0/24", "10.77.2.0/24"]
-MOTO_FIX_HINT = ("the lab's moto runs without tests/lab/moto_fixes.py (DescribeDBInstances lacks "
-                 "DBSubnetGroup for cluster members): start it as `python tests/lab/moto_fixes.py -H ... -p ...`")
+MOTO_FIX_HINT = (
+    "the lab's moto runs without tests/lab/moto_fixes.py (DescribeDBInstances lacks "
+    "DBSubnetGroup for cluster members): start it as `python tests/lab/moto_fixes.py -H ... -p ...`"
+)
 
 
 def recap(result):
@@ -63,18 +66,26 @@ def rds(aws):
 
 
 def client(service, aws):
-    return boto3.client(service, endpoint_url=aws["endpoint_url"], region_name=aws["region"],
-                        aws_access_key_id=aws["access_key_id"], aws_secret_access_key=aws["secret_access_key"])
+    return boto3.client(
+        service,
+        endpoint_url=aws["endpoint_url"],
+        region_name=aws["region"],
+        aws_access_key_id=aws["access_key_id"],
+        aws_secret_access_key=aws["secret_access_key"],
+    )
 
 
 @pytest.fixture(scope="module")
 def base_vars(lab, aws):
     postgres = lab["postgres"]
     return {
-        "aws_region": aws["region"], "aws_endpoint_url": aws["endpoint_url"],
-        "aws_access_key": aws["access_key_id"], "aws_secret_key": aws["secret_access_key"],
+        "aws_region": aws["region"],
+        "aws_endpoint_url": aws["endpoint_url"],
+        "aws_access_key": aws["access_key_id"],
+        "aws_secret_key": aws["secret_access_key"],
         "virtualis_deployment": DEPLOYMENT,
-        "aws_network_vpc_cidr": VPC_CIDR, "aws_network_subnet_cidrs": SUBNETS,
+        "aws_network_vpc_cidr": VPC_CIDR,
+        "aws_network_subnet_cidrs": SUBNETS,
         "aws_network_allowed_cidrs": ALLOWED,
         "aurora_cluster_master_username": postgres["user"],
         "aurora_cluster_master_password": postgres["password"],
@@ -99,9 +110,15 @@ def tagged(ec2, deployment=DEPLOYMENT):
 
 def tagged_rds(rds, deployment=DEPLOYMENT):
     def ours(items, arn_key):
-        return [item for item in items
-                if {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=item[arn_key])["TagList"]}
-                .get(TAG) == deployment]
+        return [
+            item
+            for item in items
+            if {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=item[arn_key])["TagList"]}.get(
+                TAG
+            )
+            == deployment
+        ]
+
     return {
         "instances": ours(rds.describe_db_instances()["DBInstances"], "DBInstanceArn"),
         "clusters": ours(rds.describe_db_clusters()["DBClusters"], "DBClusterArn"),
@@ -112,8 +129,16 @@ def tagged_rds(rds, deployment=DEPLOYMENT):
 def identifiers(ec2, rds, deployment=DEPLOYMENT):
     """The ids/ARNs of everything tagged with the deployment, by kind (stable across calls)."""
     found = dict(tagged(ec2, deployment), **tagged_rds(rds, deployment))
-    keys = ("SubnetId", "InternetGatewayId", "RouteTableId", "GroupId",
-            "DBInstanceArn", "DBClusterArn", "DBSubnetGroupArn", "VpcId")
+    keys = (
+        "SubnetId",
+        "InternetGatewayId",
+        "RouteTableId",
+        "GroupId",
+        "DBInstanceArn",
+        "DBClusterArn",
+        "DBSubnetGroupArn",
+        "VpcId",
+    )
     return {kind: sorted(next(item[k] for k in keys if k in item) for item in items) for kind, items in found.items()}
 
 
@@ -184,35 +209,47 @@ def test_cluster_and_writer(built, ec2, rds):
     assert cluster["CopyTagsToSnapshot"] is False
     assert cluster["DBSubnetGroup"] == group["DBSubnetGroupName"]
     assert {s["SubnetIdentifier"] for s in group["Subnets"]} == {s["SubnetId"] for s in tagged(ec2)["subnets"]}
-    assert [g["VpcSecurityGroupId"] for g in cluster["VpcSecurityGroups"]] == [tagged(ec2)["security_groups"][0]["GroupId"]]
+    assert [g["VpcSecurityGroupId"] for g in cluster["VpcSecurityGroups"]] == [
+        tagged(ec2)["security_groups"][0]["GroupId"]
+    ]
     assert writer["DBClusterIdentifier"] == cluster["DBClusterIdentifier"]
     assert writer["DBInstanceClass"] == "db.t4g.medium"
     assert writer["PubliclyAccessible"] is True  # the lab inventory's playground opt-in (the default is false)
     assert writer.get("MonitoringInterval", 0) == 0
     assert writer.get("PerformanceInsightsEnabled", False) is False
     assert "DBSubnetGroup" in writer, MOTO_FIX_HINT
-    assert writer["CACertificateIdentifier"] == "rds-ca-rsa2048-g1"  # aurora_cluster_ca_certificate_identifier's default
+    assert (
+        writer["CACertificateIdentifier"] == "rds-ca-rsa2048-g1"
+    )  # aurora_cluster_ca_certificate_identifier's default
 
 
 def test_smoke_test_answered_over_verified_tls(built, lab):
-    assert re.search(r"%s answered over verified\s+TLS\s+\(CA bundle %s\):" % (
-        re.escape(lab["postgres"]["host"]), re.escape(lab["postgres"]["ca_file"])),
-        re.sub(r"\s+", " ", built["real"].stdout)), built["real"].stdout[-3000:]
+    assert re.search(
+        r"%s answered over verified\s+TLS\s+\(CA bundle %s\):"
+        % (re.escape(lab["postgres"]["host"]), re.escape(lab["postgres"]["ca_file"])),
+        re.sub(r"\s+", " ", built["real"].stdout),
+    ), built["real"].stdout[-3000:]
 
 
 def test_smoke_test_downloads_the_bundle_when_no_ca_cert_is_given(built, base_vars, lab, tmp_path):
     """aurora_cluster_ca_cert empty: the bundle comes from aurora_cluster_ca_bundle_url (checksum
     verified), also in check mode, and the private download directory is gone afterwards."""
-    variables = dict(base_vars, aurora_cluster_ca_cert="", aurora_cluster_ca_bundle_url=lab["bundle_url"],
-                     aurora_cluster_ca_bundle_checksum="sha256:" + lab["bundle_sha256"])
+    variables = dict(
+        base_vars,
+        aurora_cluster_ca_cert="",
+        aurora_cluster_ca_bundle_url=lab["bundle_url"],
+        aurora_cluster_ca_bundle_checksum="sha256:" + lab["bundle_sha256"],
+    )
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     for check in (False, True):
         result = run_playbook(AURORA, extra_vars=variables, check=check, env={"TMPDIR": str(scratch)})
         assert succeeded(result) == 0
-        assert re.search(r"%s answered over verified TLS \(CA bundle %s\):" % (
-            re.escape(lab["postgres"]["host"]), re.escape(lab["bundle_url"])),
-            re.sub(r"\s+", " ", result.stdout)), result.stdout[-3000:]
+        assert re.search(
+            r"%s answered over verified TLS \(CA bundle %s\):"
+            % (re.escape(lab["postgres"]["host"]), re.escape(lab["bundle_url"])),
+            re.sub(r"\s+", " ", result.stdout),
+        ), result.stdout[-3000:]
         assert not [p.name for p in scratch.iterdir() if p.name.startswith("aurora_cluster.")]
 
     wrong = dict(variables, aurora_cluster_ca_bundle_checksum="sha256:" + "0" * 64)
@@ -233,10 +270,13 @@ def test_ca_certificate_identifier_changes_the_writer_only_when_it_differs(built
     """Check mode predicts the CA change and leaves the writer alone; the real run changes it (read
     back with boto3); a rerun and check mode then change nothing. The smoke test stays off: moto
     switches the identifier, not the lab PostgreSQL's certificate. Back to the default at the end."""
+
     def writer_ca():
         return tagged_rds(rds)["instances"][0]["CACertificateIdentifier"]
 
-    target = dict(base_vars, aurora_cluster_ca_certificate_identifier="rds-ca-rsa4096-g1", aurora_cluster_smoke_test=False)
+    target = dict(
+        base_vars, aurora_cluster_ca_certificate_identifier="rds-ca-rsa4096-g1", aurora_cluster_smoke_test=False
+    )
     try:
         assert succeeded(run_playbook(AURORA, extra_vars=target, check=True)) == 1
         assert writer_ca() == "rds-ca-rsa2048-g1"
@@ -255,26 +295,45 @@ def test_ca_certificate_identifier_changes_the_writer_only_when_it_differs(built
 BAD_INPUT = [
     # every problem of the network input is reported at once; a region AWS does not know (whatever its
     # spelling: the region is the play's module_defaults, not checked by the role) fails the first call
-    ({"aws_network_allowed_cidrs": ["10.0.0.300/32", "203.0.113.9", "0.0.0.0/0", "::/0", "10.0.0.1/24"]},
-     [r"'10\.0\.0\.300/32' is not a CIDR", r"'203\.0\.113\.9' is not a CIDR: it has no prefix length",
-      r"'0\.0\.0\.0/0' opens the port to the whole internet; set aws_network_allow_any_source",
-      r"'::/0' opens the port", r"'10\.0\.0\.1/24' has host bits set: the network is 10\.0\.0\.0/24"]),
+    (
+        {"aws_network_allowed_cidrs": ["10.0.0.300/32", "203.0.113.9", "0.0.0.0/0", "::/0", "10.0.0.1/24"]},
+        [
+            r"'10\.0\.0\.300/32' is not a CIDR",
+            r"'203\.0\.113\.9' is not a CIDR: it has no prefix length",
+            r"'0\.0\.0\.0/0' opens the port to the whole internet; set aws_network_allow_any_source",
+            r"'::/0' opens the port",
+            r"'10\.0\.0\.1/24' has host bits set: the network is 10\.0\.0\.0/24",
+        ],
+    ),
     # (moto answers a region it does not know with a 500, which the module cannot parse: no region in its result)
-    ({"aws_region": "xx-nowhere-9"}, [r"Could not list the availability zones of (region xx-nowhere-9|the region): "
-                                      r"is the region set \(module_defaults for group/virtualis\.aurora\.aws"]),
+    (
+        {"aws_region": "xx-nowhere-9"},
+        [
+            r"Could not list the availability zones of (region xx-nowhere-9|the region): "
+            r"is the region set \(module_defaults for group/virtualis\.aurora\.aws"
+        ],
+    ),
     ({"aurora_cluster_master_password": ""}, [r"aurora_cluster_master_password is missing"]),
     ({"aurora_cluster_instance_class": "db.m1.small"}, [r"Instance class db\.m1\.small is not offered"]),
-    ({"aurora_cluster_serverless": True, "aurora_cluster_serverless_max_acu": 0.7},
-     [r"aurora_cluster_serverless_min_acu/max_acu must satisfy"]),
-    ({"aurora_cluster_ca_cert": "/nonexistent/rds.pem", "aurora_cluster_ca_bundle_checksum": "md5:0"},
-     [r"aurora_cluster_ca_cert \"/nonexistent/rds\.pem\" is not a file on the controller",
-      r"aurora_cluster_ca_bundle_checksum must look like sha256:<64 hex digits>"]),
+    (
+        {"aurora_cluster_serverless": True, "aurora_cluster_serverless_max_acu": 0.7},
+        [r"aurora_cluster_serverless_min_acu/max_acu must satisfy"],
+    ),
+    (
+        {"aurora_cluster_ca_cert": "/nonexistent/rds.pem", "aurora_cluster_ca_bundle_checksum": "md5:0"},
+        [
+            r"aurora_cluster_ca_cert \"/nonexistent/rds\.pem\" is not a file on the controller",
+            r"aurora_cluster_ca_bundle_checksum must look like sha256:<64 hex digits>",
+        ],
+    ),
 ]
 
 
-@pytest.mark.parametrize("override,messages", BAD_INPUT, ids=["cidrs", "unknown-region",
-                                                              "no-password", "class-not-offered", "acu",
-                                                              "ca-bundle"])
+@pytest.mark.parametrize(
+    "override,messages",
+    BAD_INPUT,
+    ids=["cidrs", "unknown-region", "no-password", "class-not-offered", "acu", "ca-bundle"],
+)
 def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds, override, messages):
     deployment = "vt-bad-" + uuid.uuid4().hex[:6]
     result = run_playbook(AURORA, extra_vars=dict(base_vars, virtualis_deployment=deployment, **override))
@@ -289,10 +348,14 @@ def test_bad_input_fails_clearly_before_anything_is_created(base_vars, ec2, rds,
 def test_teardown_deletes_only_the_tagged_resources(built, base_vars, ec2, rds):
     """Check mode predicts the real teardown; a final snapshot is kept; look-alikes survive; the
     deployment rebuilt and torn down again keeps a second final snapshot of its own name."""
-    look_alike = ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=[{
-        "ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": DEPLOYMENT + "-vpc"}]}])["Vpc"]["VpcId"]
-    other = ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=[{
-        "ResourceType": "vpc", "Tags": [{"Key": TAG, "Value": DEPLOYMENT + "-other"}]}])["Vpc"]["VpcId"]
+    look_alike = ec2.create_vpc(
+        CidrBlock=VPC_CIDR,
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": DEPLOYMENT + "-vpc"}]}],
+    )["Vpc"]["VpcId"]
+    other = ec2.create_vpc(
+        CidrBlock=VPC_CIDR,
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": TAG, "Value": DEPLOYMENT + "-other"}]}],
+    )["Vpc"]["VpcId"]
     try:
         before = identifiers(ec2, rds)
         predicted = succeeded(run_playbook(TEARDOWN, extra_vars=base_vars, check=True))
@@ -307,12 +370,18 @@ def test_teardown_deletes_only_the_tagged_resources(built, base_vars, ec2, rds):
         assert succeeded(run_playbook(TEARDOWN, extra_vars=base_vars)) == 0
 
         # The deployment rebuilt under the same name and torn down again keeps a snapshot of its own.
-        for automated in rds.describe_db_cluster_snapshots(
-                DBClusterIdentifier=DEPLOYMENT, SnapshotType="automated")["DBClusterSnapshots"]:
+        for automated in rds.describe_db_cluster_snapshots(DBClusterIdentifier=DEPLOYMENT, SnapshotType="automated")[
+            "DBClusterSnapshots"
+        ]:
             # moto keeps a deleted cluster's automated snapshot (AWS drops it), and its name would clash
             rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=automated["DBClusterSnapshotIdentifier"])
-        rds.create_db_cluster(DBClusterIdentifier=DEPLOYMENT, Engine="aurora-postgresql", MasterUsername="master",
-                              MasterUserPassword="rebuilt-" + uuid.uuid4().hex, Tags=[{"Key": TAG, "Value": DEPLOYMENT}])
+        rds.create_db_cluster(
+            DBClusterIdentifier=DEPLOYMENT,
+            Engine="aurora-postgresql",
+            MasterUsername="master",
+            MasterUserPassword="rebuilt-" + uuid.uuid4().hex,
+            Tags=[{"Key": TAG, "Value": DEPLOYMENT}],
+        )
         assert succeeded(run_playbook(TEARDOWN, extra_vars=base_vars)) > 0
         assert not tagged_rds(rds)["clusters"]
         again = final_snapshots(rds, DEPLOYMENT)
@@ -330,8 +399,11 @@ def test_teardown_deletes_only_the_tagged_resources(built, base_vars, ec2, rds):
 def final_snapshots(rds, cluster):
     """The cluster snapshots named <cluster>-final-<UTC YYYYMMDD-HHMMSS>, oldest first."""
     pattern = re.compile(re.escape(cluster) + r"-final-\d{8}-\d{6}$")
-    found = [s for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
-             if pattern.match(s["DBClusterSnapshotIdentifier"])]
+    found = [
+        s
+        for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+        if pattern.match(s["DBClusterSnapshotIdentifier"])
+    ]
     return sorted(found, key=lambda s: s["DBClusterSnapshotIdentifier"])
 
 

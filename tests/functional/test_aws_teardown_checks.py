@@ -7,6 +7,7 @@ deleted the writer and turned deletion protection off before its snapshot-name c
 The lab's `aws` section is all this needs (LAB_STATE_DIR may point at a lab.json that names
 another moto).
 """
+
 import datetime
 import os
 import re
@@ -33,8 +34,13 @@ def aws(lab):
 
 @pytest.fixture(scope="module")
 def rds(aws):
-    return boto3.client("rds", endpoint_url=aws["endpoint_url"], region_name=aws["region"],
-                        aws_access_key_id=aws["access_key_id"], aws_secret_access_key=aws["secret_access_key"])
+    return boto3.client(
+        "rds",
+        endpoint_url=aws["endpoint_url"],
+        region_name=aws["region"],
+        aws_access_key_id=aws["access_key_id"],
+        aws_secret_access_key=aws["secret_access_key"],
+    )
 
 
 @pytest.fixture
@@ -42,13 +48,27 @@ def deployment(rds, aws):
     """A tagged cluster with its writer; whatever the test leaves is removed afterwards."""
     name = "vtc-" + uuid.uuid4().hex[:8]
     tags = [{"Key": TAG, "Value": name}]
-    rds.create_db_cluster(DBClusterIdentifier=name, Engine="aurora-postgresql", MasterUsername="master",
-                          MasterUserPassword="pw-" + uuid.uuid4().hex, Tags=tags)
-    rds.create_db_instance(DBInstanceIdentifier=name + "-writer", DBClusterIdentifier=name, Engine="aurora-postgresql",
-                           DBInstanceClass="db.r6g.large", Tags=tags)
-    variables = {"aws_region": aws["region"], "aws_endpoint_url": aws["endpoint_url"],
-                 "aws_access_key": aws["access_key_id"], "aws_secret_key": aws["secret_access_key"],
-                 "virtualis_deployment": name}
+    rds.create_db_cluster(
+        DBClusterIdentifier=name,
+        Engine="aurora-postgresql",
+        MasterUsername="master",
+        MasterUserPassword="pw-" + uuid.uuid4().hex,
+        Tags=tags,
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier=name + "-writer",
+        DBClusterIdentifier=name,
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.r6g.large",
+        Tags=tags,
+    )
+    variables = {
+        "aws_region": aws["region"],
+        "aws_endpoint_url": aws["endpoint_url"],
+        "aws_access_key": aws["access_key_id"],
+        "aws_secret_key": aws["secret_access_key"],
+        "virtualis_deployment": name,
+    }
     yield name, variables
     for instance in rds.describe_db_instances()["DBInstances"]:
         if instance["DBInstanceIdentifier"] == name + "-writer":
@@ -83,7 +103,9 @@ def test_snapshot_name_check_refuses_before_anything_is_deleted(rds, deployment)
     now = datetime.datetime.now(datetime.timezone.utc)
     for second in range(120):
         stamp = (now + datetime.timedelta(seconds=second)).strftime("%Y%m%d-%H%M%S")
-        rds.create_db_cluster_snapshot(DBClusterIdentifier=name, DBClusterSnapshotIdentifier="%s-final-%s" % (name, stamp))
+        rds.create_db_cluster_snapshot(
+            DBClusterIdentifier=name, DBClusterSnapshotIdentifier="%s-final-%s" % (name, stamp)
+        )
     result = run_playbook(TEARDOWN, extra_vars=dict(variables, aws_teardown_disable_deletion_protection=True))
     refused(result, r"Snapshot\(s\) %s-final-\d{8}-\d{6} exist already" % name)
     assert state(rds, name) == (True, True, True)
@@ -95,8 +117,11 @@ def test_deletion_protection_refuses_before_anything_is_deleted(rds, deployment)
     result = run_playbook(TEARDOWN, extra_vars=variables)
     refused(result, r"Cluster\(s\) %s have deletion protection on" % name)
     assert state(rds, name) == (True, True, True)
-    assert not [s for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
-                if s["DBClusterSnapshotIdentifier"].startswith(name + "-final-")]
+    assert not [
+        s
+        for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+        if s["DBClusterSnapshotIdentifier"].startswith(name + "-final-")
+    ]
 
 
 def test_teardown_snapshots_first_then_deletes(rds, deployment):
@@ -105,9 +130,13 @@ def test_teardown_snapshots_first_then_deletes(rds, deployment):
     result = run_playbook(TEARDOWN, extra_vars=dict(variables, aws_teardown_disable_deletion_protection=True))
     assert result.returncode == 0, result.stdout[-3000:]
     assert state(rds, name) == (False, False, None)
-    snapshots = [s for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
-                 if re.match(re.escape(name) + r"-final-\d{8}-\d{6}$", s["DBClusterSnapshotIdentifier"])]
+    snapshots = [
+        s
+        for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+        if re.match(re.escape(name) + r"-final-\d{8}-\d{6}$", s["DBClusterSnapshotIdentifier"])
+    ]
     assert [s["Status"] for s in snapshots] == ["available"]
     tasks = re.findall(r"TASK \[virtualis\.aurora\.aws_teardown : ([^\]]+)\]", result.stdout)
     assert tasks.index("Delete nothing unless every final snapshot is available") < tasks.index(
-        "Delete the writer and reader instances (waits until they are gone)")
+        "Delete the writer and reader instances (waits until they are gone)"
+    )

@@ -1,4 +1,5 @@
 """The lab's BucketFS emulator, proven with clients nobody here wrote: exasol-bucketfs and curl."""
+
 import concurrent.futures
 import hashlib
 import io
@@ -39,8 +40,14 @@ def bucket(bfs, name="default", tls=True, user="w", password=None):
     password = password if password is not None else conf["write_password" if user == "w" else "read_password"]
     tls = tls or "http_url" not in bfs
     url = bfs["https_url"] if tls else bfs["http_url"]
-    return bucketfs.Bucket(name=name, service=url, username=user, password=password,
-                           verify=bfs["ca_file"] if tls else True, service_name=bfs["service"])
+    return bucketfs.Bucket(
+        name=name,
+        service=url,
+        username=user,
+        password=password,
+        verify=bfs["ca_file"] if tls else True,
+        service_name=bfs["service"],
+    )
 
 
 def plain_or_tls(bfs):
@@ -73,7 +80,7 @@ def curl(*args, data=None):
 
 def creds(user, password):
     """curl reads the credentials from stdin (-K -), never from its command line."""
-    return ("user = \"%s:%s\"\n" % (user, password)).encode()
+    return ('user = "%s:%s"\n' % (user, password)).encode()
 
 
 def test_service_lists_its_buckets(bfs):
@@ -152,11 +159,24 @@ def test_status_codes_with_curl(bfs, prefix, tmp_path):
     assert curl(*tls, "-K", "-", base + "/default", data=creds("r", "wrong")) == "403"
     assert curl("-K", "-", https[0], https[1], https[2] + "/default", data=creds("r", conf["read_password"])) == "200"
     # missing things
-    assert curl(*tls, "-K", "-", "%s/default/%s/missing.txt" % (base, prefix), data=creds("r", conf["read_password"])) == "404"
+    assert (
+        curl(*tls, "-K", "-", "%s/default/%s/missing.txt" % (base, prefix), data=creds("r", conf["read_password"]))
+        == "404"
+    )
     assert curl(*tls, base + "/no-such-bucket") == "404"
     # deleting what does not exist is not an error
-    assert curl(*tls, "-K", "-", "-X", "DELETE", "%s/default/%s/missing.txt" % (base, prefix),
-                data=creds("w", conf["write_password"])) == "200"
+    assert (
+        curl(
+            *tls,
+            "-K",
+            "-",
+            "-X",
+            "DELETE",
+            "%s/default/%s/missing.txt" % (base, prefix),
+            data=creds("w", conf["write_password"]),
+        )
+        == "200"
+    )
     # the public bucket reads without a password, but never writes without one
     assert curl(*tls, base + "/second") == "200"
     assert curl(*tls, "-T", str(payload), "%s/second/%s/p.txt" % (base, prefix)) == "401"
@@ -189,9 +209,27 @@ def test_large_streamed_upload_chunked_and_content_length(bfs, prefix, tmp_path)
     netrc.write_bytes(auth)
     netrc.chmod(0o600)
     with open(big, "rb") as stdin:
-        done = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", bfs["ca_file"],
-                               "-K", str(netrc), "-T", "-", base + "chunked.bin"],
-                              stdin=stdin, capture_output=True, timeout=60, check=False)
+        done = subprocess.run(
+            [
+                "curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--cacert",
+                bfs["ca_file"],
+                "-K",
+                str(netrc),
+                "-T",
+                "-",
+                base + "chunked.bin",
+            ],
+            stdin=stdin,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
     assert done.stdout.decode() == "200", done.stderr
     print("2 x 32 MiB over HTTPS in %.2fs" % (time.time() - started))
     bkt = bucket(bfs)
@@ -231,7 +269,9 @@ def test_archives_are_extracted_next_to_themselves(bfs, prefix):
 
 
 def lab_drivers(bfs):
-    with urllib.request.urlopen(bfs["lab_endpoint"] + "jdbc-drivers", timeout=10, context=bucketfs_context(bfs)) as response:
+    with urllib.request.urlopen(
+        bfs["lab_endpoint"] + "jdbc-drivers", timeout=10, context=bucketfs_context(bfs)
+    ) as response:
         return json.load(response)
 
 
@@ -295,8 +335,9 @@ def test_fault_injection_is_off_by_default_and_can_be_armed(bfs, prefix):
     context = bucketfs_context(bfs)
     with urllib.request.urlopen(endpoint, timeout=10, context=context) as response:
         assert json.load(response)["count"] == 0
-    request = urllib.request.Request(endpoint, data=json.dumps({"count": 1, "status": 503, "methods": ["PUT"]}).encode(),
-                                     method="POST")
+    request = urllib.request.Request(
+        endpoint, data=json.dumps({"count": 1, "status": 503, "methods": ["PUT"]}).encode(), method="POST"
+    )
     urllib.request.urlopen(request, timeout=10, context=context).close()
     bkt = bucket(bfs, tls=False)
     try:
@@ -312,9 +353,15 @@ def test_fault_injection_is_off_by_default_and_can_be_armed(bfs, prefix):
 
 def test_bucket_path_api(bfs, prefix):
     conf = bfs["buckets"]["default"]
-    root = bucketfs.path.build_path(backend="onprem", url=bfs["https_url"], bucket_name="default",
-                                    service_name=bfs["service"], username="w",
-                                    password=conf["write_password"], verify=bfs["ca_file"])
+    root = bucketfs.path.build_path(
+        backend="onprem",
+        url=bfs["https_url"],
+        bucket_name="default",
+        service_name=bfs["service"],
+        username="w",
+        password=conf["write_password"],
+        verify=bfs["ca_file"],
+    )
     target = root / prefix / "jars" / "adapter.jar"
     target.write(b"adapter bytes")
     wait_until(target.exists, bfs, "the BucketPath write is visible")
@@ -366,13 +413,21 @@ def test_driver_scans_never_race_deletes(bfs, prefix):
                 for directory in directories:
                     bkt.upload(directory + "/postgresql-42.7.4.jar", b"PK\x03\x04 not really a jar")
                     bkt.upload(directory + "/settings.cfg", settings(modern))
-                wait_until(lambda: set(directories) <= {d["dir"] for d in lab_drivers(bfs)["drivers"]},
-                           bfs, "the drivers are seen", seconds=30)
+                wait_until(
+                    lambda: set(directories) <= {d["dir"] for d in lab_drivers(bfs)["drivers"]},
+                    bfs,
+                    "the drivers are seen",
+                    seconds=30,
+                )
                 for directory in directories:
                     bkt.delete(directory + "/settings.cfg")
                     bkt.delete(directory + "/postgresql-42.7.4.jar")
-                wait_until(lambda: not set(directories) & {d["dir"] for d in lab_drivers(bfs)["drivers"]},
-                           bfs, "the drivers are gone", seconds=30)
+                wait_until(
+                    lambda: not set(directories) & {d["dir"] for d in lab_drivers(bfs)["drivers"]},
+                    bfs,
+                    "the drivers are gone",
+                    seconds=30,
+                )
         finally:
             running.clear()
             for future in readers:

@@ -4,6 +4,7 @@ Each test writes a small playbook and a vars file (mode 0600: it holds the bucke
 checks what a user would: `changed` on each run, the file under the lab's host directory, the file
 readable with the read user over HTTPS, the error text for bad input, nothing left behind.
 """
+
 import base64
 import hashlib
 import json
@@ -43,20 +44,41 @@ def play(tmp_path, tasks, variables):
     with os.fdopen(fd, "w") as handle:
         yaml.safe_dump(variables, handle)
     registered = [t["register"] for t in tasks if "register" in t]
-    tasks = tasks + [{"name": "Save the results", "ansible.builtin.copy": {
-        "dest": "{{ results_file }}", "mode": "0600",
-        "content": "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (r, r) for r in registered)}}]
+    tasks = tasks + [
+        {
+            "name": "Save the results",
+            "ansible.builtin.copy": {
+                "dest": "{{ results_file }}",
+                "mode": "0600",
+                "content": "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (r, r) for r in registered),
+            },
+        }
+    ]
     playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "exasol_bucketfs_upload", "hosts": "localhost",
-                                         "connection": "local", "gather_facts": False, "tasks": tasks}]))
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "exasol_bucketfs_upload",
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": False,
+                    "tasks": tasks,
+                }
+            ]
+        )
+    )
     proc = run_playbook(str(playbook), "-e", "@" + str(vars_file))
     results = json.loads(out.read_text()) if out.exists() else {}
     return proc, results
 
 
 def upload(name, register, check=False, ignore_errors=False, **args):
-    task = {"name": name, MODULE: dict({"url": "{{ url }}", "password": "{{ password }}",
-                                        "ca_cert": "{{ ca_cert }}"}, **args), "register": register}
+    task = {
+        "name": name,
+        MODULE: dict({"url": "{{ url }}", "password": "{{ password }}", "ca_cert": "{{ ca_cert }}"}, **args),
+        "register": register,
+    }
     if check:
         task["check_mode"] = True
         task["diff"] = True
@@ -80,8 +102,7 @@ def test_upload_rerun_change_delete(bfs, prefix, tmp_path):
         upload("delete", "r7", path=path, state="absent"),
         upload("delete again", "r8", path=path, state="absent"),
     ]
-    proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], password=bfs["write_password"],
-                                         ca_cert=bfs["ca_file"]))
+    proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     sha1 = hashlib.sha256(src.read_bytes()).hexdigest()
     assert [r["r%d" % i]["changed"] for i in range(1, 9)] == [True, True, False, False, True, True, True, False]
@@ -102,8 +123,11 @@ def plain_or_tls(bfs):
 
 def test_file_readable_and_on_host(bfs, prefix, tmp_path):
     path = prefix + "/settings.cfg"
-    proc, r = play(tmp_path, [upload("upload text", "r1", path=path, content="A=1\nB=2\n")],
-                   dict(url=plain_or_tls(bfs), password=bfs["write_password"], ca_cert=bfs["ca_file"]))
+    proc, r = play(
+        tmp_path,
+        [upload("upload text", "r1", path=path, content="A=1\nB=2\n")],
+        dict(url=plain_or_tls(bfs), password=bfs["write_password"], ca_cert=bfs["ca_file"]),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(host_file(bfs, path), "rb") as handle:
         assert handle.read() == b"A=1\nB=2\n"
@@ -126,16 +150,38 @@ def test_bad_input(lab, bfs, prefix, tmp_path):
     src = tmp_path / "a.jar"
     src.write_bytes(b"PK\x03\x04 small")
     tasks = [
-        upload("wrong password", "wrong", ignore_errors=True, path=prefix + "/a.jar", src=str(src),
-               password="not-the-password"),
+        upload(
+            "wrong password",
+            "wrong",
+            ignore_errors=True,
+            path=prefix + "/a.jar",
+            src=str(src),
+            password="not-the-password",
+        ),
         upload("missing src", "missing", ignore_errors=True, path=prefix + "/b.jar", src=str(tmp_path / "nope.jar")),
-        upload("BucketFS down", "down", ignore_errors=True, path=prefix + "/c.jar", src=str(src),
-               url="http://127.0.0.1:9", retries=1),
-        upload("wrong CA", "bad_ca", ignore_errors=True, path=prefix + "/d.jar", src=str(src),
-               ca_cert="{{ wrong_ca }}"),
+        upload(
+            "BucketFS down",
+            "down",
+            ignore_errors=True,
+            path=prefix + "/c.jar",
+            src=str(src),
+            url="http://127.0.0.1:9",
+            retries=1,
+        ),
+        upload(
+            "wrong CA", "bad_ca", ignore_errors=True, path=prefix + "/d.jar", src=str(src), ca_cert="{{ wrong_ca }}"
+        ),
     ]
-    proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], password=bfs["write_password"],
-                                         ca_cert=bfs["ca_file"], wrong_ca=lab["ca"]["wrong_ca_file"]))
+    proc, r = play(
+        tmp_path,
+        tasks,
+        dict(
+            url=bfs["https_url"],
+            password=bfs["write_password"],
+            ca_cert=bfs["ca_file"],
+            wrong_ca=lab["ca"]["wrong_ca_file"],
+        ),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert r["wrong"]["failed"] and "wrong" in r["wrong"]["msg"] and r["wrong"]["status"] in (401, 403)
     assert r["missing"]["failed"] and "nope.jar does not exist" in r["missing"]["msg"]
@@ -147,9 +193,16 @@ def test_bad_input(lab, bfs, prefix, tmp_path):
 
 def fault_task(count, status=500):
     """A play task that asks the emulator to answer the next `count` PUTs with `status` (lab-only knob)."""
-    return {"name": "lab: next %d PUTs answer %d" % (count, status), "ansible.builtin.uri": {
-        "url": "{{ lab_endpoint }}faults", "method": "POST", "body_format": "json", "ca_path": "{{ ca_cert }}",
-        "body": {"count": count, "status": status, "methods": ["PUT"]}}}
+    return {
+        "name": "lab: next %d PUTs answer %d" % (count, status),
+        "ansible.builtin.uri": {
+            "url": "{{ lab_endpoint }}faults",
+            "method": "POST",
+            "body_format": "json",
+            "ca_path": "{{ ca_cert }}",
+            "body": {"count": count, "status": status, "methods": ["PUT"]},
+        },
+    }
 
 
 def test_500_is_retried_then_clear_error(bfs, prefix, tmp_path):
@@ -163,8 +216,16 @@ def test_500_is_retried_then_clear_error(bfs, prefix, tmp_path):
         upload("PUT keeps failing", "failed", ignore_errors=True, path=prefix + "/b.jar", src=str(src), retries=2),
     ]
     try:
-        proc, r = play(tmp_path, tasks, dict(url=plain_or_tls(bfs), password=bfs["write_password"],
-                                             ca_cert=bfs["ca_file"], lab_endpoint=bfs["lab_endpoint"]))
+        proc, r = play(
+            tmp_path,
+            tasks,
+            dict(
+                url=plain_or_tls(bfs),
+                password=bfs["write_password"],
+                ca_cert=bfs["ca_file"],
+                lab_endpoint=bfs["lab_endpoint"],
+            ),
+        )
     finally:
         assert set_faults(bfs, 0)["count"] == 0
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -193,8 +254,11 @@ def test_large_file_sidecar_rerun_downloads_nothing(bfs, prefix, tmp_path):
     for key in ("r2", "r3"):
         assert not r[key]["changed"] and r[key]["compared_by"] == "sidecar" and r[key]["bytes_sent"] == 0
     assert not r["r4"]["changed"] and r["r4"]["compared_by"] == "content"
-    proc, r = play(tmp_path, [upload("delete", "d", path=path, state="absent")],
-                   dict(url=bfs["https_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]))
+    proc, r = play(
+        tmp_path,
+        [upload("delete", "d", path=path, state="absent")],
+        dict(url=bfs["https_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]),
+    )
     assert proc.returncode == 0 and r["d"]["changed"], proc.stdout
     assert not os.path.exists(host_file(bfs, path)) and not os.path.exists(host_file(bfs, path + ".sha256"))
 
@@ -213,8 +277,11 @@ def test_plain_http_warns(bfs, prefix, tmp_path):
         upload("plain http", "plain", path=prefix + "/plain.txt", content="x", url="{{ http_url }}"),
         upload("clean up", "gone", path=prefix + "/plain.txt", state="absent"),
     ]
-    proc, r = play(tmp_path, tasks, dict(url=bfs["https_url"], http_url=bfs["http_url"],
-                                         password=bfs["write_password"], ca_cert=bfs["ca_file"]))
+    proc, r = play(
+        tmp_path,
+        tasks,
+        dict(url=bfs["https_url"], http_url=bfs["http_url"], password=bfs["write_password"], ca_cert=bfs["ca_file"]),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "is plain http" in proc.stdout + proc.stderr  # Ansible shows the module's warning
     assert r["plain"]["changed"] and r["gone"]["changed"]

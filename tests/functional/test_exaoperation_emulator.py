@@ -1,4 +1,5 @@
 """The lab's EXAoperation emulator, proven with Python's own xmlrpc.client over verified TLS."""
+
 import json
 import os
 import ssl
@@ -26,11 +27,14 @@ def context(exaop):
 def proxy(exaop, path="", password=None):
     """ServerProxy with the credentials in the URL, as the exaoperation-xmlrpc examples do."""
     parts = urllib.parse.urlsplit(exaop["url"])
-    netloc = "%s:%s@%s" % (urllib.parse.quote(exaop["user"], safe=""),
-                           urllib.parse.quote(password if password is not None else exaop["password"], safe=""),
-                           parts.netloc)
-    return xmlrpc.client.ServerProxy(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path + path, "", "")),
-                                     context=context(exaop))
+    netloc = "%s:%s@%s" % (
+        urllib.parse.quote(exaop["user"], safe=""),
+        urllib.parse.quote(password if password is not None else exaop["password"], safe=""),
+        parts.netloc,
+    )
+    return xmlrpc.client.ServerProxy(
+        urllib.parse.urlunsplit((parts.scheme, netloc, parts.path + path, "", "")), context=context(exaop)
+    )
 
 
 @pytest.fixture()
@@ -38,9 +42,15 @@ def driver(exaop):
     """A JDBC driver registered for one test, removed afterwards."""
     cluster = proxy(exaop)
     name = "PG_%s" % uuid.uuid4().hex[:8].upper()
-    driver_id = cluster.addJDBCDriver({"jdbc_name": name, "jdbc_main": "org.postgresql.Driver",
-                                       "jdbc_prefix": "jdbc:postgresql:", "disable_security_manager": False,
-                                       "comment": "pytest"})
+    driver_id = cluster.addJDBCDriver(
+        {
+            "jdbc_name": name,
+            "jdbc_main": "org.postgresql.Driver",
+            "jdbc_prefix": "jdbc:postgresql:",
+            "disable_security_manager": False,
+            "comment": "pytest",
+        }
+    )
     yield driver_id, name
     if driver_id in cluster.getAllJDBCDrivers():
         cluster.deleteSubObject(driver_id)
@@ -76,7 +86,8 @@ def test_dotted_method_names_reach_the_same_object(exaop, driver):
     cluster = proxy(exaop)
     assert getattr(cluster, driver_id).getProperties()["jdbc_name"] == name
     assert getattr(cluster, driver_id).editJDBCDriver({"disable_security_manager": True, "comment": "pytest"}) == [
-        "disable_security_manager"]
+        "disable_security_manager"
+    ]
     assert proxy(exaop, "/" + driver_id).getProperties()["disable_security_manager"] is True
 
 
@@ -89,13 +100,16 @@ def test_delete_sub_object(exaop, driver):
         proxy(exaop, "/" + driver_id).getProperties()
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"jdbc_name": "X", "jdbc_main": "a.B", "jdbc_prefix": "postgresql:"}, 'must begin with "jdbc:"'),
-    ({"jdbc_name": "X", "jdbc_main": "a.B", "jdbc_prefix": "jdbc:postgresql"}, 'end with ":"'),
-    ({"jdbc_name": "X", "jdbc_prefix": "jdbc:x:"}, "jdbc_main is missing"),
-    ({"jdbc_name": "X", "jdbc_main": "a.B", "jdbc_prefix": "jdbc:x:", "driver_name": "X"}, "unknown parameter"),
-    ({"jdbc_name": "X", "jdbc_main": "a.B", "jdbc_prefix": "jdbc:x:", "disable_security_manager": "yes"}, "Bool"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"jdbc_name": "X", "jdbc_main": "a.B", "jdbc_prefix": "postgresql:"}, 'must begin with "jdbc:"'),
+        ({"jdbc_name": "X", "jdbc_main": "a.B", "jdbc_prefix": "jdbc:postgresql"}, 'end with ":"'),
+        ({"jdbc_name": "X", "jdbc_prefix": "jdbc:x:"}, "jdbc_main is missing"),
+        ({"jdbc_name": "X", "jdbc_main": "a.B", "jdbc_prefix": "jdbc:x:", "driver_name": "X"}, "unknown parameter"),
+        ({"jdbc_name": "X", "jdbc_main": "a.B", "jdbc_prefix": "jdbc:x:", "disable_security_manager": "yes"}, "Bool"),
+    ],
+)
 def test_bad_driver_definitions_are_faults(exaop, params, message):
     with pytest.raises(xmlrpc.client.Fault, match=message):
         proxy(exaop).addJDBCDriver(params)

@@ -9,6 +9,7 @@ check mode change nothing, and everything that is not the deployment's is as bef
 settings.cfg that registers another driver name is refused before anything is deleted. The node
 truststores lose only our entries, only when asked, only on the nodes the run covers.
 """
+
 import hashlib
 import json
 import os
@@ -18,12 +19,10 @@ import uuid
 
 import pytest
 
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 from lab_helpers import ROOT, node_stores, run_playbook, store_files, tagged_bucket
-
 from module_runner import run_module
 from runners import run_command
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
 JDBC_JAR = os.environ.get("LAB_PG_JDBC_JAR", "/usr/share/java/postgresql.jar")
@@ -58,11 +57,15 @@ def variables(lab, tag, tmp_path_factory):
         "exasol_jdbc_driver_dir": "postgresql-%s" % tag,
         "exasol_jdbc_driver_name": "POSTGRESQL_%s" % tag.upper(),
         "exasol_jdbc_driver_driver_accept_advisories": ["CVE-2026-42198"],  # Debian's 42.5.5, our own server
-        "exasol_virtual_schema_login_host": e["host"], "exasol_virtual_schema_login_port": e["port"],
-        "exasol_virtual_schema_login_user": e["user"], "exasol_virtual_schema_login_password": e["password"],
+        "exasol_virtual_schema_login_host": e["host"],
+        "exasol_virtual_schema_login_port": e["port"],
+        "exasol_virtual_schema_login_user": e["user"],
+        "exasol_virtual_schema_login_password": e["password"],
         "exasol_virtual_schema_ca_cert": e["ca_file"],
-        "exasol_virtual_schema_pg_endpoint": pg["host"], "exasol_virtual_schema_pg_port": pg["port"],
-        "exasol_virtual_schema_pg_database": pg["database"], "exasol_virtual_schema_pg_user": pg["user"],
+        "exasol_virtual_schema_pg_endpoint": pg["host"],
+        "exasol_virtual_schema_pg_port": pg["port"],
+        "exasol_virtual_schema_pg_database": pg["database"],
+        "exasol_virtual_schema_pg_user": pg["user"],
         "exasol_virtual_schema_pg_password": pg["password"],
         "exasol_virtual_schema_connection_name": "TD_%s_CONNECTION" % tag.upper(),
         "exasol_virtual_schema_adapter_schema": "TD_%s_ADAPTER" % tag.upper(),
@@ -111,9 +114,15 @@ def build(variables):
 
 def exa(lab):
     import pyexasol
+
     e = lab["exasol"]
-    return pyexasol.connect(dsn="%s:%d" % (e["host"], e["port"]), user=e["user"], password=e["password"],
-                            websocket_sslopt={"ca_certs": e["ca_file"]}, fetch_dict=True)
+    return pyexasol.connect(
+        dsn="%s:%d" % (e["host"], e["port"]),
+        user=e["user"],
+        password=e["password"],
+        websocket_sslopt={"ca_certs": e["ca_file"]},
+        fetch_dict=True,
+    )
 
 
 def catalog(lab):
@@ -121,10 +130,13 @@ def catalog(lab):
     with exa(lab) as conn:
         return {
             "schemas": sorted(r["SCHEMA_NAME"] for r in conn.execute("SELECT SCHEMA_NAME FROM EXA_SCHEMAS").fetchall()),
-            "scripts": sorted("%s.%s" % (r["SCRIPT_SCHEMA"], r["SCRIPT_NAME"])
-                              for r in conn.execute("SELECT SCRIPT_SCHEMA, SCRIPT_NAME FROM EXA_ALL_SCRIPTS").fetchall()),
-            "connections": sorted(r["CONNECTION_NAME"] for r in
-                                  conn.execute("SELECT CONNECTION_NAME FROM EXA_DBA_CONNECTIONS").fetchall()),
+            "scripts": sorted(
+                "%s.%s" % (r["SCRIPT_SCHEMA"], r["SCRIPT_NAME"])
+                for r in conn.execute("SELECT SCRIPT_SCHEMA, SCRIPT_NAME FROM EXA_ALL_SCRIPTS").fetchall()
+            ),
+            "connections": sorted(
+                r["CONNECTION_NAME"] for r in conn.execute("SELECT CONNECTION_NAME FROM EXA_DBA_CONNECTIONS").fetchall()
+            ),
         }
 
 
@@ -136,8 +148,13 @@ def ours(variables):
         "schema": values["exasol_virtual_schema_name"],
         "script": values["exasol_virtual_schema_adapter_schema"] + ".JDBC_ADAPTER",
         "connection": values["exasol_virtual_schema_connection_name"],
-        "files": sorted([jars + os.path.basename(JDBC_JAR), jars + os.path.basename(values["exasol_jdbc_driver_adapter_src"]),
-                         values["exasol_virtual_schema_truststore_path"]]),
+        "files": sorted(
+            [
+                jars + os.path.basename(JDBC_JAR),
+                jars + os.path.basename(values["exasol_jdbc_driver_adapter_src"]),
+                values["exasol_virtual_schema_truststore_path"],
+            ]
+        ),
         "registration": "drivers/jdbc/postgresql-%s/" % tag,
     }
 
@@ -158,8 +175,9 @@ def present(lab, bucket, variables):
 def others(lab, bucket, tag):
     """Everything that is not the deployment's: must be the same before and after the teardown."""
     found = catalog(lab)
-    return {kind: [n for n in names if tag.upper() not in n] for kind, names in found.items()}, \
-        sorted(p for p in bucket.list() if tag not in p)
+    return {kind: [n for n in names if tag.upper() not in n] for kind, names in found.items()}, sorted(
+        p for p in bucket.list() if tag not in p
+    )
 
 
 @pytest.mark.usefixtures("trusted")
@@ -176,16 +194,24 @@ def test_check_mode_then_real_then_nothing_left_to_do(lab, bucket, variables):
     # changed tasks: virtual schema, adapter script, connection, files (one loop), registration (one loop)
     assert proc.returncode == 0 and changed == 5, proc.stdout[-4000:]
     assert present(lab, bucket, variables) == built
-    assert re.search(r"would remove virtual schema %s, adapter script" % ours(variables)["schema"],
-                     re.sub(r"\s+", " ", proc.stdout)), proc.stdout[-3000:]
+    assert re.search(
+        r"would remove virtual schema %s, adapter script" % ours(variables)["schema"], re.sub(r"\s+", " ", proc.stdout)
+    ), proc.stdout[-3000:]
 
     proc, changed = teardown(variables, *registration)
     assert proc.returncode == 0 and changed == 5, proc.stdout[-4000:]
     bucket.wait_visible(ours(variables)["registration"] + "settings.cfg", present=False, timeout=30)
-    assert present(lab, bucket, variables) == {"schema": False, "script": False, "connection": False,
-                                               "files": [], "registration": []}
+    assert present(lab, bucket, variables) == {
+        "schema": False,
+        "script": False,
+        "connection": False,
+        "files": [],
+        "registration": [],
+    }
     assert others(lab, bucket, tag) == untouched
-    assert password not in proc.stdout and variables["values"]["exasol_jdbc_driver_bucketfs_password"] not in proc.stdout
+    assert (
+        password not in proc.stdout and variables["values"]["exasol_jdbc_driver_bucketfs_password"] not in proc.stdout
+    )
 
     for check in (False, True):
         proc, changed = teardown(variables, *registration, check=check)
@@ -208,8 +234,11 @@ def test_registration_is_kept_unless_asked_and_a_foreign_one_is_refused(lab, buc
     before = present(lab, bucket, variables)
     proc, dummy = teardown(variables, "-e", "exasol_teardown_driver_registration=true")
     assert proc.returncode != 0
-    assert re.search(r"does not register driver POSTGRESQL_%s \(DRIVERNAME=SOMEONE_ELSE\).*nothing was deleted"
-                     % variables["tag"].upper(), re.sub(r"\s+", " ", proc.stdout)), proc.stdout[-3000:]
+    assert re.search(
+        r"does not register driver POSTGRESQL_%s \(DRIVERNAME=SOMEONE_ELSE\).*nothing was deleted"
+        % variables["tag"].upper(),
+        re.sub(r"\s+", " ", proc.stdout),
+    ), proc.stdout[-3000:]
     assert present(lab, bucket, variables) == before
     proc, dummy = teardown(variables)  # the objects and files go; the foreign registration is the bucket fixture's
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -221,20 +250,36 @@ def test_another_virtual_schema_on_our_script_stops_the_teardown_before_any_drop
     connection that another virtual schema still names: preflight refuses both, nothing is deleted."""
     build(variables)
     values, e = variables["values"], lab["exasol"]
-    login = dict(login_host=e["host"], login_port=e["port"], login_user=e["user"], login_password=e["password"],
-                 ca_cert=e["ca_file"])
+    login = dict(
+        login_host=e["host"],
+        login_port=e["port"],
+        login_user=e["user"],
+        login_password=e["password"],
+        ca_cert=e["ca_file"],
+    )
     other = "TD_%s_OTHER" % variables["tag"].upper()
-    created = run_module("exasol_virtual_schema", tmp_path, **dict(
-        login, name=other, adapter_schema=values["exasol_virtual_schema_adapter_schema"], adapter_script="JDBC_ADAPTER",
-        properties={"CONNECTION_NAME": values["exasol_virtual_schema_connection_name"], "SCHEMA_NAME": "public"}))
+    created = run_module(
+        "exasol_virtual_schema",
+        tmp_path,
+        **dict(
+            login,
+            name=other,
+            adapter_schema=values["exasol_virtual_schema_adapter_schema"],
+            adapter_script="JDBC_ADAPTER",
+            properties={"CONNECTION_NAME": values["exasol_virtual_schema_connection_name"], "SCHEMA_NAME": "public"},
+        ),
+    )
     assert created.get("changed") and not created.get("failed"), created
     try:
         before = present(lab, bucket, variables)
         proc, dummy = teardown(variables)
         assert proc.returncode != 0
         output = re.sub(r"\s+", " ", proc.stdout)
-        assert re.search(r"virtual schema\(s\) %s use adapter script .*virtual schema\(s\) %s name connection .*"
-                         r"nothing was deleted" % (other, other), output), proc.stdout[-3000:]
+        assert re.search(
+            r"virtual schema\(s\) %s use adapter script .*virtual schema\(s\) %s name connection .*"
+            r"nothing was deleted" % (other, other),
+            output,
+        ), proc.stdout[-3000:]
         assert present(lab, bucket, variables) == before
     finally:
         dropped = run_module("exasol_virtual_schema", tmp_path, **dict(login, name=other, state="absent"))
@@ -267,8 +312,13 @@ def test_truststores_lose_only_our_entries_only_when_asked(lab, variables, tmp_p
         assert proc.returncode == 0 and {h: entries(lab, h) for h in every} == before, proc.stdout[-3000:]
 
         # the same bundle for the role and for the expectation below
-        same_bundle = json.dumps({"exasol_teardown_truststores": True, "exasol_truststore_bundle_src": lab["ca"]["bundle_file"],
-                                  "exasol_truststore_bundle_checksum": ""})
+        same_bundle = json.dumps(
+            {
+                "exasol_teardown_truststores": True,
+                "exasol_truststore_bundle_src": lab["ca"]["bundle_file"],
+                "exasol_truststore_bundle_checksum": "",
+            }
+        )
         proc, dummy = teardown(variables, "--limit", "localhost,%s" % first, "-e", same_bundle)
         assert proc.returncode == 0, proc.stdout[-4000:]
         for kind in files:

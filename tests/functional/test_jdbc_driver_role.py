@@ -7,6 +7,7 @@ the Exasol adapter. The role is told the lab's Exasol version (lab.json exasol.v
 exists on the 6.x/7.x lab only (marker exasol7: `make e2e` runs it on its 7.1 lab).
 Every test uses its own jar directory, driver directory and driver name, and cleans up after itself.
 """
+
 import json
 import os
 import re
@@ -19,9 +20,7 @@ import pytest
 import yaml
 
 from lab_helpers import ROOT, run_playbook, tagged_bucket
-
 from standin_jars import old_postgresql_driver
-
 
 DRIVER = "/usr/share/java/postgresql-42.5.5.jar"
 PLAYBOOK = os.path.join(ROOT, "playbooks", "drivers.yml")
@@ -94,8 +93,10 @@ def expected_settings_cfg(lab, name, jar_name):
     """settings.cfg as the role writes it for the lab's generation: the 7.1 one names the jar and the
     main class; from 8.0.3 on (2025.x) only DRIVERNAME, PREFIX, NOSECURITY, FETCHSIZE, INSERTSIZE."""
     classic = lab["nodes"][0]["layout"] == "classic"
-    return ("DRIVERNAME=%s\n%sPREFIX=jdbc:postgresql:\nNOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n" % (
-        name, "JAR=%s\nDRIVERMAIN=org.postgresql.Driver\n" % jar_name if classic else "")).encode()
+    return (
+        "DRIVERNAME=%s\n%sPREFIX=jdbc:postgresql:\nNOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n"
+        % (name, "JAR=%s\nDRIVERMAIN=org.postgresql.Driver\n" % jar_name if classic else "")
+    ).encode()
 
 
 def test_bucketfs_registration_check_real_check_real(lab, tag, driver_jar, bucket, tmp_path):
@@ -118,8 +119,11 @@ def test_bucketfs_registration_check_real_check_real(lab, tag, driver_jar, bucke
     assert "CVE-2026-42198" in output  # the accepted advisory is still shown, as a warning (on stderr)
     with open(host_file(lab, "%s/settings.cfg" % reg_dir), "rb") as handle:
         assert handle.read() == expected_settings_cfg(lab, "POSTGRESQL_%s" % tag.upper(), jar_name)
-    for path in ("functional/%s/jars/%s" % (tag, jar_name), "%s/%s" % (reg_dir, jar_name),
-                 "functional/%s/jars/%s" % (tag, os.path.basename(lab["jars"]["adapter_src"]))):
+    for path in (
+        "functional/%s/jars/%s" % (tag, jar_name),
+        "%s/%s" % (reg_dir, jar_name),
+        "functional/%s/jars/%s" % (tag, os.path.basename(lab["jars"]["adapter_src"])),
+    ):
         assert os.path.isfile(host_file(lab, path)), path
     bucket.wait_visible(reg_dir + "/settings.cfg")
     drivers = lab_json(lab["bucketfs"]["lab_endpoint"] + "jdbc-drivers", lab["bucketfs"]["ca_file"])["drivers"]
@@ -131,11 +135,16 @@ def test_bucketfs_registration_check_real_check_real(lab, tag, driver_jar, bucke
 @pytest.mark.exasol7
 def test_exaoperation_registration(lab, tag, driver_jar, bucket, tmp_path):
     exa = lab["exaoperation"]
-    variables = role_vars(lab, tag, driver_jar, exasol_version="7.0",
-                          exasol_jdbc_driver_exaoperation_url=exa["url"],
-                          exasol_jdbc_driver_exaoperation_user=exa["user"],
-                          exasol_jdbc_driver_exaoperation_password=exa["password"],
-                          exasol_jdbc_driver_exaoperation_ca_cert=exa["ca_file"])
+    variables = role_vars(
+        lab,
+        tag,
+        driver_jar,
+        exasol_version="7.0",
+        exasol_jdbc_driver_exaoperation_url=exa["url"],
+        exasol_jdbc_driver_exaoperation_user=exa["user"],
+        exasol_jdbc_driver_exaoperation_password=exa["password"],
+        exasol_jdbc_driver_exaoperation_ca_cert=exa["ca_file"],
+    )
     name = variables["exasol_jdbc_driver_name"]
     try:
         for expected in (2, 0):  # the jars into BucketFS (1 loop) + the EXAoperation driver, then nothing
@@ -155,8 +164,9 @@ def delete_exaoperation_driver(exa, name):
         if driver["jdbc_name"] == name:
             transport = xmlrpc.client.SafeTransport(context=ssl.create_default_context(cafile=exa["ca_file"]))
             host = exa["url"].split("://", 1)[1]
-            proxy = xmlrpc.client.ServerProxy("https://%s:%s@%s" % (exa["user"], exa["password"], host),
-                                              transport=transport)
+            proxy = xmlrpc.client.ServerProxy(
+                "https://%s:%s@%s" % (exa["user"], exa["password"], host), transport=transport
+            )
             proxy.deleteSubObject(driver["id"])
 
 
@@ -180,8 +190,9 @@ def test_bad_jars_are_refused(lab, tag, driver_jar, bucket, tmp_path, case):
 
 def test_exaoperation_is_refused_on_2025(lab, tag, driver_jar, bucket, tmp_path):
     """Exasol 8.x / 2025.x have no EXAoperation: asking for it fails before anything is uploaded."""
-    variables = role_vars(lab, tag, driver_jar, exasol_version="2025.1.3",
-                          exasol_jdbc_driver_registration="exaoperation")
+    variables = role_vars(
+        lab, tag, driver_jar, exasol_version="2025.1.3", exasol_jdbc_driver_registration="exaoperation"
+    )
     proc = run_role(tmp_path, variables)[0]
     assert proc.returncode != 0 and "has no EXAoperation" in proc.stdout, proc.stdout
     assert not [p for p in bucket.list() if tag in p]
@@ -215,6 +226,7 @@ def jar_server(tmp_path):
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
     served = tmp_path / "site"
     served.mkdir()
 
@@ -233,14 +245,21 @@ def jar_server(tmp_path):
 def test_download_once_with_checksum(lab, tag, driver_jar, bucket, tmp_path, jar_server):
     import hashlib
     import shutil
+
     served, base = jar_server
     shutil.copy(driver_jar, str(served / "postgresql-42.5.5.jar"))
     with open(driver_jar, "rb") as handle:
         good = hashlib.sha256(handle.read()).hexdigest()
     cache = tmp_path / "cache"
-    wrong = role_vars(lab, tag, driver_jar, exasol_jdbc_driver_driver_src="",
-                      exasol_jdbc_driver_driver_url=base + "/postgresql-42.5.5.jar",
-                      exasol_jdbc_driver_driver_sha256="0" * 64, exasol_jdbc_driver_cache_dir=str(cache))
+    wrong = role_vars(
+        lab,
+        tag,
+        driver_jar,
+        exasol_jdbc_driver_driver_src="",
+        exasol_jdbc_driver_driver_url=base + "/postgresql-42.5.5.jar",
+        exasol_jdbc_driver_driver_sha256="0" * 64,
+        exasol_jdbc_driver_cache_dir=str(cache),
+    )
     proc = run_role(tmp_path, wrong)[0]
     assert proc.returncode != 0 and "did not match 0000000000" in proc.stdout, proc.stdout
     assert not [p for p in bucket.list() if tag in p]

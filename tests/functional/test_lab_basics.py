@@ -1,5 +1,6 @@
 """The lab's first half works the way the roles will use it: AWS, Aurora's data plane, the CA
 bundle over HTTP, and Exasol data nodes that are separate machines as far as files go."""
+
 import concurrent.futures
 import hashlib
 import json
@@ -20,28 +21,52 @@ STATE = os.environ.get("LAB_STATE_DIR", os.path.join(ROOT, "tests", "lab", "stat
 
 def ssh(node, command, known_hosts=None, timeout=60):
     """Run `command` on a lab node the way Ansible does: lab key, host key checked."""
-    argv = ["ssh", "-p", str(node["port"]), "-i", node["ssh_key"], "-o", "BatchMode=yes",
-            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
-            "-o", "UserKnownHostsFile=%s" % (known_hosts or node["known_hosts"]),
-            "%s@%s" % (node["user"], node["address"]), command]
+    argv = [
+        "ssh",
+        "-p",
+        str(node["port"]),
+        "-i",
+        node["ssh_key"],
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "UserKnownHostsFile=%s" % (known_hosts or node["known_hosts"]),
+        "%s@%s" % (node["user"], node["address"]),
+        command,
+    ]
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def on_every_node(lab, command):
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip([n["name"] for n in lab["nodes"]],
-                        pool.map(lambda node: ssh(node, command), lab["nodes"])))
+        return dict(zip([n["name"] for n in lab["nodes"]], pool.map(lambda node: ssh(node, command), lab["nodes"])))
 
 
 def psql(lab, sslrootcert, sql="SELECT 1", sslmode="verify-full", host=None):
     pg = lab["postgres"]
     dsn = "host=%s port=%d dbname=%s user=%s sslmode=%s sslrootcert=%s connect_timeout=10" % (
-        host or pg["host"], pg["port"], pg["database"], pg["user"], sslmode, sslrootcert)
+        host or pg["host"],
+        pg["port"],
+        pg["database"],
+        pg["user"],
+        sslmode,
+        sslrootcert,
+    )
     if not pg.get("hosts_file_mapped", True):  # /etc/hosts was read-only: resolve the name ourselves
         dsn += " hostaddr=%s" % pg["address"]
     env = dict(os.environ, PGPASSWORD=pg["password"])  # never on the command line
-    return subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", dsn, "-c", sql],
-                          capture_output=True, text=True, env=env, timeout=30, check=False)
+    return subprocess.run(
+        ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", dsn, "-c", sql],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
 
 
 def pidfiles():
@@ -55,20 +80,35 @@ def pidfiles():
 
 # --- Exasol data nodes ---------------------------------------------------------------------------
 def test_every_node_answers_ansible_ping(lab):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-               PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
-    done = subprocess.run([os.path.join(VENV_BIN, "ansible"), "-i", "inventory/lab", "exasol_nodes",
-                           "-m", "ansible.builtin.ping"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""),
+    )
+    done = subprocess.run(
+        [os.path.join(VENV_BIN, "ansible"), "-i", "inventory/lab", "exasol_nodes", "-m", "ansible.builtin.ping"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     answered = set(re.findall(r"^(\S+) \| SUCCESS", done.stdout, re.M))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert answered == set(n["name"] for n in lab["nodes"])
+    assert answered == {n["name"] for n in lab["nodes"]}
 
 
 def test_inventory_checks_host_keys(lab):
     env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
-    done = subprocess.run([os.path.join(ROOT, "inventory", "lab", "lab_inventory.py"), "--list"],
-                          env=env, capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [os.path.join(ROOT, "inventory", "lab", "lab_inventory.py"), "--list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     hostvars = json.loads(done.stdout)["_meta"]["hostvars"]
     assert sorted(hostvars) == sorted(n["name"] for n in lab["nodes"])
     for node in lab["nodes"]:
@@ -101,12 +141,17 @@ def test_truststore_path_is_private_to_each_node(lab):
 
 def test_nodes_have_their_truststores_java_and_python(lab):
     """keytool reads each central store in its format; python3 sees the SLC stores are JKS files."""
-    command = ("keytool -list -keystore {store} -storepass:env LAB_PASS | sed -n 's/^Keystore type: //p' && "
-               "python3 -c 'import sys; print(*[open(p, \"rb\").read(4).hex() for p in sys.argv[1:]])' {slcs}")
+    command = (
+        "keytool -list -keystore {store} -storepass:env LAB_PASS | sed -n 's/^Keystore type: //p' && "
+        "python3 -c 'import sys; print(*[open(p, \"rb\").read(4).hex() for p in sys.argv[1:]])' {slcs}"
+    )
 
     def check(node):
-        return ssh(node, "LAB_PASS=%s; export LAB_PASS; " % node["store_password"] + command.format(
-            store=node["central_truststore"], slcs=" ".join(node["slc_truststores_resolved"])))
+        return ssh(
+            node,
+            "LAB_PASS=%s; export LAB_PASS; " % node["store_password"]
+            + command.format(store=node["central_truststore"], slcs=" ".join(node["slc_truststores_resolved"])),
+        )
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(check, lab["nodes"]))
@@ -139,8 +184,11 @@ def test_psql_verify_full_with_lab_root_connects(lab):
 
 
 def test_psql_verify_full_with_lab_bundle_connects(lab):
-    done = psql(lab, lab["ca"]["bundle_file"], "SELECT current_user, ssl FROM pg_stat_ssl "
-                                               "JOIN pg_stat_activity USING (pid) WHERE pid = pg_backend_pid()")
+    done = psql(
+        lab,
+        lab["ca"]["bundle_file"],
+        "SELECT current_user, ssl FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE pid = pg_backend_pid()",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "master|t"
 
@@ -183,15 +231,48 @@ def test_java_truststore_with_lab_root_verifies_the_server_chain(lab, tmp_path):
         pytest.skip("%s missing: install libpostgresql-jdbc-java" % jar)
     store = str(tmp_path / "truststore.jks")
     env = dict(os.environ, LAB_STOREPASS="changeit", LAB_PGPASSWORD=lab["postgres"]["password"])
-    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "lab-root", "-file", lab["postgres"]["ca_file"],
-                    "-keystore", store, "-storepass:env", "LAB_STOREPASS"], check=True, capture_output=True, env=env)
+    subprocess.run(
+        [
+            "keytool",
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "lab-root",
+            "-file",
+            lab["postgres"]["ca_file"],
+            "-keystore",
+            store,
+            "-storepass:env",
+            "LAB_STOREPASS",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     (tmp_path / "LabCheck.java").write_text(JDBC_CHECK)
     pg = lab["postgres"]
     url = "jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory" % (
-        pg["host"], pg["port"], pg["database"])
-    done = subprocess.run(["java", "-Djavax.net.ssl.trustStore=" + store, "-Djavax.net.ssl.trustStorePassword=changeit",
-                           "-cp", jar, str(tmp_path / "LabCheck.java"), url, pg["user"]],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+        pg["host"],
+        pg["port"],
+        pg["database"],
+    )
+    done = subprocess.run(
+        [
+            "java",
+            "-Djavax.net.ssl.trustStore=" + store,
+            "-Djavax.net.ssl.trustStorePassword=changeit",
+            "-cp",
+            jar,
+            str(tmp_path / "LabCheck.java"),
+            url,
+            pg["user"],
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert done.stdout.strip() == "rows=5", done.stderr
 
 
@@ -219,6 +300,7 @@ def test_bundle_url_serves_every_certificate(lab):
 
 def test_bundle_puts_unrelated_cas_before_the_lab_root(lab):
     from cryptography import x509
+
     with open(lab["ca"]["bundle_file"], "rb") as handle:
         certs = x509.load_pem_x509_certificates(handle.read())
     with open(lab["ca"]["root_pem"], "rb") as handle:
@@ -230,9 +312,13 @@ def test_bundle_puts_unrelated_cas_before_the_lab_root(lab):
 # --- AWS -----------------------------------------------------------------------------------------
 def test_moto_answers_ec2_and_rds(lab):
     import boto3
+
     aws = lab["aws"]
-    session = boto3.session.Session(aws_access_key_id=aws["access_key_id"],
-                                    aws_secret_access_key=aws["secret_access_key"], region_name=aws["region"])
+    session = boto3.session.Session(
+        aws_access_key_id=aws["access_key_id"],
+        aws_secret_access_key=aws["secret_access_key"],
+        region_name=aws["region"],
+    )
     zones = session.client("ec2", endpoint_url=aws["endpoint_url"]).describe_availability_zones()
     assert len(zones["AvailabilityZones"]) >= 2
     assert "DBClusters" in session.client("rds", endpoint_url=aws["endpoint_url"]).describe_db_clusters()

@@ -6,6 +6,7 @@ holds the whole lab bundle passes the real handshake, a failed handshake is a ve
 (never a connection or host-name problem, the lab's certificate names the endpoint). Two stores of
 the test's own (in the host's /tmp, which the nodes share) pin both outcomes down.
 """
+
 import json
 import os
 import subprocess
@@ -34,7 +35,9 @@ def setup(lab, tmp_path_factory):
     with open(inventory) as handle:
         data = json.load(handle)
     for node in lab["nodes"]:
-        stores = [node["loader_truststore"]] + [p for p in node["adapter_truststores"] if p != node["loader_truststore"]]
+        stores = [node["loader_truststore"]] + [
+            p for p in node["adapter_truststores"] if p != node["loader_truststore"]
+        ]
         data["exasol_nodes"]["hosts"][node["name"]]["audit_stores"] = stores
     with open(inventory, "w") as handle:
         json.dump(data, handle)
@@ -44,19 +47,44 @@ def setup(lab, tmp_path_factory):
 def audit(lab, inventory, truststores, **extra):
     """{node name: module result} of one ad-hoc run on every node."""
     pg = lab["postgres"]
-    args = dict(truststores=truststores, content="{{ lookup('ansible.builtin.file', '%s') }}" % lab["ca"]["bundle_file"],
-                store_password="{{ exasol_truststore_password }}", cache_dir="",
-                endpoint={"host": pg["address"], "port": pg["port"], "server_hostname": pg["host"]}, **extra)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json",
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_FORKS="16")
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", inventory, "exasol_nodes",
-                           "-m", MODULE, "-a", json.dumps(args)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          check=False, timeout=600)
+    args = dict(
+        truststores=truststores,
+        content="{{ lookup('ansible.builtin.file', '%s') }}" % lab["ca"]["bundle_file"],
+        store_password="{{ exasol_truststore_password }}",
+        cache_dir="",
+        endpoint={"host": pg["address"], "port": pg["port"], "server_hostname": pg["host"]},
+        **extra,
+    )
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="json",
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_FORKS="16",
+    )
+    proc = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), "ansible"),
+            "-i",
+            inventory,
+            "exasol_nodes",
+            "-m",
+            MODULE,
+            "-a",
+            json.dumps(args),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     try:
         hosts = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]
     except (ValueError, KeyError, IndexError):
         raise AssertionError("no JSON from ansible: %s %s" % (proc.stdout[-3000:], proc.stderr[-2000:]))
-    assert set(hosts) == set(n["name"] for n in lab["nodes"]), hosts.keys()
+    assert set(hosts) == {n["name"] for n in lab["nodes"]}, hosts.keys()
     return hosts, proc.stdout
 
 
@@ -87,5 +115,5 @@ def test_own_stores_trusted_and_not_trusted_on_every_node(lab, setup):
         assert untrusted["handshake"]["error_type"] == "verify", (name, untrusted["handshake"])
         assert result["summary"]["handshake_ok"] == 1 and result["summary"]["handshake_failed"] == 1
     failing, dummy = audit(lab, inventory, [good, bad], fail_on_missing=True)
-    for name, result in failing.items():
+    for result in failing.values():
         assert result["failed"] and bad in result["msg"] and "fails the handshake" in result["msg"], result["msg"]

@@ -14,6 +14,7 @@ every node's stores); the tests then run in file order on it:
 
 The store file is given back byte for byte and the cluster is rotated back to rds-ca-rsa2048-g1.
 """
+
 import json
 import os
 import re
@@ -29,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from conftest import run_playbook, store_files  # noqa: E402
+from conftest import run_playbook, store_files
 
 boto3 = pytest.importorskip("boto3")
 
@@ -59,7 +60,7 @@ def report(lab, name="trust-audit.json"):
 def instances_ca(rds):
     found = rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [CLUSTER]}])["DBInstances"]
     assert found, "no instance of %s in moto" % CLUSTER
-    return sorted(set(i["CACertificateIdentifier"] for i in found))
+    return sorted({i["CACertificateIdentifier"] for i in found})
 
 
 def handshake(lab, cafile):
@@ -76,8 +77,13 @@ def handshake(lab, cafile):
 @pytest.fixture(scope="module")
 def rds(lab):
     aws = lab["aws"]
-    return boto3.client("rds", endpoint_url=aws["endpoint_url"], region_name=aws["region"],
-                        aws_access_key_id=aws["access_key_id"], aws_secret_access_key=aws["secret_access_key"])
+    return boto3.client(
+        "rds",
+        endpoint_url=aws["endpoint_url"],
+        region_name=aws["region"],
+        aws_access_key_id=aws["access_key_id"],
+        aws_secret_access_key=aws["secret_access_key"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +94,14 @@ def world(lab, rds):
     assert built.returncode == 0, tail(built)
     yield lab
     if instances_ca(rds) != [DEFAULT_CA]:  # back as found, without a third rotation run
-        for instance in rds.describe_db_instances(
-                Filters=[{"Name": "db-cluster-id", "Values": [CLUSTER]}])["DBInstances"]:
-            rds.modify_db_instance(DBInstanceIdentifier=instance["DBInstanceIdentifier"],
-                                   CACertificateIdentifier=DEFAULT_CA, ApplyImmediately=True)
+        for instance in rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [CLUSTER]}])[
+            "DBInstances"
+        ]:
+            rds.modify_db_instance(
+                DBInstanceIdentifier=instance["DBInstanceIdentifier"],
+                CACertificateIdentifier=DEFAULT_CA,
+                ApplyImmediately=True,
+            )
         subprocess.run(lab["ca"]["rotate_command"] + [DEFAULT_CA], check=True, capture_output=True)
 
 
@@ -115,7 +125,7 @@ def test_healthy_lab_audit_passes(world):
     assert found["ok"] and found["failures"] == []
     assert found["cluster"]["source"] == "aws" and found["cluster"]["ca_identifiers"] == [DEFAULT_CA]
     for node in world["nodes"]:
-        audited = dict((s["store"], s["jvm"]) for s in found["stores"] if s["node"] == node["name"])
+        audited = {s["store"]: s["jvm"] for s in found["stores"] if s["node"] == node["name"]}
         assert audited.get(node["loader_truststore"]) == "loader", (node["name"], audited)
         assert all(audited.get(p) == "adapter" for p in node["adapter_truststores"]), (node["name"], audited)
     assert len(found["lines"]) == len(found["stores"])
@@ -147,8 +157,9 @@ def test_rotation_refuses_while_a_node_lacks_the_target(world, drifted, rds):
 def test_truststore_tag_repairs_and_rotation_switches_the_chain(world, rds):
     repaired = run_playbook(SITE, *INVENTORY, "--tags", "truststore")
     assert repaired.returncode == 0, tail(repaired)
-    checked = run_playbook(ROTATE, *INVENTORY, extra_vars={"aurora_cluster_ca_certificate_identifier": TARGET},
-                           check=True)
+    checked = run_playbook(
+        ROTATE, *INVENTORY, extra_vars={"aurora_cluster_ca_certificate_identifier": TARGET}, check=True
+    )
     assert checked.returncode == 0 and "Check mode: would switch" in said(checked), tail(checked)
     assert instances_ca(rds) == [DEFAULT_CA]
     handshake(world, world["ca"]["root_pem"])

@@ -15,11 +15,13 @@ emulator checks every node's store. One test per trap:
 Each builds its own objects (TRAP_* names, BucketFS `trust-traps/`), and every node store file is
 given back byte for byte (tests/conftest.py node_stores).
 """
+
 import os
 import subprocess
 
 import pyexasol
 import pytest
+
 from lab_helpers import bucketfs_request as bucketfs
 from lab_helpers import bucketfs_wait_synced, node_stores
 
@@ -30,8 +32,12 @@ DRIVER_DIR = "drivers/jdbc/trust-traps"
 
 def connect(lab):
     e = lab["exasol"]
-    return pyexasol.connect(dsn="%s/%s:%d" % (e["host"], e["fingerprint"], e["port"]), user=e["user"],
-                            password=e["password"], socket_timeout=120)
+    return pyexasol.connect(
+        dsn="%s/%s:%d" % (e["host"], e["fingerprint"], e["port"]),
+        user=e["user"],
+        password=e["password"],
+        socket_timeout=120,
+    )
 
 
 def error_of(conn, statement):
@@ -51,46 +57,94 @@ def traps(lab, tmp_path_factory):
     with open(JDBC_JAR, "rb") as handle:
         driver = handle.read()
     store = str(tmp / "bucketfs-trust.jks")
-    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "lab", "-file", lab["ca"]["root_pem"],
-                    "-keystore", store, "-storetype", "JKS", "-storepass:env", "STOREPASS"], check=True,
-                   capture_output=True, env=dict(os.environ, STOREPASS="changeit"))
+    subprocess.run(
+        [
+            "keytool",
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "lab",
+            "-file",
+            lab["ca"]["root_pem"],
+            "-keystore",
+            store,
+            "-storetype",
+            "JKS",
+            "-storepass:env",
+            "STOREPASS",
+        ],
+        check=True,
+        capture_output=True,
+        env=dict(os.environ, STOREPASS="changeit"),
+    )
     with open(store, "rb") as handle:
         jks = handle.read()
-    paths = {"driver": bucketfs(lab, "PUT", BFS_DIR + "/postgresql.jar", driver),
-             "adapter": bucketfs(lab, "PUT", BFS_DIR + "/virtual-schema-dist-12.0.0-postgresql-3.1.1.jar",
-                                 b"placeholder: the emulator runs the adapter logic"),
-             "store": bucketfs(lab, "PUT", BFS_DIR + "/rds-ca.jks", jks)}
+    paths = {
+        "driver": bucketfs(lab, "PUT", BFS_DIR + "/postgresql.jar", driver),
+        "adapter": bucketfs(
+            lab,
+            "PUT",
+            BFS_DIR + "/virtual-schema-dist-12.0.0-postgresql-3.1.1.jar",
+            b"placeholder: the emulator runs the adapter logic",
+        ),
+        "store": bucketfs(lab, "PUT", BFS_DIR + "/rds-ca.jks", jks),
+    }
     bucketfs(lab, "PUT", DRIVER_DIR + "/postgresql.jar", driver)
-    bucketfs(lab, "PUT", DRIVER_DIR + "/settings.cfg",
-             b"DRIVERNAME=POSTGRESQL_TRAPS\nJAR=postgresql.jar\nDRIVERMAIN=org.postgresql.Driver\n"
-             b"PREFIX=jdbc:postgresql:\nNOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n")
+    bucketfs(
+        lab,
+        "PUT",
+        DRIVER_DIR + "/settings.cfg",
+        b"DRIVERNAME=POSTGRESQL_TRAPS\nJAR=postgresql.jar\nDRIVERMAIN=org.postgresql.Driver\n"
+        b"PREFIX=jdbc:postgresql:\nNOSECURITY=YES\nFETCHSIZE=100000\nINSERTSIZE=-1\n",
+    )
     bucketfs_wait_synced(lab["bucketfs"])
     pg = lab["postgres"]
-    url = ("jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
-           % (pg["host"], pg["port"], pg["database"]))
-    script = ("CREATE OR REPLACE JAVA ADAPTER SCRIPT TRAP_ADAPTER.%s AS\n"
-              "  %%scriptclass com.exasol.adapter.RequestDispatcher;\n  %%jar %s;\n  %%jar %s;\n%s/\n")
+    url = "jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory" % (
+        pg["host"],
+        pg["port"],
+        pg["database"],
+    )
+    script = (
+        "CREATE OR REPLACE JAVA ADAPTER SCRIPT TRAP_ADAPTER.%s AS\n"
+        "  %%scriptclass com.exasol.adapter.RequestDispatcher;\n  %%jar %s;\n  %%jar %s;\n%s/\n"
+    )
     with connect(lab) as conn:
         conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS TRAP_VS CASCADE")
         conn.execute("CREATE SCHEMA IF NOT EXISTS TRAP_ADAPTER")
-        conn.execute("CREATE OR REPLACE CONNECTION TRAP_PG TO '%s' USER '%s' IDENTIFIED BY '%s'"
-                     % (url, pg["user"], pg["password"].replace("'", "''")))
+        conn.execute(
+            "CREATE OR REPLACE CONNECTION TRAP_PG TO '%s' USER '%s' IDENTIFIED BY '%s'"
+            % (url, pg["user"], pg["password"].replace("'", "''"))
+        )
         conn.execute(script % ("NODES", paths["adapter"], paths["driver"], ""))
-        conn.execute(script % ("BUCKETFS", paths["adapter"], paths["driver"],
-                               "  %%jvmoption -Djavax.net.ssl.trustStore=%s;\n" % paths["store"]))
+        conn.execute(
+            script
+            % (
+                "BUCKETFS",
+                paths["adapter"],
+                paths["driver"],
+                "  %%jvmoption -Djavax.net.ssl.trustStore=%s;\n" % paths["store"],
+            )
+        )
     yield {"lab": lab, "tmp": tmp}
     with connect(lab) as conn:
         conn.execute("DROP FORCE VIRTUAL SCHEMA IF EXISTS TRAP_VS CASCADE")
         conn.execute("DROP SCHEMA IF EXISTS TRAP_ADAPTER CASCADE")
         conn.execute("DROP CONNECTION IF EXISTS TRAP_PG")
-    for path in (DRIVER_DIR + "/settings.cfg", DRIVER_DIR + "/postgresql.jar", BFS_DIR + "/postgresql.jar",
-                 BFS_DIR + "/virtual-schema-dist-12.0.0-postgresql-3.1.1.jar", BFS_DIR + "/rds-ca.jks"):
+    for path in (
+        DRIVER_DIR + "/settings.cfg",
+        DRIVER_DIR + "/postgresql.jar",
+        BFS_DIR + "/postgresql.jar",
+        BFS_DIR + "/virtual-schema-dist-12.0.0-postgresql-3.1.1.jar",
+        BFS_DIR + "/rds-ca.jks",
+    ):
         bucketfs(lab, "DELETE", path)
     bucketfs_wait_synced(lab["bucketfs"])
 
 
-CREATE = ("CREATE VIRTUAL SCHEMA TRAP_VS USING TRAP_ADAPTER.%s WITH CONNECTION_NAME = 'TRAP_PG' "
-          "SCHEMA_NAME = 'public' TABLE_FILTER = 'customers'")
+CREATE = (
+    "CREATE VIRTUAL SCHEMA TRAP_VS USING TRAP_ADAPTER.%s WITH CONNECTION_NAME = 'TRAP_PG' "
+    "SCHEMA_NAME = 'public' TABLE_FILTER = 'customers'"
+)
 SELECT = "SELECT * FROM TRAP_VS.CUSTOMERS"
 
 
@@ -153,8 +207,9 @@ def test_one_node_missing_fails_naming_that_node(traps):
         fresh(conn)
         with node_stores(lab, tmp, missing=[(node["name"], "adapter")]):
             error = error_of(conn, CREATE % "NODES")
-        assert_adapter_pkix(error, "%s adapter JVM (script-language container) %s"
-                            % (node["name"], node["adapter_truststores"][0]))
+        assert_adapter_pkix(
+            error, "%s adapter JVM (script-language container) %s" % (node["name"], node["adapter_truststores"][0])
+        )
         assert not any("%s adapter JVM" % name in error.message for name in others), error.message
         with node_stores(lab, tmp, missing=[(node["name"], "loader")]):
             conn.execute(CREATE % "NODES")
@@ -195,12 +250,30 @@ def test_node_store_restored_is_green_again(traps):
 def test_lab_json_names_each_nodes_stores_as_node_paths(lab):
     """loader_truststore and adapter_truststores are paths as the node itself sees them (over SSH)."""
     import hashlib
+
     for node in lab["nodes"]:
         paths = [node["loader_truststore"]] + node["adapter_truststores"]
-        done = subprocess.run(["ssh", "-i", node["ssh_key"], "-p", str(node["port"]), "-o", "BatchMode=yes",
-                               "-o", "UserKnownHostsFile=%s" % node["known_hosts"], "-o", "StrictHostKeyChecking=yes",
-                               "%s@%s" % (node["user"], node["address"]), "sha256sum " + " ".join(paths)],
-                              capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            [
+                "ssh",
+                "-i",
+                node["ssh_key"],
+                "-p",
+                str(node["port"]),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "UserKnownHostsFile=%s" % node["known_hosts"],
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "%s@%s" % (node["user"], node["address"]),
+                "sha256sum " + " ".join(paths),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         assert done.returncode == 0, (node["name"], done.stderr)
         seen = [line.split()[0] for line in done.stdout.splitlines()]
         with open(os.path.join(node["root"], node["loader_truststore"].lstrip("/")), "rb") as handle:

@@ -3,6 +3,7 @@
 Needs the running lab (fixture `lab`) and a JDK (javac, java). Every node is reached over SSH as
 Ansible would reach an Exasol data node; stores are then read back from the nodes' trees.
 """
+
 import os
 import re
 import subprocess
@@ -10,9 +11,9 @@ import sys
 
 import pytest
 
+from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import resolve_store
 from lab_helpers import run_playbook
 from truststores import JavaStoreReader, bundle, have_java, write_lab_inventory
-from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import resolve_store
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -70,8 +71,7 @@ def reader(workdir):
 def play(inventory, check=False, **extra):
     # the nodes share the host's /tmp: keep the PKCS12 conversion cache out of the host's /var/cache
     extra.setdefault("exasol_truststore_cache_dir", os.path.join(os.path.dirname(inventory), "cache"))
-    proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra, check=check,
-                        env={"ANSIBLE_FORKS": "64"})
+    proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra, check=check, env={"ANSIBLE_FORKS": "64"})
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return recap(proc.stdout)
 
@@ -79,24 +79,29 @@ def play(inventory, check=False, **extra):
 @pytest.fixture(scope="module")
 def lab_bundle_applied(lab, inventory):
     """The lab bundle in every node store, whichever tests ran (or were deselected) before."""
-    play(inventory, exasol_truststore_bundle_url=lab["bundle_url"],
-         exasol_truststore_bundle_checksum="sha256:" + lab["bundle_sha256"])
+    play(
+        inventory,
+        exasol_truststore_bundle_url=lab["bundle_url"],
+        exasol_truststore_bundle_checksum="sha256:" + lab["bundle_sha256"],
+    )
 
 
 def recap(output):
     """{host: changed count} from the PLAY RECAP."""
-    return dict((m.group(1), int(m.group(2))) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M))
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def host_stores(node):
     """Host paths of the node's central store and its SLC stores (symlinks resolved in the container)."""
-    return [resolve_store(os.path.join(node["root"], path.lstrip("/")))[0]
-            for path in [node["central_truststore"]] + node["slc_truststores"]]
+    return [
+        resolve_store(os.path.join(node["root"], path.lstrip("/")))[0]
+        for path in [node["central_truststore"]] + node["slc_truststores"]
+    ]
 
 
 def lab_bundle(lab):
     certs = bundle(lab["ca"]["bundle_file"])
-    return set(c.sha256 for c in certs if not c.expired())
+    return {c.sha256 for c in certs if not c.expired()}
 
 
 def connect(lab, node, workdir):
@@ -111,17 +116,32 @@ def connect(lab, node, workdir):
     url = "jdbc:postgresql://%s:%d/%s?ssl=true&sslfactory=%s" % (pg["host"], pg["port"], pg["database"], SSL_FACTORY)
     env = dict(os.environ, PGUSER=pg["user"], PGPASSWORD=pg["password"], TRUSTSTORE_PASSWORD=node["store_password"])
     proc = subprocess.run(
-        ["java", "-Djdk.net.hosts.file=%s" % hosts, "-Djavax.net.ssl.trustStore=%s" % store,
-         "-Djavax.net.ssl.trustStoreType=%s" % node["truststore_type"], "-cp", "%s:%s" % (workdir, PGJDBC),
-         "Connect", url], capture_output=True, text=True, env=env, timeout=60, check=False)
+        [
+            "java",
+            "-Djdk.net.hosts.file=%s" % hosts,
+            "-Djavax.net.ssl.trustStore=%s" % store,
+            "-Djavax.net.ssl.trustStoreType=%s" % node["truststore_type"],
+            "-cp",
+            "%s:%s" % (workdir, PGJDBC),
+            "Connect",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     return proc.stdout + proc.stderr
 
 
 @pytest.mark.skipif(not os.path.exists(PGJDBC), reason="libpostgresql-jdbc-java is not installed")
 def test_role_fills_every_store_and_pgjdbc_connects(lab, inventory, reader, workdir):
     node1 = lab["nodes"][0]
-    source = {"exasol_truststore_bundle_url": lab["bundle_url"],
-              "exasol_truststore_bundle_checksum": "sha256:" + lab["bundle_sha256"]}
+    source = {
+        "exasol_truststore_bundle_url": lab["bundle_url"],
+        "exasol_truststore_bundle_checksum": "sha256:" + lab["bundle_sha256"],
+    }
     play(inventory, exasol_truststore_state="absent", **source)  # whatever ran before: start clean
     for node in lab["nodes"]:  # every node, not node 1 alone
         before = connect(lab, node, workdir)
@@ -130,7 +150,7 @@ def test_role_fills_every_store_and_pgjdbc_connects(lab, inventory, reader, work
     checked = play(inventory, check=True, **source)
     applied = play(inventory, **source)
     assert applied == checked and all(count >= 1 for count in applied.values()), (checked, applied)
-    assert set(applied) == set(n["name"] for n in lab["nodes"])
+    assert set(applied) == {n["name"] for n in lab["nodes"]}
     assert all(count == 0 for count in play(inventory, **source).values())
     assert all(count == 0 for count in play(inventory, check=True, **source).values())
 
@@ -155,15 +175,33 @@ def test_keytool_on_each_node_lists_the_bundle(lab, inventory, workdir, lab_bund
     password_file = workdir / "storepass"  # the nodes share the host's /tmp; the file is 0600
     password_file.write_text(lab["nodes"][0]["store_password"])
     os.chmod(str(password_file), 0o600)
-    stores = sorted(set(p for node in lab["nodes"] for p in [node["central_truststore"]] + node["slc_truststores_resolved"]))
-    script = ("for s in %s; do [ -e \"$s\" ] || continue; keytool -J-XX:TieredStopAtLevel=1 -list -storepass:file %s "
-              "-keystore \"$s\" | sed -n 's/^Certificate fingerprint (SHA-256): //p' | tr -d : | tr A-F a-f "
-              "| sed \"s|^|$s |\"; done" % (" ".join(stores), password_file))
+    stores = sorted(
+        {p for node in lab["nodes"] for p in [node["central_truststore"]] + node["slc_truststores_resolved"]}
+    )
+    script = (
+        'for s in %s; do [ -e "$s" ] || continue; keytool -J-XX:TieredStopAtLevel=1 -list -storepass:file %s '
+        "-keystore \"$s\" | sed -n 's/^Certificate fingerprint (SHA-256): //p' | tr -d : | tr A-F a-f "
+        '| sed "s|^|$s |"; done' % (" ".join(stores), password_file)
+    )
     proc = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible"), "exasol_nodes", "-i", inventory, "-f", "64",
-         "-m", "ansible.builtin.shell", "-a", script],
-        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")),
-        check=False)
+        [
+            os.path.join(os.path.dirname(sys.executable), "ansible"),
+            "exasol_nodes",
+            "-i",
+            inventory,
+            "-f",
+            "64",
+            "-m",
+            "ansible.builtin.shell",
+            "-a",
+            script,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")),
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     seen, host = {}, None
     for line in proc.stdout.splitlines():
@@ -180,11 +218,13 @@ def test_keytool_on_each_node_lists_the_bundle(lab, inventory, workdir, lab_bund
 
 def test_real_rds_global_bundle_on_every_node(lab, inventory, reader, rds_bundle_dir, lab_bundle_applied):
     """The 108-certificate global bundle under its own prefix, rerun converges, then removed again."""
-    source = {"exasol_truststore_bundle_src": os.path.join(rds_bundle_dir, "global-bundle.pem"),
-              "exasol_truststore_alias_prefix": "awsrds-"}
+    source = {
+        "exasol_truststore_bundle_src": os.path.join(rds_bundle_dir, "global-bundle.pem"),
+        "exasol_truststore_alias_prefix": "awsrds-",
+    }
     assert all(count >= 1 for count in play(inventory, **source).values())
     assert all(count == 0 for count in play(inventory, **source).values())
-    wanted = set(c.sha256 for c in bundle(source["exasol_truststore_bundle_src"]))
+    wanted = {c.sha256 for c in bundle(source["exasol_truststore_bundle_src"])}
     stores = [p for node in lab["nodes"] for p in host_stores(node)]
     listed = reader.read(stores, lab["nodes"][0]["store_password"])
     assert all(wanted <= set(listed[p].values()) for p in stores)
@@ -215,8 +255,10 @@ def test_serial_one_broken_node_does_not_stop_later_batches(lab, inventory, read
     """serial=1 over the lab nodes with a corrupt central store on the second one: the first and
     the third node are updated all the same, the bundle is verified once, and the play fails after
     the last batch naming the broken node (and only it)."""
-    source = {"exasol_truststore_bundle_url": lab["bundle_url"],
-              "exasol_truststore_bundle_checksum": "sha256:" + lab["bundle_sha256"]}
+    source = {
+        "exasol_truststore_bundle_url": lab["bundle_url"],
+        "exasol_truststore_bundle_checksum": "sha256:" + lab["bundle_sha256"],
+    }
     play(inventory, exasol_truststore_state="absent", **source)  # a clean start: "updated" is visible
     nodes = lab["nodes"]
     broken = nodes[1]
@@ -225,8 +267,11 @@ def test_serial_one_broken_node_does_not_stop_later_batches(lab, inventory, read
     try:
         with open(central, "wb") as handle:
             handle.write(b"this is not a keystore\n")
-        extra = dict(source, exasol_truststore_serial=1,
-                     exasol_truststore_cache_dir=os.path.join(os.path.dirname(inventory), "cache"))
+        extra = dict(
+            source,
+            exasol_truststore_serial=1,
+            exasol_truststore_cache_dir=os.path.join(os.path.dirname(inventory), "cache"),
+        )
         proc = run_playbook(PLAYBOOK, "-i", inventory, extra_vars=extra, env={"ANSIBLE_FORKS": "64"})
         out = proc.stdout
         assert proc.returncode != 0, out[-4000:]
@@ -241,8 +286,11 @@ def test_serial_one_broken_node_does_not_stop_later_batches(lab, inventory, read
     wanted = lab_bundle(lab)
     others = [node for node in nodes if node is not broken]
     for node in others:
-        assert re.search(r"%s: %d stores \(\d+ discovered\), %d changed" % (
-            re.escape(node["name"]), len(host_stores(node)), len(host_stores(node))), out), out[-4000:]
+        assert re.search(
+            r"%s: %d stores \(\d+ discovered\), %d changed"
+            % (re.escape(node["name"]), len(host_stores(node)), len(host_stores(node))),
+            out,
+        ), out[-4000:]
     stores = [p for node in others for p in host_stores(node)]
     listed = reader.read(stores, nodes[0]["store_password"])
     assert all(wanted <= set(listed[p].values()) for p in stores)

@@ -1,4 +1,5 @@
 """After `make demo`: show what Exasol now sees of Aurora, and how to go on from here."""
+
 import json
 import os
 import sys
@@ -14,9 +15,11 @@ def main():
     try:
         return show()
     except pyexasol.ExaError as exc:
-        print("Exasol could not read through the virtual schema: %s\n"
-              "Run `make demo` (site.yml) again: it puts the trust and the objects back in place." % (exc,),
-              file=sys.stderr)
+        print(
+            "Exasol could not read through the virtual schema: %s\n"
+            "Run `make demo` (site.yml) again: it puts the trust and the objects back in place." % (exc,),
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -24,13 +27,21 @@ def show():
     with open(os.path.join(STATE, "lab.json")) as handle:
         lab = json.load(handle)
     exa = lab["exasol"]
-    conn = pyexasol.connect(dsn="%s:%s" % (exa["host"], exa["port"]), user=exa["user"],
-                            password=exa["password"], encryption=True,
-                            websocket_sslopt={"ca_certs": exa["ca_file"]})
+    conn = pyexasol.connect(
+        dsn="%s:%s" % (exa["host"], exa["port"]),
+        user=exa["user"],
+        password=exa["password"],
+        encryption=True,
+        websocket_sslopt={"ca_certs": exa["ca_file"]},
+    )
     try:
-        tables = [row[0] for row in conn.execute(
-            "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME",
-            {"s": SCHEMA}).fetchall()]
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT TABLE_NAME FROM EXA_ALL_VIRTUAL_TABLES WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME",
+                {"s": SCHEMA},
+            ).fetchall()
+        ]
         print("\n%s\nVirtual schema %s reads Aurora's tables: %s" % (generation(lab), SCHEMA, ", ".join(tables)))
         for table in tables[:2]:
             stmt = conn.execute("SELECT * FROM %s.%s LIMIT 3" % (SCHEMA, conn.format.default_format_ident(table)))
@@ -41,7 +52,8 @@ def show():
     finally:
         conn.close()
     loader_store = lab["nodes"][0]["loader_truststore"]
-    print("""
+    print(
+        """
 Explore:
   make lab-status                                  what runs where
   ansible -i inventory/lab exasol_nodes -m ansible.builtin.shell \\
@@ -52,8 +64,17 @@ Explore:
 Again:  make demo   (a second run reports changed=0)
 Other generation:  LAB_EXASOL_VERSION=%s make lab-reset demo
 Stop:   make lab-down
-""" % (loader_store, lab["postgres"]["host"], lab["postgres"]["port"], lab["postgres"]["database"], lab["postgres"]["user"],
-       lab["postgres"]["ca_file"], "7.1.26" if "exaoperation" not in lab else "2025"))
+"""
+        % (
+            loader_store,
+            lab["postgres"]["host"],
+            lab["postgres"]["port"],
+            lab["postgres"]["database"],
+            lab["postgres"]["user"],
+            lab["postgres"]["ca_file"],
+            "7.1.26" if "exaoperation" not in lab else "2025",
+        )
+    )
     return 0
 
 
@@ -62,7 +83,10 @@ def generation(lab):
     version = lab["exasol"]["version"]
     if "exaoperation" in lab:
         return "Exasol %s lab (6.x/7.x layout: central store, EXAoperation, BucketFS HTTP and HTTPS)" % version
-    return "Exasol %s lab (c4/COS layout: loader store under runtime-*-jdk, no EXAoperation, BucketFS HTTPS only)" % version
+    return (
+        "Exasol %s lab (c4/COS layout: loader store under runtime-*-jdk, no EXAoperation, BucketFS HTTPS only)"
+        % version
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ COMPONENTS and stopped in reverse. Each exposes:
 
 `lab.json` (tests/lab/state/lab.json, ignored by git) is the merge of every component's dict.
 """
+
 import argparse
 import fcntl
 import importlib
@@ -32,8 +33,9 @@ RELEASE_FILE = "exasol-release"  # in the state directory: the Exasol release th
 
 def _load_versions():
     """exasol_emulator/versions.py, loaded by path: it is standalone, the emulator package is not."""
-    spec = importlib.util.spec_from_file_location("_lab_exasol_versions",
-                                                  os.path.join(HERE, "exasol_emulator", "versions.py"))
+    spec = importlib.util.spec_from_file_location(
+        "_lab_exasol_versions", os.path.join(HERE, "exasol_emulator", "versions.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -111,11 +113,19 @@ class Lab:
         made for another one (its nodes, buckets, catalog and stand-in jars belong to that generation)."""
         release, recorded = self.exasol_release(), self.recorded_release()
         if recorded and VERSIONS.release_of(recorded) != release:
-            raise LabError("%s was made for Exasol %s, LAB_EXASOL_VERSION=%s asks for %s: run "
-                           "`LAB_EXASOL_VERSION=%s make lab-reset` (a new lab, state removed), or leave "
-                           "LAB_EXASOL_VERSION unset to keep the Exasol %s lab" % (
-                               self.state_dir, recorded, self.setting("LAB_EXASOL_VERSION", ""), release,
-                               self.setting("LAB_EXASOL_VERSION", ""), recorded))
+            raise LabError(
+                "%s was made for Exasol %s, LAB_EXASOL_VERSION=%s asks for %s: run "
+                "`LAB_EXASOL_VERSION=%s make lab-reset` (a new lab, state removed), or leave "
+                "LAB_EXASOL_VERSION unset to keep the Exasol %s lab"
+                % (
+                    self.state_dir,
+                    recorded,
+                    self.setting("LAB_EXASOL_VERSION", ""),
+                    release,
+                    self.setting("LAB_EXASOL_VERSION", ""),
+                    recorded,
+                )
+            )
         with open(self.path(RELEASE_FILE), "w") as handle:
             handle.write(release + "\n")
         return release
@@ -183,10 +193,12 @@ class Lab:
         ids = {}
         if user is not None:
             import pwd
+
             entry = pwd.getpwnam(user)
             ids = dict(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                env=env, cwd=cwd, start_new_session=True, **ids)
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=cwd, start_new_session=True, **ids
+        )
         log.close()
         with open(self.pidfile(name), "w") as handle:
             handle.write(str(proc.pid))
@@ -216,8 +228,10 @@ class Lab:
         """The absolute path of `program` (a path or a name on PATH), or a LabError naming the package."""
         found = program if os.path.isabs(program) and os.access(program, os.X_OK) else shutil.which(program)
         if not found:
-            raise LabError("%s not found: install the Debian package %s (`make apt`, or "
-                           "`apt-get install %s`)" % (program, package, package))
+            raise LabError(
+                "%s not found: install the Debian package %s (`make apt`, or "
+                "`apt-get install %s`)" % (program, package, package)
+            )
         return found
 
     def stale(self, name):
@@ -233,11 +247,19 @@ class Lab:
     def require_free(self, host, port, what):
         if self.port_open(host, port):
             owner = port_owner(host, port)
-            raise LabError("%s: %s:%d is already in use by %s; stop it or set the lab's port variable "
-                           "(see tests/lab/README.md)%s" % (
-                               what, host, port, owner or "another program",
-                               "; a lab of another checkout whose state directory was removed looks "
-                               "like this" if owner and "/tests/lab/" in owner else ""))
+            raise LabError(
+                "%s: %s:%d is already in use by %s; stop it or set the lab's port variable "
+                "(see tests/lab/README.md)%s"
+                % (
+                    what,
+                    host,
+                    port,
+                    owner or "another program",
+                    "; a lab of another checkout whose state directory was removed looks like this"
+                    if owner and "/tests/lab/" in owner
+                    else "",
+                )
+            )
 
     def wait_port(self, host, port, what, timeout=30, name=None):
         deadline = time.time() + timeout
@@ -247,8 +269,7 @@ class Lab:
             if name and not self.alive(name):
                 raise LabError("%s exited during start; see %s" % (what, os.path.join(self.log_dir, name + ".log")))
             time.sleep(0.1)
-        raise LabError("%s did not listen on %s:%d within %ds; see %s" % (
-            what, host, port, timeout, self.log_dir))
+        raise LabError("%s did not listen on %s:%d within %ds; see %s" % (what, host, port, timeout, self.log_dir))
 
 
 def port_owner(host, port):
@@ -256,8 +277,11 @@ def port_owner(host, port):
     try:
         wanted = "%08X:%04X" % (struct.unpack("<I", socket.inet_aton(host))[0], port)
         with open("/proc/net/tcp") as handle:
-            inodes = {fields[9] for fields in (line.split() for line in handle.readlines()[1:])
-                      if fields[3] == "0A" and fields[1] in (wanted, "00000000:%04X" % port)}
+            inodes = {
+                fields[9]
+                for fields in (line.split() for line in handle.readlines()[1:])
+                if fields[3] == "0A" and fields[1] in (wanted, "00000000:%04X" % port)
+            }
     except (OSError, ValueError, IndexError, struct.error):
         return None
     targets = {"socket:[%s]" % inode for inode in inodes}
@@ -293,9 +317,17 @@ def components(only=None):
 def cmd_up(lab, only=None):
     started = time.time()
     release = lab.claim_release()
-    print("lab: Exasol %s (%s)" % (release, "LAB_EXASOL_VERSION" if lab.setting("LAB_EXASOL_VERSION", "")
-                                   else "the default" if release == VERSIONS.release_of(VERSIONS.DEFAULT)
-                                   else "what %s was made for; `make lab-reset` for the default" % lab.state_dir))
+    print(
+        "lab: Exasol %s (%s)"
+        % (
+            release,
+            "LAB_EXASOL_VERSION"
+            if lab.setting("LAB_EXASOL_VERSION", "")
+            else "the default"
+            if release == VERSIONS.release_of(VERSIONS.DEFAULT)
+            else "what %s was made for; `make lab-reset` for the default" % lab.state_dir,
+        )
+    )
     for name, comp in components(only):
         begun = time.time()
         try:
@@ -305,8 +337,10 @@ def cmd_up(lab, only=None):
         except Exception as exc:
             if os.environ.get("LAB_DEBUG"):
                 raise
-            raise LabError("%s failed (%s: %s); the lab is half-started: run `make lab-down`, "
-                           "then `make lab-up` (logs in %s)" % (name, type(exc).__name__, exc, lab.log_dir))
+            raise LabError(
+                "%s failed (%s: %s); the lab is half-started: run `make lab-down`, "
+                "then `make lab-up` (logs in %s)" % (name, type(exc).__name__, exc, lab.log_dir)
+            )
         lab.state.update(part or {})
         lab.save()
         print("  %-13s %5.1fs  %s" % (name, time.time() - begun, comp.status(lab)))
@@ -332,8 +366,15 @@ def cmd_down(lab, only=None):
 
 
 def cmd_status(lab, only=None):
-    print("%-13s %s" % ("exasol", "state made for Exasol %s" % lab.recorded_release() if lab.recorded_release()
-                        else "fresh state (`up` makes Exasol %s)" % lab.exasol_release()))
+    print(
+        "%-13s %s"
+        % (
+            "exasol",
+            "state made for Exasol %s" % lab.recorded_release()
+            if lab.recorded_release()
+            else "fresh state (`up` makes Exasol %s)" % lab.exasol_release(),
+        )
+    )
     for name, comp in components(only):
         print("%-13s %s" % (name, comp.status(lab)))
 
@@ -345,7 +386,8 @@ def cmd_rotate_ca(lab, identifier):
     postgres = importlib.import_module("components.postgres")
     served = postgres.rotate_ca(lab, identifier)
     lab.state.setdefault("postgres", {}).update(
-        ca_identifier=identifier, server_chain=served["server_chain"], server_ca_file=served["ca_file"])
+        ca_identifier=identifier, server_chain=served["server_chain"], server_ca_file=served["ca_file"]
+    )
     lab.save()
     print("lab rotate-ca: PostgreSQL now presents %s (chain %s)" % (identifier, served["server_chain"]))
 
@@ -366,10 +408,14 @@ def serialise(state_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "down", "status", "rotate-ca"])
-    parser.add_argument("identifier", nargs="?", help="rotate-ca: the CA identifier to switch to, "
-                        "e.g. rds-ca-rsa4096-g1 (what AWS does after ModifyDBInstance)")
-    parser.add_argument("--only", help="comma-separated components (a development aid; "
-                        "`up` still needs the ones before them)")
+    parser.add_argument(
+        "identifier",
+        nargs="?",
+        help="rotate-ca: the CA identifier to switch to, e.g. rds-ca-rsa4096-g1 (what AWS does after ModifyDBInstance)",
+    )
+    parser.add_argument(
+        "--only", help="comma-separated components (a development aid; `up` still needs the ones before them)"
+    )
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     if args.command != "status":

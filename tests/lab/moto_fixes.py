@@ -8,6 +8,7 @@ or call apply() before using moto in-process (tests). Each fix is checked agains
 was written for and says which part of the RDS API reference moto does not follow; see
 tests/lab/README_aws.md. Only moto's behaviour towards clients changes, never the clients.
 """
+
 import sys
 
 import moto
@@ -16,7 +17,7 @@ from moto.rds import models as rds_models
 FIXED_MOTO_VERSION = "5.2.5"
 
 
-class _ClusterSubnetGroup(object):
+class _ClusterSubnetGroup:
     """DBInstance.DBSubnetGroup for an instance that belongs to an Aurora cluster.
 
     DescribeDBInstances returns `DBSubnetGroup` for every instance in a VPC; an Aurora instance is
@@ -45,14 +46,17 @@ class _ClusterSubnetGroup(object):
 def apply():
     """Patch moto in this process (idempotent)."""
     if moto.__version__ != FIXED_MOTO_VERSION:
-        sys.stderr.write("moto_fixes: written for moto %s, running %s: check tests/lab/README_aws.md\n"
-                         % (FIXED_MOTO_VERSION, moto.__version__))
+        sys.stderr.write(
+            "moto_fixes: written for moto %s, running %s: check tests/lab/README_aws.md\n"
+            % (FIXED_MOTO_VERSION, moto.__version__)
+        )
     rds_models.DBInstanceClustered.db_subnet_group = _ClusterSubnetGroup()
 
 
 def main(argv=None):
     apply()
     from moto.server import main as server_main
+
     return server_main(argv)
 
 

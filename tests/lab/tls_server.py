@@ -1,6 +1,7 @@
 """What the lab's HTTP(S) emulators (BucketFS, EXAoperation) share: TLS handshakes in the handler
 thread, one log line instead of a traceback for a client that drops the connection, and reading
 HTTP Basic credentials."""
+
 import base64
 import binascii
 import ssl

@@ -23,10 +23,19 @@ COPIED = ("galaxy.yml", "changelogs", "plugins", "roles", "meta")
 
 
 def antsibull_changelog(*args, cwd=ROOT, env=None):
-    result = subprocess.run([os.path.join(BIN, "antsibull-changelog")] + list(args), cwd=cwd, env=env,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [os.path.join(BIN, "antsibull-changelog")] + list(args),
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, "antsibull-changelog %s failed:\n%s\n%s" % (
-        " ".join(args), result.stdout[-3000:], result.stderr[-3000:])
+        " ".join(args),
+        result.stdout[-3000:],
+        result.stderr[-3000:],
+    )
     return result.stdout
 
 
@@ -57,8 +66,17 @@ def rendered(tmp_path_factory):
             shutil.copy(source, str(copy / name))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(base))
     env.pop("ANSIBLE_CONFIG", None)
-    antsibull_changelog("release", "--version", GALAXY["version"], "--date", datetime.date.today().isoformat(),
-                        "--ansible-doc-bin", os.path.join(BIN, "ansible-doc"), cwd=str(copy), env=env)
+    antsibull_changelog(
+        "release",
+        "--version",
+        GALAXY["version"],
+        "--date",
+        datetime.date.today().isoformat(),
+        "--ansible-doc-bin",
+        os.path.join(BIN, "ansible-doc"),
+        cwd=str(copy),
+        env=env,
+    )
     with open(str(copy / "CHANGELOG.rst"), encoding="utf-8") as handle:
         return handle.read()
 
@@ -69,7 +87,9 @@ def test_release_announces_summary_modules_and_roles(rendered):
     modules = [os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))]
     missing = [m for m in modules if "%s.%s.%s" % (GALAXY["namespace"], GALAXY["name"], m) not in rendered]
     assert not missing, "modules not announced as new in CHANGELOG.rst: %s" % missing
-    roles = [os.path.basename(os.path.dirname(os.path.dirname(p)))
-             for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))]
+    roles = [
+        os.path.basename(os.path.dirname(os.path.dirname(p)))
+        for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))
+    ]
     missing = [r for r in roles if "%s.%s.%s" % (GALAXY["namespace"], GALAXY["name"], r) not in rendered]
     assert not missing, "roles not announced as new in CHANGELOG.rst (version_added in argument_specs?): %s" % missing

@@ -27,24 +27,40 @@ BUILD_DIR = os.path.join(ROOT, ".build")
 BIN = os.path.dirname(sys.executable)
 GALAXY = yaml.safe_load(open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8"))
 FQCN = "%s.%s" % (GALAXY["namespace"], GALAXY["name"])
-MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
-                 if not os.path.basename(p).startswith("_"))
-ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
-               for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
+MODULES = sorted(
+    os.path.basename(p)[:-3]
+    for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
+    if not os.path.basename(p).startswith("_")
+)
+ROLES = sorted(
+    os.path.basename(os.path.dirname(os.path.dirname(p)))
+    for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))
+)
 # What must never ship: developer state, caches, the lab (emulators, their state and secrets, its
 # inventory and benchmarks are test equipment), build output.
 FORBIDDEN = re.compile(
     r"(^|/)(\.venv[^/]*|\.build|\.collections|\.git|\.cache|\.pytest_cache|\.benchmarks|\.ansible|__pycache__)(/|$)"
     r"|^tests/lab(/|$)|^tests/bench(/|$)|^inventory/lab(/|$)|^tests/output(/|$)|\.pyc$|\.retry$|\.tar\.gz$|^changelogs/\.plugin-cache\.yaml$"
 )
-REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.rst", "meta/runtime.yml", "changelogs/changelog.yaml"]
+REQUIRED = [
+    "MANIFEST.json",
+    "FILES.json",
+    "README.md",
+    "CHANGELOG.rst",
+    "meta/runtime.yml",
+    "changelogs/changelog.yaml",
+]
 
 
 def run(command, **kwargs):
     """Run a command; on failure the assertion shows its output."""
     result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
     assert result.returncode == 0, "%s failed (%d):\n%s\n%s" % (
-        " ".join(command), result.returncode, result.stdout[-4000:], result.stderr[-4000:])
+        " ".join(command),
+        result.returncode,
+        result.stdout[-4000:],
+        result.stderr[-4000:],
+    )
     return result.stdout
 
 
@@ -91,8 +107,10 @@ def dependency_sources():
 def tarball():
     os.makedirs(BUILD_DIR, exist_ok=True)
     expected = os.path.join(BUILD_DIR, "%s-%s-%s.tar.gz" % (GALAXY["namespace"], GALAXY["name"], GALAXY["version"]))
-    run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force", "--output-path", BUILD_DIR, ROOT],
-        cwd=ROOT)
+    run(
+        [os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force", "--output-path", BUILD_DIR, ROOT],
+        cwd=ROOT,
+    )
     assert os.path.isfile(expected)
     return expected
 
@@ -111,12 +129,20 @@ def clean_env(request, tarball, tmp_path_factory):
     run([python or sys.executable, "-m", "venv", venv])
     run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", requirement])
     env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
-    env.update(HOME=home, PATH=os.path.join(venv, "bin") + os.pathsep + "/usr/bin:/bin",
-               ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1")
+    env.update(
+        HOME=home,
+        PATH=os.path.join(venv, "bin") + os.pathsep + "/usr/bin:/bin",
+        ANSIBLE_COLLECTIONS_PATH=collections,
+        ANSIBLE_NOCOLOR="1",
+    )
     env.pop("VIRTUAL_ENV", None)
     env.pop("PYTHONPATH", None)
-    run([os.path.join(venv, "bin", "ansible-galaxy"), "collection", "install", "--offline", "-p", collections,
-         tarball] + dependency_sources(), env=env, cwd=str(base))
+    run(
+        [os.path.join(venv, "bin", "ansible-galaxy"), "collection", "install", "--offline", "-p", collections, tarball]
+        + dependency_sources(),
+        env=env,
+        cwd=str(base),
+    )
     return {"env": env, "cwd": str(base), "bin": os.path.join(venv, "bin"), "collections": collections}
 
 
@@ -138,7 +164,9 @@ def test_tarball_leaves_the_lab_out_but_keeps_the_example_inventory(tarball):
     """The lab (emulators, their inventory, benchmarks) is test equipment; users get the example."""
     with tarfile.open(tarball) as archive:
         names = [member.name.lstrip("./") for member in archive.getmembers()]
-    lab = [name for name in names if name.split("/")[:2] in (["tests", "lab"], ["tests", "bench"], ["inventory", "lab"])]
+    lab = [
+        name for name in names if name.split("/")[:2] in (["tests", "lab"], ["tests", "bench"], ["inventory", "lab"])
+    ]
     assert not lab, "the tarball ships lab files: %s" % lab[:10]
     assert any(name.startswith("inventory/example/") for name in names), "the example inventory is missing"
 
@@ -177,8 +205,10 @@ def test_filters_are_documented(clean_env):
 
 def test_execution_environment_dependencies_are_introspected(clean_env):
     """ansible-builder finds meta/execution-environment.yml in the installed collection."""
-    found = run([os.path.join(BIN, "ansible-builder"), "introspect", "--sanitize", clean_env["collections"]],
-                cwd=clean_env["cwd"])
+    found = run(
+        [os.path.join(BIN, "ansible-builder"), "introspect", "--sanitize", clean_env["collections"]],
+        cwd=clean_env["cwd"],
+    )
     ours = [line for line in found.splitlines() if "from collection %s" % FQCN in line]
     with open(os.path.join(ROOT, "meta", "ee-requirements.txt"), encoding="utf-8") as handle:
         wanted = [line.split("#")[0].strip() for line in handle if line.split("#")[0].strip()]
@@ -193,7 +223,8 @@ def test_execution_environment_definition_creates_a_build_context(tarball, tmp_p
     with open(definition, encoding="utf-8") as handle:
         sources = [entry["src"] for entry in yaml.safe_load(handle).get("additional_build_files") or []]
     assert any(os.path.basename(src) == os.path.basename(tarball) for src in sources), (
-        "docs/ee/execution-environment.yml does not copy %s (galaxy.yml version changed?)" % os.path.basename(tarball))
+        "docs/ee/execution-environment.yml does not copy %s (galaxy.yml version changed?)" % os.path.basename(tarball)
+    )
     context = str(tmp_path / "context")
     run([os.path.join(BIN, "ansible-builder"), "create", "-f", definition, "-c", context], cwd=ROOT)
     assert os.path.isfile(os.path.join(context, "_build", "collections", os.path.basename(tarball)))

@@ -17,20 +17,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
-GET_PIP_ONLY_OPTIONS = ('--no-setuptools', '--no-wheel')
+GET_PIP_ONLY_OPTIONS = ("--no-setuptools", "--no-wheel")
 
 
 def main() -> None:
     """Bootstrap pip, then install the requested packages with it."""
     # In a child process: ensurepip points PIP_CONFIG_FILE at /dev/null in its own process, and
     # the pip below must still read the machine's pip configuration (index, proxy CA).
-    subprocess.check_call([sys.executable, '-m', 'ensurepip', '--upgrade', '--default-pip'])
+    subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"])
     args = [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_OPTIONS]
-    pip = [sys.executable, '-m', 'pip']
-    subprocess.check_call(pip + ['install', '--upgrade', '--force-reinstall'] + args)
-    if '--no-setuptools' in sys.argv[1:]:
-        subprocess.check_call(pip + ['uninstall', '--yes', '--quiet', 'setuptools'])
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.check_call(pip + ["install", "--upgrade", "--force-reinstall"] + args)
+    if "--no-setuptools" in sys.argv[1:]:
+        subprocess.check_call(pip + ["uninstall", "--yes", "--quiet", "setuptools"])
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

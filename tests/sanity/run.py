@@ -38,18 +38,21 @@ import time
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD_DIR = os.path.join(ROOT, '.build')
-SKIPPED_PREFIXES = ('tests/lab/state/',)
+BUILD_DIR = os.path.join(ROOT, ".build")
+SKIPPED_PREFIXES = ("tests/lab/state/",)
 
 
 def tree_files() -> list[str]:
     """Files git tracks or would track (not ignored), lab state left out."""
     listing = subprocess.run(
-        ['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-        cwd=ROOT, check=True, capture_output=True,
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     ).stdout.decode()
     return sorted(
-        path for path in set(listing.split('\0'))
+        path
+        for path in set(listing.split("\0"))
         if path and not path.startswith(SKIPPED_PREFIXES) and os.path.lexists(os.path.join(ROOT, path))
     )
 
@@ -61,28 +64,28 @@ def copy_tree(target: str) -> None:
         destination = os.path.join(target, path)
         os.makedirs(os.path.dirname(destination), exist_ok=True)
         shutil.copy2(os.path.join(ROOT, path), destination, follow_symlinks=False)
-    subprocess.run(['git', 'init', '-q', '.'], cwd=target, check=True)
-    subprocess.run(['git', 'add', '-A'], cwd=target, check=True)
+    subprocess.run(["git", "init", "-q", "."], cwd=target, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=target, check=True)
 
 
 def installed_collection(namespace: str, name: str) -> str | None:
     """Where the running Python's packages (the `ansible` package) hold namespace.name."""
     for entry in sys.path:
-        candidate = os.path.join(entry, 'ansible_collections', namespace, name)
-        if entry and os.path.isfile(os.path.join(candidate, 'MANIFEST.json')):
+        candidate = os.path.join(entry, "ansible_collections", namespace, name)
+        if entry and os.path.isfile(os.path.join(candidate, "MANIFEST.json")):
             return candidate
     return None
 
 
 def link_dependencies(collections_root: str) -> None:
     """Every collection galaxy.yml depends on, linked into collections_root (an ansible_collections)."""
-    with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
-        dependencies = yaml.safe_load(handle).get('dependencies') or {}
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as handle:
+        dependencies = yaml.safe_load(handle).get("dependencies") or {}
     for full_name in dependencies:
-        namespace, name = full_name.split('.')
+        namespace, name = full_name.split(".")
         source = installed_collection(namespace, name)
         if source is None:
-            sys.exit('sanity: dependency %s is not installed in %s: run `make venv`' % (full_name, sys.prefix))
+            sys.exit("sanity: dependency %s is not installed in %s: run `make venv`" % (full_name, sys.prefix))
         link = os.path.join(collections_root, namespace, name)
         os.makedirs(os.path.dirname(link), exist_ok=True)
         if os.path.lexists(link):
@@ -95,36 +98,35 @@ def seed_pip_bootstrap() -> None:
     from ansible_test._internal.python_requirements import get_venv_packages  # pylint: disable=import-outside-toplevel
 
     class _Python:  # get_venv_packages() only reads .version
-        version = '%d.%d' % sys.version_info[:2]
+        version = "%d.%d" % sys.version_info[:2]
 
-    pip_version = get_venv_packages(_Python())['pip']
-    cached = os.path.expanduser('~/.ansible/test/cache/get_pip_%s.py' % pip_version.replace('.', '_'))
+    pip_version = get_venv_packages(_Python())["pip"]
+    cached = os.path.expanduser("~/.ansible/test/cache/get_pip_%s.py" % pip_version.replace(".", "_"))
     if not os.path.exists(cached):
         os.makedirs(os.path.dirname(cached), exist_ok=True)
-        shutil.copy(os.path.join(ROOT, 'tests', 'sanity', 'get_pip.py'), cached)
+        shutil.copy(os.path.join(ROOT, "tests", "sanity", "get_pip.py"), cached)
 
 
 def find_python(version: str) -> str | None:
     """A real interpreter of Python `version` (X.Y): on PATH or installed by pyenv, never a shim."""
-    candidates = [shutil.which('python' + version)]
-    candidates += sorted(glob.glob(os.path.expanduser('~/.pyenv/versions/%s.*/bin/python%s' % (version, version))))
+    candidates = [shutil.which("python" + version)]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/%s.*/bin/python%s" % (version, version))))
     for candidate in candidates:
-        if candidate and '/shims/' not in candidate and os.access(candidate, os.X_OK):
+        if candidate and "/shims/" not in candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
 
 
 def target_python_dirs() -> list[str]:
     """Directories of real interpreters for the Python versions ansible-test supports."""
-    from ansible_test._util.target.common.constants import (  # pylint: disable=import-outside-toplevel
-        CONTROLLER_PYTHON_VERSIONS, REMOTE_ONLY_PYTHON_VERSIONS)
+    from ansible_test._util.target.common.constants import CONTROLLER_PYTHON_VERSIONS, REMOTE_ONLY_PYTHON_VERSIONS  # pylint: disable=import-outside-toplevel
 
     found = {}
     for version in REMOTE_ONLY_PYTHON_VERSIONS + CONTROLLER_PYTHON_VERSIONS:
         candidate = find_python(version)
         if candidate:
             found[version] = os.path.dirname(candidate)
-    print('sanity: Pythons for compile/import: %s' % (', '.join(found) or 'only the running one'), flush=True)
+    print("sanity: Pythons for compile/import: %s" % (", ".join(found) or "only the running one"), flush=True)
     return list(dict.fromkeys(found.values()))
 
 
@@ -132,9 +134,9 @@ def main() -> int:
     """Prepare the tree, run ansible-test sanity, report the wall time."""
     started = time.monotonic()
     os.makedirs(BUILD_DIR, exist_ok=True)
-    run_dir = tempfile.mkdtemp(prefix='sanity-', dir=BUILD_DIR)
-    collections_root = os.path.join(run_dir, 'ansible_collections')
-    target = os.path.join(collections_root, 'virtualis', 'aurora')
+    run_dir = tempfile.mkdtemp(prefix="sanity-", dir=BUILD_DIR)
+    collections_root = os.path.join(run_dir, "ansible_collections")
+    target = os.path.join(collections_root, "virtualis", "aurora")
     returncode = 1
     try:
         copy_tree(target)
@@ -142,19 +144,19 @@ def main() -> int:
         seed_pip_bootstrap()
         bin_dir = os.path.dirname(sys.executable)
         # `--python X.Y` (make compat: one Python per ansible-core) needs no other interpreters
-        others = [] if '--python' in sys.argv[1:] else target_python_dirs()
-        path = os.pathsep.join([bin_dir] + others + [os.environ.get('PATH', os.defpath)])
-        command = [os.path.join(bin_dir, 'ansible-test'), 'sanity', '--venv', '--color', 'no'] + sys.argv[1:]
-        print('sanity: ' + ' '.join(command[1:]), flush=True)
+        others = [] if "--python" in sys.argv[1:] else target_python_dirs()
+        path = os.pathsep.join([bin_dir] + others + [os.environ.get("PATH", os.defpath)])
+        command = [os.path.join(bin_dir, "ansible-test"), "sanity", "--venv", "--color", "no"] + sys.argv[1:]
+        print("sanity: " + " ".join(command[1:]), flush=True)
         returncode = subprocess.run(command, cwd=target, env=dict(os.environ, PATH=path), check=False).returncode
     finally:
-        if os.environ.get('SANITY_KEEP') == '1':
-            print('sanity: tree kept in %s' % target)
+        if os.environ.get("SANITY_KEEP") == "1":
+            print("sanity: tree kept in %s" % target)
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
-    print('sanity: %s in %.0f s' % ('passed' if returncode == 0 else 'FAILED', time.monotonic() - started))
+    print("sanity: %s in %.0f s" % ("passed" if returncode == 0 else "FAILED", time.monotonic() - started))
     return returncode
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

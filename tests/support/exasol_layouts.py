@@ -1,5 +1,6 @@
 """Node trees in the layouts the lab builds (tests/lab/components/nodes.py layout()), for tests
 that need no lab: Exasol 6.x/7.x ("classic") and 2025.x ("cos")."""
+
 import os
 
 from components import nodes
@@ -12,10 +13,13 @@ def node_tree(root, kind, loader_certificates=(), runtimes=("8.8.0",)):
     the others none. 2025.x: one loader store per runtime JDK (an update adds one).
     Returns {store as on the node: file that holds it, as on the node}."""
     spec = nodes.layout(3, kind)
-    loaders = [spec["loader_truststore"]] if kind == "classic" else [
-        "/opt/exasol/runtime-%s-jdk/lib/security/cacerts" % v for v in runtimes]
+    loaders = (
+        [spec["loader_truststore"]]
+        if kind == "classic"
+        else ["/opt/exasol/runtime-%s-jdk/lib/security/cacerts" % v for v in runtimes]
+    )
     slc_store = spec["slc_truststores"][0]
-    stores = dict((path, path) for path in loaders)
+    stores = {path: path for path in loaders}
     stores[slc_store] = spec["slc_truststores_resolved"][0]
     for path, real in stores.items():
         os.makedirs(str(root) + os.path.dirname(real), exist_ok=True)

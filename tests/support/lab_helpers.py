@@ -1,6 +1,7 @@
 """Helpers the tests share: ansible-playbook from this checkout, the lab's BucketFS, the node
 truststores each Exasol JVM reads. Imported as `lab_helpers` (pytest.ini puts tests/support on the
 path); tests/conftest.py holds the fixtures."""
+
 import base64
 import contextlib
 import json
@@ -10,9 +11,8 @@ import subprocess
 import sys
 import urllib.request
 
-from module_runner import run_module
-
 from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import BucketFSClient
+from module_runner import run_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_STATE = os.environ.get("LAB_STATE_DIR", os.path.join(ROOT, "tests", "lab", "state"))
@@ -50,8 +50,9 @@ def bucketfs_request(lab, method, path, data=None):
 
 def bucketfs_wait_synced(bfs):
     """Until the lab BucketFS has published every queued upload and delete (its /.lab/wait-synced)."""
-    with urllib.request.urlopen(bfs["lab_endpoint"] + "wait-synced", timeout=40,
-                                context=bucketfs_context(bfs)) as reply:
+    with urllib.request.urlopen(
+        bfs["lab_endpoint"] + "wait-synced", timeout=40, context=bucketfs_context(bfs)
+    ) as reply:
         assert json.load(reply)["synced"]
 
 
@@ -85,9 +86,15 @@ def set_lab_ca(lab, tmp, files, present):
     """Add (or remove) the lab bundle's certificates in these host files, one module run."""
     if not files:
         return
-    result = run_module("rds_truststore", tmp, src=lab["ca"]["bundle_file"], truststores=sorted(set(files)),
-                        state="present" if present else "absent", store_password=lab["nodes"][0]["store_password"],
-                        cache_dir=os.path.join(str(tmp), "rds-cache"))
+    result = run_module(
+        "rds_truststore",
+        tmp,
+        src=lab["ca"]["bundle_file"],
+        truststores=sorted(set(files)),
+        state="present" if present else "absent",
+        store_password=lab["nodes"][0]["store_password"],
+        cache_dir=os.path.join(str(tmp), "rds-cache"),
+    )
     assert not result.get("failed"), result
 
 
@@ -147,8 +154,9 @@ def tagged_bucket(lab, tag):
     """Body of a `bucket` fixture: the lab's BucketFS client (write user), then every file whose path
     holds `tag` deleted, whatever the test left behind."""
     bfs = lab["bucketfs"]
-    client = BucketFSClient(bfs["https_url"], bfs["bucket"], "w", bfs["write_password"], ca_cert=bfs["ca_file"],
-                            service=bfs["service"])
+    client = BucketFSClient(
+        bfs["https_url"], bfs["bucket"], "w", bfs["write_password"], ca_cert=bfs["ca_file"], service=bfs["service"]
+    )
     yield client
     for path in sorted(client.list()):
         if tag in path:

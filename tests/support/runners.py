@@ -7,6 +7,7 @@ arguments the collection uses, the way ansible-core does: `data` on stdin (a new
 child; text in, (rc, stdout, stderr) out. Arguments it does not implement are refused, so that a
 new use shows up here instead of silently behaving differently from ansible-core.
 """
+
 import os
 import subprocess
 
@@ -25,13 +26,20 @@ def run_command(args, **kwargs):
     if data and not kwargs.get("binary_data"):
         data += "\n"
     umask = kwargs.get("umask")
-    proc = subprocess.run(args, input=data or None, stdin=None if data else subprocess.DEVNULL,
-                          capture_output=True, text=True, env=dict(os.environ, **(kwargs.get("environ_update") or {})),
-                          preexec_fn=(lambda: os.umask(umask)) if umask else None, check=False)
+    proc = subprocess.run(
+        args,
+        input=data or None,
+        stdin=None if data else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **(kwargs.get("environ_update") or {})),
+        preexec_fn=(lambda: os.umask(umask)) if umask else None,
+        check=False,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
-class RecordingRunner(object):
+class RecordingRunner:
     """run_command that records each call (argv and keyword arguments) and then runs it."""
 
     def __init__(self, runner=run_command):

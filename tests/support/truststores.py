@@ -3,6 +3,7 @@
 `JavaStoreReader` compiles a tiny class once and lists any number of stores in one JVM (what
 `keytool -list` does, without one JVM per store), so tests stay fast.
 """
+
 import os
 import shutil
 import subprocess
@@ -70,14 +71,20 @@ class JavaStoreReader:
     def read(self, paths, password="changeit"):
         """{path: {alias: certificate sha256}} or {path: "ERROR ..."} for each store."""
         full = self.read_entries(paths, password)
-        return dict((path, entries if isinstance(entries, str) else dict(
-            (alias, fields[0]) for alias, fields in entries.items())) for path, entries in full.items())
+        return {
+            path: entries if isinstance(entries, str) else {alias: fields[0] for alias, fields in entries.items()}
+            for path, entries in full.items()
+        }
 
     def read_entries(self, paths, password="changeit"):
         """{path: {alias: (certificate sha256, kind, key sha256)}}: kind trusted, key or secret; the
         key's SHA-256 is over its decrypted encoding (so it survives re-encryption), "-" for none."""
-        proc = subprocess.run(["java", "-XX:TieredStopAtLevel=1", "-cp", self.workdir, "ListStores", password]
-                              + [str(p) for p in paths], capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            ["java", "-XX:TieredStopAtLevel=1", "-cp", self.workdir, "ListStores", password] + [str(p) for p in paths],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         result, current = {}, None
         for line in proc.stdout.splitlines():
             fields = line.split("\t")
@@ -100,8 +107,10 @@ def bundle(path):
 
 def make_jks(path, certificates=(), password="changeit", aliases=None):
     """A JKS store holding `certificates` (x509.Certificate) as trusted entries."""
-    entries = [Entry((aliases or {}).get(c.sha256, "existing-%d" % i), 1700000000000, der=c.der)
-               for i, c in enumerate(certificates)]
+    entries = [
+        Entry((aliases or {}).get(c.sha256, "existing-%d" % i), 1700000000000, der=c.der)
+        for i, c in enumerate(certificates)
+    ]
     with open(str(path), "wb") as handle:
         handle.write(write_jks(entries, password))
     return str(path)
@@ -110,9 +119,21 @@ def make_jks(path, certificates=(), password="changeit", aliases=None):
 def pkcs12_from(path, certificates=(), password="changeit"):
     """A PKCS12 store (written by keytool, as a JDK does) holding `certificates` as trusted entries."""
     seed = make_jks(str(path) + ".seed.jks", certificates, password)
-    proc = keytool("-importkeystore", "-noprompt", "-srckeystore", seed, "-srcstorepass:env", "KS_PASS",
-                   "-destkeystore", str(path), "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS",
-                   password=password)
+    proc = keytool(
+        "-importkeystore",
+        "-noprompt",
+        "-srckeystore",
+        seed,
+        "-srcstorepass:env",
+        "KS_PASS",
+        "-destkeystore",
+        str(path),
+        "-deststoretype",
+        "PKCS12",
+        "-deststorepass:env",
+        "KS_PASS",
+        password=password,
+    )
     os.unlink(seed)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return str(path)
@@ -124,13 +145,30 @@ def add_keys(path, store_type, secret=True, password="changeit"):
     if secret:
         commands.append(["-genseckey", "-alias", "mysecret", "-keyalg", "AES", "-keysize", "256"])
     for command in commands:
-        proc = keytool(*(command + ["-keystore", str(path), "-storetype", store_type, "-storepass:env", "KS_PASS",
-                                    "-keypass:env", "KS_PASS"]), password=password)
+        proc = keytool(
+            *(
+                command
+                + [
+                    "-keystore",
+                    str(path),
+                    "-storetype",
+                    store_type,
+                    "-storepass:env",
+                    "KS_PASS",
+                    "-keypass:env",
+                    "KS_PASS",
+                ]
+            ),
+            password=password,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-KEY_BAGS = {"1.2.840.113549.1.12.10.1.2": "pkcs8ShroudedKeyBag", "1.2.840.113549.1.12.10.1.5": "secretBag",
-            "1.2.840.113549.1.12.10.1.1": "keyBag"}
+KEY_BAGS = {
+    "1.2.840.113549.1.12.10.1.2": "pkcs8ShroudedKeyBag",
+    "1.2.840.113549.1.12.10.1.5": "secretBag",
+    "1.2.840.113549.1.12.10.1.1": "keyBag",
+}
 
 
 def pkcs12_key_bags(path):
@@ -181,16 +219,24 @@ def self_signed_pem(common_name, key="ec", days=365, not_after_days_ago=None, is
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     if not_after_days_ago is not None:
-        start, end = now - datetime.timedelta(days=days + not_after_days_ago), now - datetime.timedelta(days=not_after_days_ago)
+        start, end = (
+            now - datetime.timedelta(days=days + not_after_days_ago),
+            now - datetime.timedelta(days=not_after_days_ago),
+        )
     else:
         start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=days)
     issuer_cert, issuer_key = issuer if issuer else (None, private)
-    cert = (x509.CertificateBuilder().subject_name(name)
-            .issuer_name(issuer_cert.subject if issuer_cert else name)
-            .public_key(private.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .sign(issuer_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_cert.subject if issuer_cert else name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )
     return cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), cert, private
 
 
@@ -201,18 +247,21 @@ def write_lab_inventory(lab, path):
     import importlib.util
     import json
 
-    spec = importlib.util.spec_from_file_location("lab_inventory", os.path.join(ROOT, "inventory", "lab", "lab_inventory.py"))
+    spec = importlib.util.spec_from_file_location(
+        "lab_inventory", os.path.join(ROOT, "inventory", "lab", "lab_inventory.py")
+    )
     inventory = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(inventory)
-    hosts = dict((node["name"], dict(inventory.host_vars(node), exasol_truststore_password=node["store_password"]))
-                 for node in lab["nodes"])
+    hosts = {
+        node["name"]: dict(inventory.host_vars(node), exasol_truststore_password=node["store_password"])
+        for node in lab["nodes"]
+    }
     with open(str(path), "w") as handle:
         json.dump({"exasol_nodes": {"hosts": hosts, "vars": inventory.generation_vars(lab)}}, handle)
     return str(path)
 
 
-SLC = ("usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/"
-       "ScriptLanguages-release-standard-exasol-7.1.0-1.0.0")
+SLC = "usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/ScriptLanguages-release-standard-exasol-7.1.0-1.0.0"
 
 
 def make_node(root, slc=True):

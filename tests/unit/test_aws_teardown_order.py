@@ -1,5 +1,6 @@
 """aws_teardown: every check, and the verification of the final snapshots, comes before the first
 deletion or deletion-protection change (issue 11 item 12). Reads the task files; no AWS."""
+
 import os
 
 import yaml

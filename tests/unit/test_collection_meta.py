@@ -44,8 +44,11 @@ def read(path):
 
 GALAXY = load_yaml(os.path.join(ROOT, "galaxy.yml"))
 RUNTIME = load_yaml(os.path.join(ROOT, "meta", "runtime.yml"))
-MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
-                 if not os.path.basename(p).startswith("_"))
+MODULES = sorted(
+    os.path.basename(p)[:-3]
+    for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
+    if not os.path.basename(p).startswith("_")
+)
 
 
 def installed_collection_dir(name):
@@ -131,7 +134,12 @@ def plugin_names(base, plugin_dirs):
         for path in glob.glob(os.path.join(base, kind, "*")):
             stem = os.path.splitext(os.path.basename(path))[0]
             names.add(stem)
-            if kind in ("plugins/filter", "plugins/test", "plugins/filter_plugins", "plugins/test_plugins") and path.endswith(".py"):
+            if kind in (
+                "plugins/filter",
+                "plugins/test",
+                "plugins/filter_plugins",
+                "plugins/test_plugins",
+            ) and path.endswith(".py"):
                 names.update(re.findall(r"""['"]([a-z_][a-z0-9_]*)['"]\s*:""", read(path)))
     for path in glob.glob(os.path.join(base, "plugins", "doc_fragments", "*.py")):
         stem = os.path.splitext(os.path.basename(path))[0]
@@ -143,16 +151,49 @@ def collection_names(full):
     if full == BUILTIN:
         core = ansible_core_dir()
         names = plugin_names(core, ["modules"])
-        kinds = ["filter", "test", "lookup", "callback", "connection", "become", "inventory", "strategy", "action",
-                 "cache", "vars", "shell", "doc_fragments"]
+        kinds = [
+            "filter",
+            "test",
+            "lookup",
+            "callback",
+            "connection",
+            "become",
+            "inventory",
+            "strategy",
+            "action",
+            "cache",
+            "vars",
+            "shell",
+            "doc_fragments",
+        ]
         names |= plugin_names(os.path.join(core, "plugins"), kinds)
         return names
     base = installed_collection_dir(full)
     if base is None:
         return None
-    names = plugin_names(base, ["roles"] + ["plugins/" + kind for kind in (
-        "modules", "action", "filter", "test", "lookup", "inventory", "callback", "connection", "module_utils",
-        "doc_fragments", "become", "cache", "vars", "plugin_utils")])
+    names = plugin_names(
+        base,
+        ["roles"]
+        + [
+            "plugins/" + kind
+            for kind in (
+                "modules",
+                "action",
+                "filter",
+                "test",
+                "lookup",
+                "inventory",
+                "callback",
+                "connection",
+                "module_utils",
+                "doc_fragments",
+                "become",
+                "cache",
+                "vars",
+                "plugin_utils",
+            )
+        ],
+    )
     runtime_path = os.path.join(base, "meta", "runtime.yml")
     runtime = load_yaml(runtime_path) if os.path.exists(runtime_path) else {}
     for routes in (runtime.get("plugin_routing") or {}).values():
@@ -182,7 +223,9 @@ def test_fqcns_resolve():
             names_by_collection[full] = collection_names(full)
         names = names_by_collection[full]
         if names is None:  # a declared dependency that is not installed: nothing can be resolved
-            unresolved.append("%s.%s (in %s): %s is not installed" % (full, name, ", ".join(sorted(set(files))[:3]), full))
+            unresolved.append(
+                "%s.%s (in %s): %s is not installed" % (full, name, ", ".join(sorted(set(files))[:3]), full)
+            )
         elif name not in names:
             unresolved.append("%s.%s (in %s)" % (full, name, ", ".join(sorted(set(files))[:3])))
     assert not unresolved, "FQCNs that name nothing in their collection: %s" % unresolved
@@ -195,8 +238,11 @@ def action_group_entries():
 
 
 def test_action_group_modules_exist():
-    missing = sorted("%s: %s" % (group, entry) for group, entry in action_group_entries()
-                     if isinstance(entry, str) and entry.split(".")[-1] not in MODULES)
+    missing = sorted(
+        "%s: %s" % (group, entry)
+        for group, entry in action_group_entries()
+        if isinstance(entry, str) and entry.split(".")[-1] not in MODULES
+    )
     assert not missing, "meta/runtime.yml action_groups list modules that plugins/modules lacks: %s" % missing
 
 
@@ -243,12 +289,16 @@ def documented_memberships(module):
 
 @pytest.mark.parametrize("module", MODULES)
 def test_action_group_membership_is_documented(module):
-    listed = {"%s.%s" % (SELF, group) for group, entry in action_group_entries()
-              if isinstance(entry, str) and entry.split(".")[-1] == module}
+    listed = {
+        "%s.%s" % (SELF, group)
+        for group, entry in action_group_entries()
+        if isinstance(entry, str) and entry.split(".")[-1] == module
+    }
     documented = documented_memberships(module)
-    assert listed == documented, (
-        "%s: meta/runtime.yml lists it in %s, its documentation declares membership of %s"
-        % (module, sorted(listed) or "no group", sorted(documented) or "no group")
+    assert listed == documented, "%s: meta/runtime.yml lists it in %s, its documentation declares membership of %s" % (
+        module,
+        sorted(listed) or "no group",
+        sorted(documented) or "no group",
     )
 
 
@@ -266,7 +316,7 @@ def version_floor(spec):
 
 def test_requires_ansible_is_not_below_what_the_dependencies_require():
     ours = version_floor(RUNTIME.get("requires_ansible"))
-    assert ours, "meta/runtime.yml has no `requires_ansible: \">=X.Y.Z\"`"
+    assert ours, 'meta/runtime.yml has no `requires_ansible: ">=X.Y.Z"`'
     too_low = []
     for name in GALAXY.get("dependencies") or {}:
         base = installed_collection_dir(name)
@@ -275,7 +325,9 @@ def test_requires_ansible_is_not_below_what_the_dependencies_require():
         if theirs and theirs > ours:
             too_low.append("%s needs ansible-core %s" % (name, ".".join(map(str, theirs))))
     assert not too_low, "meta/runtime.yml requires_ansible %s is below what dependencies need: %s" % (
-        RUNTIME.get("requires_ansible"), too_low)
+        RUNTIME.get("requires_ansible"),
+        too_low,
+    )
 
 
 def version_tuple(text):
@@ -289,30 +341,41 @@ def test_one_minimum_ansible_core_everywhere():
     """meta/runtime.yml's requires_ansible is the one truth: every role's min_ansible_version says
     the same, and no module, plugin or role document speaks of an older ansible-core."""
     floor = version_floor(RUNTIME.get("requires_ansible"))
-    assert floor, "meta/runtime.yml has no `requires_ansible: \">=X.Y.Z\"`"
+    assert floor, 'meta/runtime.yml has no `requires_ansible: ">=X.Y.Z"`'
     roles = sorted(glob.glob(os.path.join(ROOT, "roles", "*", "meta", "main.yml")))
     assert roles
     wrong = {}
     for path in roles:
         declared = str((load_yaml(path).get("galaxy_info") or {}).get("min_ansible_version", ""))
-        if not declared or version_tuple(declared) != floor[:len(version_tuple(declared))]:
+        if not declared or version_tuple(declared) != floor[: len(version_tuple(declared))]:
             wrong[os.path.relpath(path, ROOT)] = declared
     assert not wrong, "min_ansible_version differs from requires_ansible %s: %s" % (RUNTIME["requires_ansible"], wrong)
-    documents = python_files() + glob.glob(os.path.join(ROOT, "plugins", "**", "*.yml"), recursive=True) + \
-        glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))
-    older = sorted("%s: ansible-core %s" % (os.path.relpath(path, ROOT), match.group(1))
-                   for path in documents for match in ANSIBLE_CORE_MENTION.finditer(read(path))
-                   if version_tuple(match.group(1)) < floor[:2])
+    documents = (
+        python_files()
+        + glob.glob(os.path.join(ROOT, "plugins", "**", "*.yml"), recursive=True)
+        + glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml"))
+    )
+    older = sorted(
+        "%s: ansible-core %s" % (os.path.relpath(path, ROOT), match.group(1))
+        for path in documents
+        for match in ANSIBLE_CORE_MENTION.finditer(read(path))
+        if version_tuple(match.group(1)) < floor[:2]
+    )
     assert not older, "documents that speak of an ansible-core older than requires_ansible %s: %s" % (
-        RUNTIME["requires_ansible"], older)
+        RUNTIME["requires_ansible"],
+        older,
+    )
 
 
 def test_a_missing_dependency_fails_the_checks_instead_of_passing(monkeypatch):
     """Issue 11 item 19: with community.postgresql not installed, 0.1.0's test_fqcns_resolve and
     requires_ansible test passed without checking anything."""
     real = installed_collection_dir
-    monkeypatch.setattr(sys.modules[__name__], "installed_collection_dir",
-                        lambda name: None if name == "community.postgresql" else real(name))
+    monkeypatch.setattr(
+        sys.modules[__name__],
+        "installed_collection_dir",
+        lambda name: None if name == "community.postgresql" else real(name),
+    )
     with pytest.raises(AssertionError, match=r"community.postgresql is not installed"):
         test_fqcns_resolve()
     with pytest.raises(AssertionError, match=r"dependency community.postgresql is not installed"):

@@ -3,6 +3,7 @@
 inventory/example is Exasol 2025.x (COS nodes reached on port 20002, no central store, adapter 4.x);
 inventory/example-7.1 is Exasol 7.1 (classic nodes, the roles' central store default, adapter 3.x).
 """
+
 import json
 import os
 import subprocess
@@ -19,8 +20,15 @@ NODES = ["exasol-n11", "exasol-n12", "exasol-n13"]
 
 def listed(inventory):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    done = subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", inventory, "--list"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [os.path.join(BIN, "ansible-inventory"), "-i", inventory, "--list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "[WARNING]" not in done.stderr, done.stderr
     return json.loads(done.stdout)

@@ -1,6 +1,7 @@
 """exasol_truststore role on fake node trees (local connection, no lab): a failed node does not
 stop the others and is named at the end, a rerun converges, check mode changes nothing, and the
 anchors method runs update-ca-trust exactly when the extracted store lacks the bundle."""
+
 import json
 import os
 import re
@@ -8,9 +9,9 @@ import sys
 
 import pytest
 
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 from lab_helpers import run_playbook
 from truststores import bundle, make_node, self_signed_pem
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 
 pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
 
@@ -35,16 +36,27 @@ def cluster(tmp_path, names, broken=(), unreachable=()):
     for name in names:
         root = tmp_path / name
         central, dummy = make_node(root, slc=name not in broken)
-        hosts[name] = {"exasol_truststore_discover_root": str(root), "exasol_truststore_central_store": central,
-                       "exasol_truststore_cache_dir": str(tmp_path / "cache")}
+        hosts[name] = {
+            "exasol_truststore_discover_root": str(root),
+            "exasol_truststore_central_store": central,
+            "exasol_truststore_cache_dir": str(tmp_path / "cache"),
+        }
     inventory = tmp_path / "inventory.json"
-    inventory.write_text(json.dumps({"exasol_nodes": {"hosts": hosts, "vars": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}))
+    inventory.write_text(
+        json.dumps(
+            {
+                "exasol_nodes": {
+                    "hosts": hosts,
+                    "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+                }
+            }
+        )
+    )
     return str(inventory)
 
 
 def recap(output):
-    return dict((m.group(1), int(m.group(2))) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M))
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def fingerprints(path):
@@ -77,8 +89,9 @@ def test_check_mode_changes_nothing(tmp_path, pem_bundle):
     inventory = cluster(tmp_path, ["n1", "n2"])
     stores = [tmp_path / n / "etc/pki/ca-trust/extracted/java/cacerts" for n in ("n1", "n2")]
     before = [p.read_bytes() for p in stores]
-    checked = run_playbook(PLAYBOOK, "-i", inventory, extra_vars={"exasol_truststore_bundle_src": pem_bundle},
-                           check=True)
+    checked = run_playbook(
+        PLAYBOOK, "-i", inventory, extra_vars={"exasol_truststore_bundle_src": pem_bundle}, check=True
+    )
     assert checked.returncode == 0, checked.stdout[-3000:]
     assert recap(checked.stdout) == {"n1": 1, "n2": 1}
     assert [p.read_bytes() for p in stores] == before
@@ -88,23 +101,33 @@ def fake_update_ca_trust(tmp_path, central, anchors, fail_flag):
     """An update-ca-trust that logs its call and writes every anchor certificate into the central
     JKS, as the real one does; while `fail_flag` exists it fails before writing (a killed run)."""
     script = tmp_path / "update-ca-trust"
-    script.write_text("\n".join([
-        "#!%s" % sys.executable,
-        "import glob, os, sys",
-        "sys.path[:0] = %r" % [os.path.join(ROOT, "tests", "support"), os.path.join(ROOT, ".collections")],
-        "from truststores import bundle, make_jks",
-        "open(%r, 'a').write(' '.join(sys.argv[1:]) + '\\n')" % str(tmp_path / "extracted.log"),
-        "if os.path.exists(%r): sys.exit('killed')" % str(fail_flag),
-        "make_jks(%r, [c for p in sorted(glob.glob(%r)) for c in bundle(p)])" % (str(central), str(anchors / "*.pem")),
-    ]) + "\n")
+    script.write_text(
+        "\n".join(
+            [
+                "#!%s" % sys.executable,
+                "import glob, os, sys",
+                "sys.path[:0] = %r" % [os.path.join(ROOT, "tests", "support"), os.path.join(ROOT, ".collections")],
+                "from truststores import bundle, make_jks",
+                "open(%r, 'a').write(' '.join(sys.argv[1:]) + '\\n')" % str(tmp_path / "extracted.log"),
+                "if os.path.exists(%r): sys.exit('killed')" % str(fail_flag),
+                "make_jks(%r, [c for p in sorted(glob.glob(%r)) for c in bundle(p)])"
+                % (str(central), str(anchors / "*.pem")),
+            ]
+        )
+        + "\n"
+    )
     script.chmod(0o755)
     return script
 
 
 def anchors_vars(tmp_path, pem_bundle, fake):
-    return {"exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_central_method": "anchors",
-            "exasol_truststore_anchors_dir": str(tmp_path / "anchors"), "exasol_truststore_update_ca_trust": str(fake),
-            "exasol_truststore_alias_prefix": "anch-"}
+    return {
+        "exasol_truststore_bundle_src": pem_bundle,
+        "exasol_truststore_central_method": "anchors",
+        "exasol_truststore_anchors_dir": str(tmp_path / "anchors"),
+        "exasol_truststore_update_ca_trust": str(fake),
+        "exasol_truststore_alias_prefix": "anch-",
+    }
 
 
 def test_anchors_method_runs_update_ca_trust_once(tmp_path, pem_bundle):
@@ -147,13 +170,21 @@ def test_serial_attempts_every_batch_and_names_failures_at_the_end(tmp_path, pem
     """serial=1 with a broken node first: the later batches still run, the bundle is verified once,
     every batch prints its nodes' stores, and the play fails after the last batch naming the node."""
     inventory = cluster(tmp_path, ["n1", "n2", "n3"], broken=["n1"])
-    proc = run_playbook(PLAYBOOK, "-i", inventory, "-v",
-                        extra_vars={"exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_serial": 1})
+    proc = run_playbook(
+        PLAYBOOK,
+        "-i",
+        inventory,
+        "-v",
+        extra_vars={"exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_serial": 1},
+    )
     out = proc.stdout
     assert proc.returncode != 0, out[-3000:]
     assert out.count("PLAY [RDS CA bundle") == 3
     assert re.search(r"exasol_truststore failed on 1 node\(s\): n1 \(failed: discover found no truststore", out)
-    assert len(re.findall(r"TASK \[virtualis.aurora.exasol_truststore : Verify every certificate.*\n(ok|changed): ", out)) == 1
+    assert (
+        len(re.findall(r"TASK \[virtualis.aurora.exasol_truststore : Verify every certificate.*\n(ok|changed): ", out))
+        == 1
+    )
     assert "n2: 2 stores (1 discovered), 2 changed" in out and "n3: 2 stores (1 discovered), 2 changed" in out
     wanted = sorted(c.sha256 for c in bundle(pem_bundle))
     for name in ("n2", "n3"):
@@ -164,9 +195,15 @@ def test_serial_attempts_every_batch_and_names_failures_at_the_end(tmp_path, pem
 def test_serial_stops_early_above_max_fail_percentage(tmp_path, pem_bundle):
     """Given with `-e name=value`, the percentage is a string (issue 11 item 15: 0.1.0 failed on it)."""
     inventory = cluster(tmp_path, ["n1", "n2", "n3"], broken=["n1"])
-    proc = run_playbook(PLAYBOOK, "-i", inventory, "-e", "exasol_truststore_max_fail_percentage=0", extra_vars={
-        "exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_serial": 1})
+    proc = run_playbook(
+        PLAYBOOK,
+        "-i",
+        inventory,
+        "-e",
+        "exasol_truststore_max_fail_percentage=0",
+        extra_vars={"exasol_truststore_bundle_src": pem_bundle, "exasol_truststore_serial": 1},
+    )
     assert proc.returncode != 0
     assert "2 node(s) of later batches were not attempted" in proc.stdout, proc.stdout[-3000:]
     central = tmp_path / "n3/etc/pki/ca-trust/extracted/java/cacerts"
-    assert not set(c.sha256 for c in bundle(pem_bundle)) & set(fingerprints(central))  # n3 untouched
+    assert not {c.sha256 for c in bundle(pem_bundle)} & set(fingerprints(central))  # n3 untouched

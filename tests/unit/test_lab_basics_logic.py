@@ -1,4 +1,5 @@
 """Pure logic of the lab's first half: node layout, /etc/hosts block, inventory (no lab needed)."""
+
 import importlib.util
 import os
 import socket
@@ -17,7 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def load_inventory():
     spec = importlib.util.spec_from_file_location(
-        "lab_inventory", os.path.join(ROOT, "inventory", "lab", "lab_inventory.py"))
+        "lab_inventory", os.path.join(ROOT, "inventory", "lab", "lab_inventory.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -67,8 +69,14 @@ def test_inventory_without_lab_is_empty():
 
 
 def test_inventory_host_vars_check_host_keys():
-    node = {"name": "node1", "address": "127.0.1.1", "port": 2222, "user": "root",
-            "ssh_key": "/k/id_ed25519", "known_hosts": "/k/known_hosts"}
+    node = {
+        "name": "node1",
+        "address": "127.0.1.1",
+        "port": 2222,
+        "user": "root",
+        "ssh_key": "/k/id_ed25519",
+        "known_hosts": "/k/known_hosts",
+    }
     result = load_inventory().inventory({"nodes": [node]})
     hostvars = result["_meta"]["hostvars"]["node1"]
     assert result["exasol_nodes"]["hosts"] == ["node1"]

@@ -8,6 +8,7 @@ certificates (0.1.0 did too here, through get_url's If-Modified-Since request, w
 ignores; it is kept as the behaviour the content-addressed cache must not break).
 Local connection, no lab.
 """
+
 import http.server
 import json
 import os
@@ -15,11 +16,11 @@ import sys
 
 import pytest
 
-from lab_helpers import run_playbook
+from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 from fake_bucketfs import FakeBucketFS
+from lab_helpers import run_playbook
 from loopback import LoopbackServer
 from truststores import bundle
-from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 
 pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
 
@@ -67,20 +68,49 @@ def servers(tmp_path):
 
 def play(tmp_path, web, bucketfs):
     playbook = tmp_path / "truststore.yml"
-    playbook.write_text(json.dumps([{
-        "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "tasks": [{"ansible.builtin.include_role": {"name": "virtualis.aurora.exasol_virtual_schema",
-                                                    "tasks_from": "truststore"}}]}]))
+    playbook.write_text(
+        json.dumps(
+            [
+                {
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "ansible.builtin.include_role": {
+                                "name": "virtualis.aurora.exasol_virtual_schema",
+                                "tasks_from": "truststore",
+                            }
+                        }
+                    ],
+                }
+            ]
+        )
+    )
     inventory = tmp_path / "inventory.json"
-    inventory.write_text(json.dumps({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-    return run_playbook(str(playbook), "-i", str(inventory), extra_vars={
-        "exasol_virtual_schema_bundle_url": web.url,
-        "exasol_virtual_schema_truststore_cache_dir": str(tmp_path / "cache"),
-        "exasol_virtual_schema_bucketfs_url": bucketfs.url,
-        "exasol_virtual_schema_bucketfs_password": "wpw",
-        "exasol_virtual_schema_bucketfs_validate_certs": False,
-    })
+    inventory.write_text(
+        json.dumps(
+            {
+                "all": {
+                    "hosts": {
+                        "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+                    }
+                }
+            }
+        )
+    )
+    return run_playbook(
+        str(playbook),
+        "-i",
+        str(inventory),
+        extra_vars={
+            "exasol_virtual_schema_bundle_url": web.url,
+            "exasol_virtual_schema_truststore_cache_dir": str(tmp_path / "cache"),
+            "exasol_virtual_schema_bucketfs_url": bucketfs.url,
+            "exasol_virtual_schema_bucketfs_password": "wpw",
+            "exasol_virtual_schema_bucketfs_validate_certs": False,
+        },
+    )
 
 
 def uploaded(bucketfs, tmp_path):

@@ -11,8 +11,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.mark.spawns
 def test_readme_variables_tables_are_generated_from_argument_specs():
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "gen_role_vars.py"), "--check"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "docs", "gen_role_vars.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, "%s\n%s" % (result.stderr, result.stdout[-3000:])
 
 

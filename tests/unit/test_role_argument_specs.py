@@ -18,7 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ROLES_DIR = os.path.join(ROOT, "roles")
 TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:")
 ROLES = sorted(
-    name for name in (os.listdir(ROLES_DIR) if os.path.isdir(ROLES_DIR) else [])
+    name
+    for name in (os.listdir(ROLES_DIR) if os.path.isdir(ROLES_DIR) else [])
     if os.path.isdir(os.path.join(ROLES_DIR, name, "tasks"))
 )
 
@@ -66,14 +67,16 @@ def test_defaults_match_argument_specs(role):
     without_default = sorted(
         name for name, spec in options.items() if name not in defaults and not (spec or {}).get("required")
     )
-    assert not without_default, (
-        "%s: options neither in defaults/main.yml nor `required: true`: %s" % (role, without_default)
+    assert not without_default, "%s: options neither in defaults/main.yml nor `required: true`: %s" % (
+        role,
+        without_default,
     )
     required_with_default = sorted(
         name for name, spec in options.items() if name in defaults and (spec or {}).get("required")
     )
-    assert not required_with_default, (
-        "%s: `required: true` but defaults/main.yml sets them (so never required): %s" % (role, required_with_default)
+    assert not required_with_default, "%s: `required: true` but defaults/main.yml sets them (so never required): %s" % (
+        role,
+        required_with_default,
     )
 
 

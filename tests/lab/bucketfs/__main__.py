@@ -1,4 +1,5 @@
 """`python -m bucketfs CONFIG.json` runs the BucketFS emulator (see server.py)."""
+
 import sys
 
 from .server import main

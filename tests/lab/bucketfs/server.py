@@ -21,6 +21,7 @@ Lab-only test equipment (not part of BucketFS; every path starts with `/.lab/`, 
 can have): `GET /.lab/jdbc-drivers`, `GET|POST /.lab/faults` (answer the next N requests with an
 error status; also LAB_BUCKETFS_FAIL_REQUESTS / LAB_BUCKETFS_FAIL_STATUS at start), `GET /.lab/health`.
 """
+
 import heapq
 import http.server
 import itertools
@@ -55,7 +56,7 @@ def archive_target(path):
     lower = path.lower()
     for suffix in ARCHIVE_SUFFIXES:
         if lower.endswith(suffix) and len(path.rsplit("/", 1)[-1]) > len(suffix):
-            return path[:-len(suffix)]
+            return path[: -len(suffix)]
     return None
 
 
@@ -274,15 +275,22 @@ class Store:
             cfg_path = directory + "/settings.cfg"
             with open(os.path.join(self.dest, self.jdbc_bucket, cfg_path), "rb") as handle:
                 result = settings_cfg.check(handle.read(), set(leaves), self.version)
-            result.update({
-                "dir": directory,
-                "settings_path": cfg_path,
-                "udf_path": "/buckets/%s/%s/%s" % (self.service, self.jdbc_bucket, directory),
-                "registered": result["valid"],
-            })
+            result.update(
+                {
+                    "dir": directory,
+                    "settings_path": cfg_path,
+                    "udf_path": "/buckets/%s/%s/%s" % (self.service, self.jdbc_bucket, directory),
+                    "registered": result["valid"],
+                }
+            )
             drivers.append(result)
-        document = {"service": self.service, "bucket": self.jdbc_bucket, "version": self.version,
-                    "required_keys": list(settings_cfg.required_keys(self.version)), "drivers": drivers}
+        document = {
+            "service": self.service,
+            "bucket": self.jdbc_bucket,
+            "version": self.version,
+            "required_keys": list(settings_cfg.required_keys(self.version)),
+            "drivers": drivers,
+        }
         tmp = self.drivers_file + ".tmp"
         with open(tmp, "w") as handle:
             json.dump(document, handle, indent=2, sort_keys=True)
@@ -314,8 +322,11 @@ class Faults:
 
     def describe(self):
         with self.lock:
-            return {"count": self.count, "status": self.status,
-                    "methods": sorted(self.methods) if self.methods else None}
+            return {
+                "count": self.count,
+                "status": self.status,
+                "methods": sorted(self.methods) if self.methods else None,
+            }
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -444,7 +455,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         staged = store.new_staging_file()
         try:
             received = self.receive_body(staged)
-        except (ValueError, ConnectionError, socket.timeout, ssl.SSLError) as exc:
+        except (TimeoutError, ValueError, ConnectionError, ssl.SSLError) as exc:
             try:
                 os.unlink(staged)
             except FileNotFoundError:
@@ -501,7 +512,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _copy(rfile, out, view, size):
         left = size
         while left:
-            got = rfile.readinto(view[:min(left, len(view))])
+            got = rfile.readinto(view[: min(left, len(view))])
             if not got:
                 raise ConnectionError("connection closed after %d of %d bytes" % (size - left, size))
             out.write(view[:got])
@@ -583,9 +594,17 @@ def main(argv):
         servers.append(Server((config["address"], int(config["https_port"])), store, faults, context))
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    log("service %s on %s:%s (http) and :%s (https), buckets %s, sync delay %.2fs" % (
-        store.service, config["address"], config.get("http_port"), config.get("https_port"),
-        ", ".join(store.buckets), store.sync_delay))
+    log(
+        "service %s on %s:%s (http) and :%s (https), buckets %s, sync delay %.2fs"
+        % (
+            store.service,
+            config["address"],
+            config.get("http_port"),
+            config.get("https_port"),
+            ", ".join(store.buckets),
+            store.sync_delay,
+        )
+    )
     servers[0].serve_forever()
 
 

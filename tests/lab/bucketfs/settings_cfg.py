@@ -42,13 +42,19 @@ def check(data, files_in_dir, version):
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return {"valid": False, "errors": ["settings.cfg is not UTF-8 text"], "warnings": [],
-                "settings": {}, "jars": []}
+        return {
+            "valid": False,
+            "errors": ["settings.cfg is not UTF-8 text"],
+            "warnings": [],
+            "settings": {},
+            "jars": [],
+        }
     if not text:
         errors.append("settings.cfg is empty")
     elif not text.endswith("\n"):
-        errors.append("the last line does not end with a line feed (LF); every line, including the "
-                      "last one, must end with LF")
+        errors.append(
+            "the last line does not end with a line feed (LF); every line, including the last one, must end with LF"
+        )
     for number, line in enumerate(text.split("\n"), start=1):
         if line.endswith("\r"):
             errors.append("line %d ends with CR LF; lines must end with LF only" % number)
@@ -90,5 +96,4 @@ def check(data, files_in_dir, version):
         jars = present_jars
         if not jars:
             errors.append("no .jar file in the driver directory")
-    return {"valid": not errors, "errors": errors, "warnings": warnings, "settings": settings,
-            "jars": jars}
+    return {"valid": not errors, "errors": errors, "warnings": warnings, "settings": settings, "jars": jars}

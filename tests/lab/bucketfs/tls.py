@@ -5,6 +5,7 @@ provides its key (lab.json `ca.root_pem` and a key file next to it), otherwise b
 emulator's own, kept in its TLS directory. Either way the returned `ca_file` is what a client must
 trust; nothing here disables verification.
 """
+
 import datetime
 import glob
 import ipaddress
@@ -26,8 +27,9 @@ def _write(path, data, mode=0o600):
 
 
 def _key_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def lab_ca(lab):
@@ -64,14 +66,19 @@ def _own_ca(tls_dir, name):
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "virtualis.aurora lab %s CA" % name)])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     _write(key_path, _key_pem(key))
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return cert, key, cert_path
@@ -86,8 +93,7 @@ def _from_ca_component(lab, name, address, dns_names):
     except ImportError:
         return None
     paths = ca.issue(lab, name.lower() + "-" + address, dns_names=list(dns_names), ip_addresses=[address])
-    return {"cert_file": paths["chain"], "key_file": paths["key"], "ca_file": paths["ca_file"],
-            "signer": "lab-ca"}
+    return {"cert_file": paths["chain"], "key_file": paths["key"], "ca_file": paths["ca_file"], "signer": "lab-ca"}
 
 
 def server_cert(lab, tls_dir, name, address, dns_names=()):
@@ -104,7 +110,8 @@ def server_cert(lab, tls_dir, name, address, dns_names=()):
         with open(cert_file, "rb") as handle:
             existing = x509.load_pem_x509_certificate(handle.read())
         if existing.issuer == ca_cert.subject and existing.not_valid_after_utc > datetime.datetime.now(
-                datetime.timezone.utc) + datetime.timedelta(days=1):
+            datetime.timezone.utc
+        ) + datetime.timedelta(days=1):
             try:
                 existing.verify_directly_issued_by(ca_cert)
                 return {"cert_file": cert_file, "key_file": key_file, "ca_file": ca_file, "signer": source}
@@ -113,17 +120,20 @@ def server_cert(lab, tls_dir, name, address, dns_names=()):
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     sans = [x509.IPAddress(ipaddress.ip_address(address))] + [x509.DNSName(n) for n in dns_names]
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)]))
-            .issuer_name(ca_cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=90))
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     _write(key_file, _key_pem(key))
     _write(cert_file, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return {"cert_file": cert_file, "key_file": key_file, "ca_file": ca_file, "signer": source}

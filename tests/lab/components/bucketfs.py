@@ -9,6 +9,7 @@ Settings (environment):
 Passwords are generated once and kept in state/bucketfs/config.json (mode 0600); they never
 appear on a command line.
 """
+
 import json
 import os
 import secrets
@@ -65,7 +66,7 @@ def wait_closed(lab, address, ports, timeout=5):
 
 def up(lab):
     sys.path.insert(0, lab.here)
-    from bucketfs import tls  # noqa: E402 (tests/lab is the package root)
+    from bucketfs import tls  # tests/lab is the package root
 
     cfg, paths = _settings(lab), _paths(lab)
     if https_only(lab):
@@ -83,11 +84,19 @@ def up(lab):
         }
     cert = tls.server_cert(lab, paths["tls_dir"], "BucketFS", cfg["address"])
     config = {
-        "service": cfg["service"], "buckets": buckets, "sync_delay": cfg["sync_delay"],
-        "exasol_version": cfg["exasol_version"], "jdbc_bucket": "default", "jdbc_dir": "drivers/jdbc",
-        "host_dir": paths["host_dir"], "state_dir": paths["state_dir"], "address": cfg["address"],
-        "http_port": cfg["http_port"], "https_port": cfg["https_port"],
-        "cert_file": cert["cert_file"], "key_file": cert["key_file"],
+        "service": cfg["service"],
+        "buckets": buckets,
+        "sync_delay": cfg["sync_delay"],
+        "exasol_version": cfg["exasol_version"],
+        "jdbc_bucket": "default",
+        "jdbc_dir": "drivers/jdbc",
+        "host_dir": paths["host_dir"],
+        "state_dir": paths["state_dir"],
+        "address": cfg["address"],
+        "http_port": cfg["http_port"],
+        "https_port": cfg["https_port"],
+        "cert_file": cert["cert_file"],
+        "key_file": cert["key_file"],
     }
     changed = lab.write_config(paths["config"], config)
 
@@ -135,4 +144,9 @@ def status(lab):
     if https_only(lab):
         return "running (pid %s) https://%s:%d (HTTPS only)" % (lab.pid(NAME), cfg["address"], cfg["https_port"])
     return "running (pid %s) http://%s:%d https://%s:%d" % (
-        lab.pid(NAME), cfg["address"], cfg["http_port"], cfg["address"], cfg["https_port"])
+        lab.pid(NAME),
+        cfg["address"],
+        cfg["http_port"],
+        cfg["address"],
+        cfg["https_port"],
+    )

@@ -1,4 +1,5 @@
 """The lab CA bundle over HTTP, laid out like AWS's truststore: /global/global-bundle.pem."""
+
 import os
 import shutil
 
@@ -29,14 +30,16 @@ def up(lab):
     published = _publish(lab)
     if not lab.alive(NAME):
         if lab.stale(NAME):
-            raise LabError("the bundle server (pid %d) died; the lab is half-started: run "
-                           "`make lab-down`, then `make lab-up`" % lab.pid(NAME))
+            raise LabError(
+                "the bundle server (pid %d) died; the lab is half-started: run "
+                "`make lab-down`, then `make lab-up`" % lab.pid(NAME)
+            )
         lab.require_free(host, port, "bundle HTTP server")
-        lab.spawn(NAME, [lab.python, "-m", "http.server", str(port), "--bind", host,
-                         "--directory", lab.path("bundle", "www")])
+        lab.spawn(
+            NAME, [lab.python, "-m", "http.server", str(port), "--bind", host, "--directory", lab.path("bundle", "www")]
+        )
         lab.wait_port(host, port, "bundle HTTP server", timeout=20, name=NAME)
-    return {"bundle_url": "http://%s:%d/%s" % (host, port, URL_PATH),
-            "bundle_sha256": ca.sha256_file(published)}
+    return {"bundle_url": "http://%s:%d/%s" % (host, port, URL_PATH), "bundle_sha256": ca.sha256_file(published)}
 
 
 def down(lab):

@@ -5,6 +5,7 @@ BEFORE the lab root and intermediate, so that a tool importing only the first ce
 PEM misses the lab root and fails visibly; like Amazon's global-bundle.pem it has no trailing
 newline. Other components get server certificates from `issue(lab, name, dns_names, ips)`.
 """
+
 import datetime
 import hashlib
 import ipaddress
@@ -32,10 +33,16 @@ FILES = ("root.pem", "root.key", "intermediate.pem", "intermediate.key", "bundle
 # three; `lab.py rotate-ca <identifier>` re-issues the PostgreSQL server certificate under one.
 DEFAULT_CA_IDENTIFIER = "rds-ca-rsa2048-g1"
 G1_CAS = {
-    "rds-ca-rsa4096-g1": ("Lab RDS eu-central-1 Root CA RSA4096 G1", "rsa4096",
-                          "Lab RDS eu-central-1 Subordinate CA RSA4096 G1.A.1"),
-    "rds-ca-ecc384-g1": ("Lab RDS eu-central-1 Root CA ECC384 G1", "ec384",
-                         "Lab RDS eu-central-1 Subordinate CA ECC384 G1.A.1"),
+    "rds-ca-rsa4096-g1": (
+        "Lab RDS eu-central-1 Root CA RSA4096 G1",
+        "rsa4096",
+        "Lab RDS eu-central-1 Subordinate CA RSA4096 G1.A.1",
+    ),
+    "rds-ca-ecc384-g1": (
+        "Lab RDS eu-central-1 Root CA ECC384 G1",
+        "ec384",
+        "Lab RDS eu-central-1 Subordinate CA ECC384 G1.A.1",
+    ),
 }
 
 
@@ -54,11 +61,18 @@ def crypto(*names):
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import ec, rsa
-        from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
     except ImportError as exc:
         raise LabError("python 'cryptography' is missing (%s): run `make venv`" % exc)
-    modules = dict(x509=x509, hashes=hashes, serialization=serialization, ec=ec, rsa=rsa, NameOID=NameOID,
-                   ExtendedKeyUsageOID=ExtendedKeyUsageOID)
+    modules = dict(
+        x509=x509,
+        hashes=hashes,
+        serialization=serialization,
+        ec=ec,
+        rsa=rsa,
+        NameOID=NameOID,
+        ExtendedKeyUsageOID=ExtendedKeyUsageOID,
+    )
     return tuple(modules[name] for name in names)
 
 
@@ -71,14 +85,16 @@ def _new_key(kind):
 
 def _name(common_name, org="Virtualis Lab", unit="Lab RDS"):
     x509, NameOID = crypto("x509", "NameOID")
-    return x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
-        x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "WA"),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        x509.NameAttribute(NameOID.LOCALITY_NAME, "Seattle"),
-    ])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+            x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "WA"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.LOCALITY_NAME, "Seattle"),
+        ]
+    )
 
 
 def _build(subject, key, issuer, issuer_key, days, ca=False, path_len=None, dns=(), ips=(), expired=False):
@@ -87,23 +103,37 @@ def _build(subject, key, issuer, issuer_key, days, ca=False, path_len=None, dns=
     now = datetime.datetime.now(datetime.timezone.utc)
     start = now - datetime.timedelta(days=3000 if expired else 1)
     end = now - datetime.timedelta(days=30) if expired else now + datetime.timedelta(days=days)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(end)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=path_len), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-                              critical=False))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_len), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+    )
     if ca:
         usage = dict(digital_signature=True, key_cert_sign=True, crl_sign=True, key_encipherment=False)
     else:
         usage = dict(digital_signature=True, key_cert_sign=False, crl_sign=False, key_encipherment=True)
         names = [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
-        builder = (builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-                   .add_extension(x509.ExtendedKeyUsage([EKU.SERVER_AUTH]), critical=False))
-    builder = builder.add_extension(x509.KeyUsage(content_commitment=False, data_encipherment=False,
-                                                  key_agreement=False, encipher_only=False,
-                                                  decipher_only=False, **usage), critical=True)
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False).add_extension(
+            x509.ExtendedKeyUsage([EKU.SERVER_AUTH]), critical=False
+        )
+    builder = builder.add_extension(
+        x509.KeyUsage(
+            content_commitment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            encipher_only=False,
+            decipher_only=False,
+            **usage,
+        ),
+        critical=True,
+    )
     return builder.sign(issuer_key, hashes.SHA384() if hasattr(issuer_key, "curve") else hashes.SHA256())
 
 
@@ -123,8 +153,11 @@ def _write(path, data, mode=0o644):
 
 def _write_key(path, key):
     serialization = crypto("serialization")[0]
-    _write(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                   serialization.NoEncryption()), 0o600)
+    _write(
+        path,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        0o600,
+    )
 
 
 def _load(path, key=False):
@@ -161,10 +194,12 @@ def issue(lab, name, dns_names=(), ip_addresses=()):
     Returns {cert, chain (leaf + intermediate), key, ca_file (lab root)} as absolute paths.
     """
     directory = ca_dir(lab)
-    paths = {"cert": os.path.join(directory, name + ".pem"),
-             "chain": os.path.join(directory, name + "-chain.pem"),
-             "key": os.path.join(directory, name + ".key"),
-             "ca_file": os.path.join(directory, "root.pem")}
+    paths = {
+        "cert": os.path.join(directory, name + ".pem"),
+        "chain": os.path.join(directory, name + "-chain.pem"),
+        "key": os.path.join(directory, name + ".key"),
+        "ca_file": os.path.join(directory, "root.pem"),
+    }
     return _issue_files(paths, directory, dns_names, ip_addresses)
 
 
@@ -172,8 +207,10 @@ def _issue_files(paths, signer_dir, dns_names=(), ip_addresses=()):
     """Write a leaf signed by the intermediate in `signer_dir` to `paths` (unless all exist)."""
     if all(os.path.exists(p) for p in paths.values()):
         return paths
-    inter, inter_key = _load(os.path.join(signer_dir, "intermediate.pem")), _load(
-        os.path.join(signer_dir, "intermediate.key"), key=True)
+    inter, inter_key = (
+        _load(os.path.join(signer_dir, "intermediate.pem")),
+        _load(os.path.join(signer_dir, "intermediate.key"), key=True),
+    )
     key = _new_key("rsa2048")
     subject = _name((list(dns_names) + list(ip_addresses))[0])
     cert = _build(subject, key, inter.subject, inter_key, 397, dns=dns_names, ips=ip_addresses)
@@ -218,7 +255,7 @@ def _ensure_g1_cas(directory):
 
 def ca_identifiers():
     """{CA identifier: common name of its lab root}, for lab.json and the inventory."""
-    names = dict((identifier, spec[0]) for identifier, spec in G1_CAS.items())
+    names = {identifier: spec[0] for identifier, spec in G1_CAS.items()}
     names[DEFAULT_CA_IDENTIFIER] = ROOT_CN
     return names
 
@@ -232,8 +269,12 @@ def server_certificate(lab, identifier):
     source = _g1_dir(ca_dir(lab), identifier)
     name = "server-" + identifier
     directory = ca_dir(lab)
-    paths = {"cert": os.path.join(directory, name + ".pem"), "chain": os.path.join(directory, name + "-chain.pem"),
-             "key": os.path.join(directory, name + ".key"), "ca_file": os.path.join(source, "root.pem")}
+    paths = {
+        "cert": os.path.join(directory, name + ".pem"),
+        "chain": os.path.join(directory, name + "-chain.pem"),
+        "key": os.path.join(directory, name + ".key"),
+        "ca_file": os.path.join(source, "root.pem"),
+    }
     return _issue_files(paths, source, [endpoint_name(lab)])
 
 
@@ -253,8 +294,9 @@ def up(lab):
     directory = ca_dir(lab)
     present = [f for f in FILES if os.path.exists(os.path.join(directory, f))]
     if present and len(present) != len(FILES):
-        raise LabError("the lab CA in %s is incomplete (half-started lab): run `make lab-down`, "
-                       "then `make lab-up`" % directory)
+        raise LabError(
+            "the lab CA in %s is incomplete (half-started lab): run `make lab-down`, then `make lab-up`" % directory
+        )
     if not present:
         os.makedirs(directory, mode=0o755, exist_ok=True)
         _create(directory)
@@ -263,23 +305,25 @@ def up(lab):
     bundle = os.path.join(directory, "bundle.pem")
     with open(bundle, "rb") as handle:
         count = count_certificates(handle.read())
-    return {"ca": {
-        "dir": directory,
-        "root_pem": os.path.join(directory, "root.pem"),
-        "intermediate_pem": os.path.join(directory, "intermediate.pem"),
-        "bundle_file": bundle,
-        "bundle_count": count,
-        "bundle_sha256": sha256_file(bundle),
-        "wrong_ca_file": os.path.join(directory, "wrong-ca.pem"),
-        "server_cert": server["cert"],
-        "server_chain": server["chain"],
-        "server_key": server["key"],
-        "root_subject": "CN=" + ROOT_CN,
-        "identifiers": ca_identifiers(),
-        "g1_roots": dict((i, os.path.join(_g1_dir(directory, i), "root.pem")) for i in sorted(G1_CAS)),
-        # + <identifier>: what AWS does when the instance's CACertificateIdentifier changes (lab.py rotate-ca)
-        "rotate_command": [lab.python, os.path.join(lab.here, "lab.py"), "rotate-ca"],
-    }}
+    return {
+        "ca": {
+            "dir": directory,
+            "root_pem": os.path.join(directory, "root.pem"),
+            "intermediate_pem": os.path.join(directory, "intermediate.pem"),
+            "bundle_file": bundle,
+            "bundle_count": count,
+            "bundle_sha256": sha256_file(bundle),
+            "wrong_ca_file": os.path.join(directory, "wrong-ca.pem"),
+            "server_cert": server["cert"],
+            "server_chain": server["chain"],
+            "server_key": server["key"],
+            "root_subject": "CN=" + ROOT_CN,
+            "identifiers": ca_identifiers(),
+            "g1_roots": {i: os.path.join(_g1_dir(directory, i), "root.pem") for i in sorted(G1_CAS)},
+            # + <identifier>: what AWS does when the instance's CACertificateIdentifier changes (lab.py rotate-ca)
+            "rotate_command": [lab.python, os.path.join(lab.here, "lab.py"), "rotate-ca"],
+        }
+    }
 
 
 def down(lab):

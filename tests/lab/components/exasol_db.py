@@ -8,6 +8,7 @@ by it (IP SAN = the host, DNS SAN localhost; its SHA-256 is exasol.fingerprint, 
 as pyexasol compares it), the generated `sys` password, config.json (0600), catalog.json (the
 persisted database objects) and the compiled adapter helper (java/VsHelper.class).
 """
+
 import datetime
 import hashlib
 import ipaddress
@@ -23,10 +24,12 @@ USER = "sys"
 
 
 def _settings(lab):
-    return {"host": lab.setting("LAB_EXASOL_HOST", "127.0.0.20"),
-            "port": int(lab.setting("LAB_EXASOL_PORT", "8563")),
-            # the same database behind a self-signed certificate, as a fresh Exasol installation has
-            "self_signed_port": int(lab.setting("LAB_EXASOL_SELF_SIGNED_PORT", "8564"))}
+    return {
+        "host": lab.setting("LAB_EXASOL_HOST", "127.0.0.20"),
+        "port": int(lab.setting("LAB_EXASOL_PORT", "8563")),
+        # the same database behind a self-signed certificate, as a fresh Exasol installation has
+        "self_signed_port": int(lab.setting("LAB_EXASOL_SELF_SIGNED_PORT", "8564")),
+    }
 
 
 def _write_private(path, data):
@@ -36,23 +39,30 @@ def _write_private(path, data):
 
 
 def _key():
-    rsa, = crypto("rsa")
+    (rsa,) = crypto("rsa")
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _pem_key(key):
-    serialization, = crypto("serialization")
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    (serialization,) = crypto("serialization")
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _builder(subject, issuer, public_key, days):
     """A certificate builder valid from yesterday for `days` days, with a random serial."""
-    x509, = crypto("x509")
+    (x509,) = crypto("x509")
     now = datetime.datetime.now(datetime.timezone.utc)
-    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=days)))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+    )
 
 
 def _name(common_name):
@@ -61,12 +71,12 @@ def _name(common_name):
 
 
 def _server_names(host):
-    x509, = crypto("x509")
+    (x509,) = crypto("x509")
     return x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")])
 
 
 def _write_certificate(path, cert):
-    serialization, = crypto("serialization")
+    (serialization,) = crypto("serialization")
     with open(path, "wb") as handle:
         handle.write(cert.public_bytes(serialization.Encoding.PEM))
 
@@ -88,18 +98,20 @@ def _certificates(directory, host):
         x509, hashes = crypto("x509", "hashes")
         ca_key = _key()
         ca_name = _name("virtualis.aurora lab Exasol CA")
-        ca = (_builder(ca_name, ca_name, ca_key.public_key(), 825)
-              .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-              .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
-                                           False), critical=True)
-              .sign(ca_key, hashes.SHA256()))
+        ca = (
+            _builder(ca_name, ca_name, ca_key.public_key(), 825)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .sign(ca_key, hashes.SHA256())
+        )
         key = _key()
-        cert = (_builder(_name(host), ca_name, key.public_key(), 397)
-                .add_extension(_server_names(host), critical=False)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
-                               critical=False)
-                .sign(ca_key, hashes.SHA256()))
+        cert = (
+            _builder(_name(host), ca_name, key.public_key(), 397)
+            .add_extension(_server_names(host), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
         _write_private(key_file, _pem_key(key))
         _write_certificate(cert_file, cert)
         _write_certificate(ca_file, ca)
@@ -112,7 +124,7 @@ def _self_signed(directory, host):
     cert_file = os.path.join(directory, "self-signed.pem")
     key_file = os.path.join(directory, "self-signed.key")
     if not (os.path.exists(cert_file) and os.path.exists(key_file)):
-        hashes, = crypto("hashes")
+        (hashes,) = crypto("hashes")
         key = _key()
         name = _name("exacluster.local")
         cert = _builder(name, name, key.public_key(), 397).add_extension(_server_names(host), critical=False)
@@ -164,16 +176,26 @@ def up(lab):
     password = _password(directory)
     helper_dir = _compile_helper(lab, directory)
     config = {
-        "host": cfg["host"], "port": cfg["port"], "user": USER, "password": password,
-        "release": release, "cert_file": cert_file, "key_file": key_file,
+        "host": cfg["host"],
+        "port": cfg["port"],
+        "user": USER,
+        "password": password,
+        "release": release,
+        "cert_file": cert_file,
+        "key_file": key_file,
         "self_signed": {"port": cfg["self_signed_port"], "cert_file": self_cert, "key_file": self_key},
         "catalog_file": os.path.join(directory, "catalog.json"),
-        "adapter": {"helper_dir": helper_dir, "lab_json": lab.state_file,
-                    "bucketfs_host_dir": lab.path("bucketfs"), "repo_root": lab.root,
-                    "java": lab.require_program("java", "openjdk-17-jdk-headless"),
-                    "timeout": 60},
+        "adapter": {
+            "helper_dir": helper_dir,
+            "lab_json": lab.state_file,
+            "bucketfs_host_dir": lab.path("bucketfs"),
+            "repo_root": lab.root,
+            "java": lab.require_program("java", "openjdk-17-jdk-headless"),
+            "timeout": 60,
+        },
         # a changed emulator (Python or Java) restarts it on the next lab-up, like a changed setting
-        "code": _code_digest(sys_path_pkg)}
+        "code": _code_digest(sys_path_pkg),
+    }
     config_file = os.path.join(directory, "config.json")
     changed = lab.write_config(config_file, config)
     if lab.alive(NAME) and changed:  # e.g. another LAB_EXASOL_VERSION: restart
@@ -181,15 +203,24 @@ def up(lab):
     if not lab.alive(NAME):
         lab.require_free(cfg["host"], cfg["port"], "Exasol emulator")
         lab.require_free(cfg["host"], cfg["self_signed_port"], "Exasol emulator (self-signed)")
-        lab.spawn(NAME, [lab.python, os.path.join(sys_path_pkg, "server.py"), "--config",
-                         config_file], cwd=lab.root)
+        lab.spawn(NAME, [lab.python, os.path.join(sys_path_pkg, "server.py"), "--config", config_file], cwd=lab.root)
     lab.wait_port(cfg["host"], cfg["port"], "Exasol emulator", timeout=30, name=NAME)
     lab.wait_port(cfg["host"], cfg["self_signed_port"], "Exasol emulator (self-signed)", timeout=30, name=NAME)
-    return {"exasol": {"host": cfg["host"], "port": cfg["port"], "user": USER,
-                       "password": password, "fingerprint": fingerprint, "ca_file": ca_file,
-                       "self_signed_port": cfg["self_signed_port"], "self_signed_fingerprint": self_fingerprint,
-                       "version": release, "dsn": "%s:%d" % (cfg["host"], cfg["port"]),
-                       "catalog_file": config["catalog_file"]}}
+    return {
+        "exasol": {
+            "host": cfg["host"],
+            "port": cfg["port"],
+            "user": USER,
+            "password": password,
+            "fingerprint": fingerprint,
+            "ca_file": ca_file,
+            "self_signed_port": cfg["self_signed_port"],
+            "self_signed_fingerprint": self_fingerprint,
+            "version": release,
+            "dsn": "%s:%d" % (cfg["host"], cfg["port"]),
+            "catalog_file": config["catalog_file"],
+        }
+    }
 
 
 def down(lab):
@@ -206,5 +237,9 @@ def down(lab):
 def status(lab):
     cfg = _settings(lab)
     state = "running pid %s" % lab.pid(NAME) if lab.alive(NAME) else "stopped"
-    return "%s on wss://%s:%d (%s)" % (state, cfg["host"], cfg["port"],
-                                       (lab.state.get("exasol") or {}).get("version", "-"))
+    return "%s on wss://%s:%d (%s)" % (
+        state,
+        cfg["host"],
+        cfg["port"],
+        (lab.state.get("exasol") or {}).get("version", "-"),
+    )

@@ -5,6 +5,7 @@ adapter cannot be downloaded here, so the lab builds a STAND-IN jar named like t
 (tests/support/standin_jars.py); the Exasol emulator implements the adapter's logic itself and
 only checks that every %jar exists in BucketFS.
 """
+
 import os
 import sys
 
@@ -22,14 +23,14 @@ def _support():
     if support not in sys.path:
         sys.path.insert(0, support)
     import standin_jars  # pylint: disable=import-outside-toplevel
+
     return standin_jars
 
 
 def up(lab):
     driver = os.path.realpath(DEBIAN_DRIVER)
     if not os.path.isfile(driver):
-        raise LabError("%s is missing: install the Debian package libpostgresql-jdbc-java "
-                       "(`make apt`)" % DEBIAN_DRIVER)
+        raise LabError("%s is missing: install the Debian package libpostgresql-jdbc-java (`make apt`)" % DEBIAN_DRIVER)
     directory = lab.path("jars")
     os.makedirs(directory, exist_ok=True)
     standin_jars = _support()

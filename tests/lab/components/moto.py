@@ -3,6 +3,7 @@
 The credentials are fake (moto accepts any, and nothing real is ever reached); the secret key is
 generated per lab all the same, so that no key-shaped string sits in the repository.
 """
+
 import json
 import os
 import secrets
@@ -18,12 +19,14 @@ def address(lab):
 
 def _part(lab):
     host, port = address(lab)
-    return {"aws": {
-        "endpoint_url": "http://%s:%d" % (host, port),
-        "region": lab.setting("LAB_AWS_REGION", "eu-central-1"),
-        "access_key_id": "AKIALABFAKE000000000",
-        "secret_access_key": _fake_secret(lab),
-    }}
+    return {
+        "aws": {
+            "endpoint_url": "http://%s:%d" % (host, port),
+            "region": lab.setting("LAB_AWS_REGION", "eu-central-1"),
+            "access_key_id": "AKIALABFAKE000000000",
+            "secret_access_key": _fake_secret(lab),
+        }
+    }
 
 
 def _fake_secret(lab):
@@ -46,8 +49,10 @@ def up(lab):
     if lab.alive(NAME):  # started another way (an older lab, or plain moto_server): restart it
         lab.stop(NAME)
     if lab.stale(NAME):
-        raise LabError("moto_server (pid %d) died; the lab is half-started: run `make lab-down`, "
-                       "then `make lab-up`" % lab.pid(NAME))
+        raise LabError(
+            "moto_server (pid %d) died; the lab is half-started: run `make lab-down`, "
+            "then `make lab-up`" % lab.pid(NAME)
+        )
     server = os.path.join(os.path.dirname(lab.python), "moto_server")
     if not os.access(server, os.X_OK):
         raise LabError("%s not found: run `make venv` (moto[server] is in requirements-dev.txt)" % server)

@@ -13,6 +13,7 @@ absolute symlink to /etc/ssl/certs/java/cacerts, meant to be resolved inside the
 lab.json names per node what each JVM reads (`loader_truststore`, `adapter_truststores`) and what
 the node mounts (`mounts`): the Exasol emulator reads those paths through the node's own view.
 """
+
 import json
 import os
 import shutil
@@ -25,8 +26,9 @@ from lab import LabError
 MAX_NODES = 32
 STORE_PASSWORD = "changeit"  # the JDK default, like real nodes; not a secret
 CENTRAL = "/etc/pki/ca-trust/extracted/java/cacerts"
-SLC_ROOT = ("/usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/"
-            "ScriptLanguages-release-standard-exasol-7.1.0-1.0.0")
+SLC_ROOT = (
+    "/usr/opt/EXASuite-7/EXAClusterOS-7.1.26/var/clients/packages/ScriptLanguages-release-standard-exasol-7.1.0-1.0.0"
+)
 SLC_JDK_CACERTS = "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts"
 UBUNTU_CACERTS = "/etc/ssl/certs/java/cacerts"
 BUCKETFS_DIR = "/exa/data/bucketfs/bfsdefault/.dest/default"
@@ -103,10 +105,18 @@ def layout(index, kind="classic"):
     resolved = "%s%s" % (slc_root, UBUNTU_CACERTS) if symlinked_slc else slc_cacerts
     loader = COS_RUNTIME + "/lib/security/cacerts" if kind == "cos" else CENTRAL
     mounts = list(COS_MOUNTS) if kind == "cos" else list(MOUNTS) + [JAVA_CERTS_DIR]
-    return {"name": name, "kind": kind, "truststore_type": "PKCS12" if pkcs12 else "JKS",
-            "slc_symlink": symlinked_slc, "slc_root": slc_root, "slc_jdk_cacerts": slc_jdk,
-            "slc_truststores": [slc_cacerts], "slc_truststores_resolved": [resolved],
-            "loader_truststore": loader, "mounts": mounts}
+    return {
+        "name": name,
+        "kind": kind,
+        "truststore_type": "PKCS12" if pkcs12 else "JKS",
+        "slc_symlink": symlinked_slc,
+        "slc_root": slc_root,
+        "slc_jdk_cacerts": slc_jdk,
+        "slc_truststores": [slc_cacerts],
+        "slc_truststores_resolved": [resolved],
+        "loader_truststore": loader,
+        "mounts": mounts,
+    }
 
 
 def _net(lab):
@@ -128,8 +138,7 @@ def _client_key(lab):
     if not os.path.exists(key):
         os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
         keygen = lab.require_program("ssh-keygen", "openssh-client")
-        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "virtualis-aurora-lab", "-f", key],
-                       check=True)
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "virtualis-aurora-lab", "-f", key], check=True)
         shutil.copyfile(key + ".pub", os.path.join(ssh_dir, "authorized_keys"))
         os.chmod(os.path.join(ssh_dir, "authorized_keys"), 0o600)
     return key
@@ -139,22 +148,43 @@ def _jdk_cacerts(lab):
     candidates = [lab.setting("LAB_JDK_CACERTS", ""), UBUNTU_CACERTS]
     keytool = shutil.which("keytool")
     if keytool:
-        candidates.append(os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(keytool))),
-                                       "lib", "security", "cacerts"))
+        candidates.append(
+            os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(keytool))), "lib", "security", "cacerts")
+        )
     for path in candidates:
         if path and os.path.isfile(path):
             return path
-    raise LabError("no JDK cacerts found (tried %s): install the Debian package "
-                   "openjdk-17-jdk-headless (`make apt`)" % ", ".join(c for c in candidates if c))
+    raise LabError(
+        "no JDK cacerts found (tried %s): install the Debian package "
+        "openjdk-17-jdk-headless (`make apt`)" % ", ".join(c for c in candidates if c)
+    )
 
 
 def _keytool_convert(keytool, source, source_type, target, target_type):
     env = dict(os.environ, LAB_STOREPASS=STORE_PASSWORD)
-    done = subprocess.run([keytool, "-importkeystore", "-noprompt", "-srckeystore", source,
-                           "-srcstoretype", source_type, "-srcstorepass:env", "LAB_STOREPASS",
-                           "-destkeystore", target, "-deststoretype", target_type,
-                           "-deststorepass:env", "LAB_STOREPASS"], env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [
+            keytool,
+            "-importkeystore",
+            "-noprompt",
+            "-srckeystore",
+            source,
+            "-srcstoretype",
+            source_type,
+            "-srcstorepass:env",
+            "LAB_STOREPASS",
+            "-destkeystore",
+            target,
+            "-deststoretype",
+            target_type,
+            "-deststorepass:env",
+            "LAB_STOREPASS",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise LabError("keytool could not convert %s to %s: %s" % (source, target_type, done.stderr.strip()))
 
@@ -190,7 +220,7 @@ def _ensure_host_dirs(lab, kind="classic"):
     """
     os.makedirs(PRIVSEP_DIR, mode=0o755, exist_ok=True)
     created = []
-    for path in (COS_MOUNTS if kind == "cos" else MOUNTS):
+    for path in COS_MOUNTS if kind == "cos" else MOUNTS:
         missing = []
         probe = path
         while not os.path.exists(probe):
@@ -249,8 +279,9 @@ def _remove_host_dirs(lab):
         except OSError:
             left.append(path)
     if left:
-        print("lab down: nodes: left %s on the host (not empty, or a mount point of another "
-              "namespace)" % ", ".join(left))
+        print(
+            "lab down: nodes: left %s on the host (not empty, or a mount point of another namespace)" % ", ".join(left)
+        )
 
 
 # --- per node ---------------------------------------------------------------------------------
@@ -289,8 +320,15 @@ def _prepare_node(lab, index, seeds, keygen, kind="classic"):
     subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", spec["name"], "-f", host_key], check=True)
     address, port = _address(lab, index)
     with open(os.path.join(node_dir, "sshd_config"), "w") as handle:
-        handle.write(SSHD_CONFIG.format(name=spec["name"], address=address, port=port, host_key=host_key,
-                                        authorized_keys=_base(lab, "ssh", "authorized_keys")))
+        handle.write(
+            SSHD_CONFIG.format(
+                name=spec["name"],
+                address=address,
+                port=port,
+                host_key=host_key,
+                authorized_keys=_base(lab, "ssh", "authorized_keys"),
+            )
+        )
 
 
 def _address(lab, index):
@@ -322,9 +360,24 @@ def _start(lab, index, unshare, kind="classic"):
     spec = layout(index, kind)
     node_dir = _base(lab, spec["name"])
     points = ["?" + p if p == JAVA_CERTS_DIR else p for p in spec["mounts"]]
-    lab.spawn(_pidname(spec["name"]), [unshare, "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-                                       NODE_SCRIPT, "lab-" + spec["name"], os.path.join(node_dir, "root"),
-                                       os.path.join(node_dir, "sshd_config"), SSHD] + points)
+    lab.spawn(
+        _pidname(spec["name"]),
+        [
+            unshare,
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "/bin/sh",
+            "-c",
+            NODE_SCRIPT,
+            "lab-" + spec["name"],
+            os.path.join(node_dir, "root"),
+            os.path.join(node_dir, "sshd_config"),
+            SSHD,
+        ]
+        + points,
+    )
 
 
 def _part(lab, count, kind="classic"):
@@ -332,19 +385,30 @@ def _part(lab, count, kind="classic"):
     for index in range(1, count + 1):
         spec = layout(index, kind)
         address, port = _address(lab, index)
-        nodes.append({
-            "name": spec["name"], "address": address, "port": port, "user": "root",
-            "ssh_key": _base(lab, "ssh", "id_ed25519"), "known_hosts": _base(lab, "ssh", "known_hosts"),
-            "root": _base(lab, spec["name"], "root"), "central_truststore": spec["loader_truststore"],
-            "truststore_type": spec["truststore_type"], "slc_truststores": spec["slc_truststores"],
-            "slc_truststores_resolved": spec["slc_truststores_resolved"], "store_password": STORE_PASSWORD,
-            "bucketfs_dir": BUCKETFS_DIR,
-            # what each JVM of this node reads, as node paths (issue 12): ExaLoader (IMPORT FROM
-            # JDBC, every SELECT on a virtual table) the central store; the adapter (a Java UDF in
-            # the script-language container) its container's JDK store, unless %jvmoption names one
-            "loader_truststore": spec["loader_truststore"], "adapter_truststores": spec["slc_truststores"],
-            "mounts": spec["mounts"], "layout": spec["kind"],
-        })
+        nodes.append(
+            {
+                "name": spec["name"],
+                "address": address,
+                "port": port,
+                "user": "root",
+                "ssh_key": _base(lab, "ssh", "id_ed25519"),
+                "known_hosts": _base(lab, "ssh", "known_hosts"),
+                "root": _base(lab, spec["name"], "root"),
+                "central_truststore": spec["loader_truststore"],
+                "truststore_type": spec["truststore_type"],
+                "slc_truststores": spec["slc_truststores"],
+                "slc_truststores_resolved": spec["slc_truststores_resolved"],
+                "store_password": STORE_PASSWORD,
+                "bucketfs_dir": BUCKETFS_DIR,
+                # what each JVM of this node reads, as node paths (issue 12): ExaLoader (IMPORT FROM
+                # JDBC, every SELECT on a virtual table) the central store; the adapter (a Java UDF in
+                # the script-language container) its container's JDK store, unless %jvmoption names one
+                "loader_truststore": spec["loader_truststore"],
+                "adapter_truststores": spec["slc_truststores"],
+                "mounts": spec["mounts"],
+                "layout": spec["kind"],
+            }
+        )
     return {"nodes": nodes}
 
 
@@ -362,23 +426,32 @@ def up(lab):
     wanted = [layout(i)["name"] for i in range(1, count + 1)]
     alive, dead = _running(lab)
     if dead:
-        raise LabError("the lab's nodes are half-started (running: %s; dead: %s): run `make lab-down`, "
-                       "then `make lab-up`" % (", ".join(alive) or "none", ", ".join(dead)))
+        raise LabError(
+            "the lab's nodes are half-started (running: %s; dead: %s): run `make lab-down`, "
+            "then `make lab-up`" % (", ".join(alive) or "none", ", ".join(dead))
+        )
     if alive and sorted(alive) != sorted(wanted):
-        raise LabError("the running lab has %d nodes, LAB_NODES asks for %d: run `make lab-down`, then "
-                       "`make lab-up` with the LAB_NODES you want" % (len(alive), count))
+        raise LabError(
+            "the running lab has %d nodes, LAB_NODES asks for %d: run `make lab-down`, then "
+            "`make lab-up` with the LAB_NODES you want" % (len(alive), count)
+        )
     kind = lab.exasol_generation()
     if alive:
         started = _read_json(_base(lab, "layout.json"), "classic")
         if started != kind:
-            raise LabError("the running lab's nodes have the %s layout, LAB_EXASOL_VERSION asks for %s: run "
-                           "`make lab-down`, then `make lab-up`" % (started, kind))
+            raise LabError(
+                "the running lab's nodes have the %s layout, LAB_EXASOL_VERSION asks for %s: run "
+                "`make lab-down`, then `make lab-up`" % (started, kind)
+            )
         _ensure_host_dirs(lab, kind)  # a running lab still needs /run/sshd for every login
         return _part(lab, count, kind)
-    if os.path.isdir(_base(lab)) and any(os.path.isdir(_base(lab, n)) for n in os.listdir(_base(lab))
-                                         if n.startswith("node")):
-        raise LabError("%s holds nodes from an earlier run that are not running (half-started lab): "
-                       "run `make lab-down`, then `make lab-up`" % _base(lab))
+    if os.path.isdir(_base(lab)) and any(
+        os.path.isdir(_base(lab, n)) for n in os.listdir(_base(lab)) if n.startswith("node")
+    ):
+        raise LabError(
+            "%s holds nodes from an earlier run that are not running (half-started lab): "
+            "run `make lab-down`, then `make lab-up`" % _base(lab)
+        )
     lab.require_program(SSHD, "openssh-server")
     unshare = lab.require_program("unshare", "util-linux")
     keygen = lab.require_program("ssh-keygen", "openssh-client")
@@ -401,8 +474,10 @@ def up(lab):
         lab.wait_port(*_address(lab, index), what="%s sshd" % name, timeout=30, name=_pidname(name))
         namespace = _mount_ns(lab.pid(_pidname(name)))
         if namespace is None or namespace == host_ns:
-            raise LabError("%s sshd is not in its own mount namespace; the lab is half-started: run "
-                           "`make lab-down` (see %s)" % (name, lab.log_dir))
+            raise LabError(
+                "%s sshd is not in its own mount namespace; the lab is half-started: run "
+                "`make lab-down` (see %s)" % (name, lab.log_dir)
+            )
         with open(_base(lab, name, "mntns"), "w") as handle:
             handle.write(namespace)
     return _part(lab, count, kind)
@@ -436,7 +511,7 @@ def _sweep_namespaces(namespaces, base):
 def _node_names(lab):
     """Every node this lab may have started: from its state dirs and its pidfiles."""
     base = _base(lab)
-    names = set(n for n in (os.listdir(base) if os.path.isdir(base) else []) if n.startswith("node"))
+    names = {n for n in (os.listdir(base) if os.path.isdir(base) else []) if n.startswith("node")}
     names.update(n[5:-4] for n in os.listdir(lab.pid_dir) if n.startswith("node-") and n.endswith(".pid"))
     return sorted(names, key=_node_key)
 

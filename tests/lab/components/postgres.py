@@ -6,6 +6,7 @@ pg_hba: `local` (peer) for the lab's own admin work, `hostssl ... scram-sha-256`
 else, no plain `host` line. The endpoint name is mapped to the address in /etc/hosts by a
 marked block (added on up, removed on down).
 """
+
 import hashlib
 import os
 import secrets
@@ -129,17 +130,33 @@ def _base_dir(lab):
 
 def _dirs(lab):
     base = _base_dir(lab)
-    return {"base": base, "data": os.path.join(base, "data"), "run": os.path.join(base, "run"),
-            "tls": os.path.join(base, "tls"), "marker": os.path.join(base, "initialized"),
-            "password": os.path.join(base, "master-password")}
+    return {
+        "base": base,
+        "data": os.path.join(base, "data"),
+        "run": os.path.join(base, "run"),
+        "tls": os.path.join(base, "tls"),
+        "marker": os.path.join(base, "initialized"),
+        "password": os.path.join(base, "master-password"),
+    }
 
 
 def _as_postgres(argv, **kwargs):
     import pwd
+
     entry = pwd.getpwnam(OS_USER)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": entry.pw_dir}
-    return subprocess.run(argv, user=entry.pw_uid, group=entry.pw_gid, extra_groups=[], env=env,
-                          cwd="/", capture_output=True, text=True, check=False, **kwargs)
+    return subprocess.run(
+        argv,
+        user=entry.pw_uid,
+        group=entry.pw_gid,
+        extra_groups=[],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=False,
+        **kwargs,
+    )
 
 
 def _owned_dir(path, uid, gid, mode=0o700):
@@ -158,25 +175,27 @@ def _password(path):
 
 
 def _config(dirs, host, port):
-    return "\n".join([
-        "# written by tests/lab/components/postgres.py",
-        "listen_addresses = '%s'" % host,
-        "port = %d" % port,
-        "unix_socket_directories = '%s'" % dirs["run"],
-        "ssl = on",
-        "ssl_cert_file = '%s'" % os.path.join(dirs["tls"], "server-chain.pem"),
-        "ssl_key_file = '%s'" % os.path.join(dirs["tls"], "server.key"),
-        "ssl_min_protocol_version = 'TLSv1.2'",
-        "password_encryption = 'scram-sha-256'",
-        "max_connections = 60",
-        "shared_buffers = 32MB",
-        "fsync = off",  # a throw-away lab: no need to wait for the disk
-        "synchronous_commit = off",
-        "full_page_writes = off",
-        "logging_collector = off",
-        "log_connections = on",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# written by tests/lab/components/postgres.py",
+            "listen_addresses = '%s'" % host,
+            "port = %d" % port,
+            "unix_socket_directories = '%s'" % dirs["run"],
+            "ssl = on",
+            "ssl_cert_file = '%s'" % os.path.join(dirs["tls"], "server-chain.pem"),
+            "ssl_key_file = '%s'" % os.path.join(dirs["tls"], "server.key"),
+            "ssl_min_protocol_version = 'TLSv1.2'",
+            "password_encryption = 'scram-sha-256'",
+            "max_connections = 60",
+            "shared_buffers = 32MB",
+            "fsync = off",  # a throw-away lab: no need to wait for the disk
+            "synchronous_commit = off",
+            "full_page_writes = off",
+            "logging_collector = off",
+            "log_connections = on",
+            "",
+        ]
+    )
 
 
 HBA = """# written by tests/lab/components/postgres.py: TLS only for TCP clients, never plain `host`
@@ -188,12 +207,26 @@ hostssl  all       all       127.0.0.0/8   scram-sha-256
 
 def _initdb(lab, dirs, host, port):
     import pwd
+
     entry = pwd.getpwnam(OS_USER)
     _owned_dir(dirs["base"], 0, 0, 0o711)
     for key in ("data", "run", "tls"):
         _owned_dir(dirs[key], entry.pw_uid, entry.pw_gid)
-    done = _as_postgres([os.path.join(PG_BIN, "initdb"), "-D", dirs["data"], "-U", OS_USER, "-E", "UTF8",
-                         "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=reject", "--no-sync"])
+    done = _as_postgres(
+        [
+            os.path.join(PG_BIN, "initdb"),
+            "-D",
+            dirs["data"],
+            "-U",
+            OS_USER,
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--auth-local=peer",
+            "--auth-host=reject",
+            "--no-sync",
+        ]
+    )
     if done.returncode != 0:
         raise LabError("initdb failed: %s" % (done.stderr or done.stdout).strip())
     with open(os.path.join(dirs["data"], "postgresql.conf"), "a") as handle:
@@ -204,9 +237,12 @@ def _initdb(lab, dirs, host, port):
 
 def _install_tls(lab, dirs, chain=None, key=None):
     import pwd
+
     entry = pwd.getpwnam(OS_USER)
-    for source, name in ((chain or lab.state["ca"]["server_chain"], "server-chain.pem"),
-                         (key or lab.state["ca"]["server_key"], "server.key")):
+    for source, name in (
+        (chain or lab.state["ca"]["server_chain"], "server-chain.pem"),
+        (key or lab.state["ca"]["server_key"], "server.key"),
+    ):
         target = os.path.join(dirs["tls"], name)
         shutil.copyfile(source, target)
         os.chown(target, entry.pw_uid, entry.pw_gid)
@@ -215,8 +251,22 @@ def _install_tls(lab, dirs, chain=None, key=None):
 
 def _psql(dirs, port, sql, database="postgres"):
     """Admin SQL over the unix socket as `postgres` (peer); SQL on stdin, never on the command line."""
-    return _as_postgres(["/usr/lib/postgresql/15/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                         "-h", dirs["run"], "-p", str(port), "-d", database], input=sql)
+    return _as_postgres(
+        [
+            "/usr/lib/postgresql/15/bin/psql",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            dirs["run"],
+            "-p",
+            str(port),
+            "-d",
+            database,
+        ],
+        input=sql,
+    )
 
 
 def _wait_ready(dirs, port, timeout=30):
@@ -232,10 +282,15 @@ def _wait_ready(dirs, port, timeout=30):
 
 def _populate(dirs, port, password):
     quoted = password.replace("'", "''")
-    steps = [("template1", AURORA_VERSION_SQL),
-             ("postgres", "CREATE ROLE %s LOGIN PASSWORD '%s';\nCREATE DATABASE %s OWNER %s;\n%s"
-              % (MASTER, quoted, DATABASE, MASTER, AURORA_VERSION_SQL)),
-             (DATABASE, "ALTER SCHEMA public OWNER TO %s;\n%s" % (MASTER, SAMPLE_SQL))]
+    steps = [
+        ("template1", AURORA_VERSION_SQL),
+        (
+            "postgres",
+            "CREATE ROLE %s LOGIN PASSWORD '%s';\nCREATE DATABASE %s OWNER %s;\n%s"
+            % (MASTER, quoted, DATABASE, MASTER, AURORA_VERSION_SQL),
+        ),
+        (DATABASE, "ALTER SCHEMA public OWNER TO %s;\n%s" % (MASTER, SAMPLE_SQL)),
+    ]
     for database, sql in steps:
         done = _psql(dirs, port, sql, database)
         if done.returncode != 0:
@@ -276,17 +331,19 @@ def _update_hosts(entries):
 
 def _part(lab, password, hosts_mapped):
     host, port = address(lab)
-    return {"postgres": {
-        "host": ca.endpoint_name(lab),
-        "address": host,
-        "port": port,
-        "database": DATABASE,
-        "user": MASTER,
-        "password": password,
-        "ca_file": lab.state["ca"]["root_pem"],
-        "hosts_file_mapped": hosts_mapped,
-        "admin_socket_dir": _dirs(lab)["run"],
-    }}
+    return {
+        "postgres": {
+            "host": ca.endpoint_name(lab),
+            "address": host,
+            "port": port,
+            "database": DATABASE,
+            "user": MASTER,
+            "password": password,
+            "ca_file": lab.state["ca"]["root_pem"],
+            "hosts_file_mapped": hosts_mapped,
+            "admin_socket_dir": _dirs(lab)["run"],
+        }
+    }
 
 
 def up(lab):
@@ -296,24 +353,34 @@ def up(lab):
     dirs = _dirs(lab)
     mapped = _update_hosts([(host, ca.endpoint_name(lab))])
     if not mapped:
-        print("lab up: postgres: %s is not writable; resolve %s yourself (e.g. psql "
-              "`hostaddr=%s`), see tests/lab/README.md" % (HOSTS_FILE, ca.endpoint_name(lab), host))
+        print(
+            "lab up: postgres: %s is not writable; resolve %s yourself (e.g. psql "
+            "`hostaddr=%s`), see tests/lab/README.md" % (HOSTS_FILE, ca.endpoint_name(lab), host)
+        )
     if lab.alive(NAME):
         return _part(lab, _password(dirs["password"]), mapped)
     if lab.stale(NAME):
-        raise LabError("PostgreSQL (pid %d) died; the lab is half-started: run `make lab-down`, "
-                       "then `make lab-up`" % lab.pid(NAME))
+        raise LabError(
+            "PostgreSQL (pid %d) died; the lab is half-started: run `make lab-down`, then `make lab-up`" % lab.pid(NAME)
+        )
     if os.path.exists(dirs["data"]) and not os.path.exists(dirs["marker"]):
-        raise LabError("%s exists but was never fully set up (half-started lab): run `make lab-down`, "
-                       "then `make lab-up`" % dirs["data"])
+        raise LabError(
+            "%s exists but was never fully set up (half-started lab): run `make lab-down`, "
+            "then `make lab-up`" % dirs["data"]
+        )
     lab.require_free(host, port, "PostgreSQL")
     fresh = not os.path.exists(dirs["marker"])
     if fresh:
         _initdb(lab, dirs, host, port)
     password = _password(dirs["password"])
     _install_tls(lab, dirs)
-    lab.spawn(NAME, [os.path.join(PG_BIN, "postgres"), "-D", dirs["data"]], user=OS_USER,
-              env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"}, cwd="/")
+    lab.spawn(
+        NAME,
+        [os.path.join(PG_BIN, "postgres"), "-D", dirs["data"]],
+        user=OS_USER,
+        env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
+        cwd="/",
+    )
     lab.wait_port(host, port, "PostgreSQL", timeout=30, name=NAME)
     _wait_ready(dirs, port)
     if fresh:
@@ -326,6 +393,7 @@ def down(lab):
     pid = lab.pid(NAME)
     if pid is not None and lab.alive(NAME):
         import signal
+
         os.kill(pid, signal.SIGINT)  # "fast" shutdown: ends sessions, then exits
         deadline = time.time() + 10
         while time.time() < deadline and lab.alive(NAME):
@@ -342,6 +410,7 @@ def _served_certificate(lab):
     """SHA-256 of the certificate PostgreSQL presents now (SSLRequest, then an unverified handshake)."""
     import socket
     import ssl
+
     host, port = address(lab)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
@@ -362,15 +431,19 @@ def rotate_ca(lab, identifier):
     paths = ca.server_certificate(lab, identifier)
     _install_tls(lab, _dirs(lab), paths["chain"], paths["key"])
     import signal
+
     os.kill(lab.pid(NAME), signal.SIGHUP)
     with open(paths["cert"], "rb") as handle:
         from ssl import PEM_cert_to_DER_cert
+
         wanted = hashlib.sha256(PEM_cert_to_DER_cert(handle.read().decode("ascii"))).hexdigest()
     deadline = time.time() + 10
     while _served_certificate(lab) != wanted:
         if time.time() > deadline:
-            raise LabError("PostgreSQL still presents its old certificate after SIGHUP (see %s)"
-                           % os.path.join(lab.log_dir, NAME + ".log"))
+            raise LabError(
+                "PostgreSQL still presents its old certificate after SIGHUP (see %s)"
+                % os.path.join(lab.log_dir, NAME + ".log")
+            )
         time.sleep(0.1)
     return {"ca_identifier": identifier, "server_chain": paths["chain"], "ca_file": paths["ca_file"]}
 

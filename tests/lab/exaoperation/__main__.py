@@ -1,4 +1,5 @@
 """`python -m exaoperation CONFIG.json` runs the EXAoperation emulator (see server.py)."""
+
 import sys
 
 from .server import main

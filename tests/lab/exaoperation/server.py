@@ -16,6 +16,7 @@ tools-and-examples/xmlrpc-template.py); see tests/lab/README_exasol.md ("EXAoper
 - Anything else is an XML-RPC fault; a wrong password is HTTP 401.
 Lab-only (test equipment): `GET /.lab/jdbc-drivers` (no auth) and `<state>/jdbc-drivers.json`.
 """
+
 import http.server
 import json
 import os
@@ -52,10 +53,26 @@ HELP = {
     "methodHelp": "Introspection method. Return a description for a given function.",
     "getPath": "Return absolute and relative pathes to current object",
 }
-CLUSTER_METHODS = ("addJDBCDriver", "deleteSubObject", "getAllJDBCDrivers", "getInstalledJDBCDrivers",
-                   "getPath", "getProperties", "listMethods", "listObjects", "methodHelp")
-DRIVER_METHODS = ("editJDBCDriver", "getPath", "getProperties", "listMethods", "methodHelp",
-                  "removeJARFiles", "uploadFile")
+CLUSTER_METHODS = (
+    "addJDBCDriver",
+    "deleteSubObject",
+    "getAllJDBCDrivers",
+    "getInstalledJDBCDrivers",
+    "getPath",
+    "getProperties",
+    "listMethods",
+    "listObjects",
+    "methodHelp",
+)
+DRIVER_METHODS = (
+    "editJDBCDriver",
+    "getPath",
+    "getProperties",
+    "listMethods",
+    "methodHelp",
+    "removeJARFiles",
+    "uploadFile",
+)
 
 
 def log(message):
@@ -121,12 +138,13 @@ class State:
 def validate_fields(params, partial):
     """Check an add/edit dictionary as the schema in EXAoperation_XMLRPC.md describes it."""
     if not isinstance(params, dict):
-        raise ZopeFault("TypeError", "function takes a dictionary with parameters, got %s"
-                        % type(params).__name__)
+        raise ZopeFault("TypeError", "function takes a dictionary with parameters, got %s" % type(params).__name__)
     unknown = sorted(set(params) - set(DRIVER_FIELDS))
     if unknown:
-        raise ZopeFault("ValidationError", "unknown parameter(s) %s; allowed keys are %s"
-                        % (", ".join(unknown), ", ".join(sorted(DRIVER_FIELDS))))
+        raise ZopeFault(
+            "ValidationError",
+            "unknown parameter(s) %s; allowed keys are %s" % (", ".join(unknown), ", ".join(sorted(DRIVER_FIELDS))),
+        )
     for key, (kind, required) in DRIVER_FIELDS.items():
         if key not in params:
             if required and not partial:
@@ -142,8 +160,10 @@ def validate_fields(params, partial):
                 raise ZopeFault("ValidationError", "%s must not be empty" % key)
     prefix = params.get("jdbc_prefix")
     if prefix is not None and not (prefix.startswith("jdbc:") and prefix.endswith(":")):
-        raise ZopeFault("ValidationError", 'jdbc_prefix must begin with "jdbc:" and end with ":", '
-                        'like in "jdbc:mysql:", got %r' % prefix)
+        raise ZopeFault(
+            "ValidationError",
+            'jdbc_prefix must begin with "jdbc:" and end with ":", like in "jdbc:mysql:", got %r' % prefix,
+        )
 
 
 class Api:
@@ -163,8 +183,7 @@ class Api:
                 raise not_found(method)
             return getattr(self, "driver_" + method)(obj, *self.arity(method, params))
 
-    ARITY = {"addJDBCDriver": 1, "deleteSubObject": 1, "methodHelp": 1, "editJDBCDriver": 1,
-             "uploadFile": 2}
+    ARITY = {"addJDBCDriver": 1, "deleteSubObject": 1, "methodHelp": 1, "editJDBCDriver": 1, "uploadFile": 2}
 
     def arity(self, method, params):
         expected = self.ARITY.get(method, 0)

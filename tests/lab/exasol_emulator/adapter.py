@@ -11,6 +11,7 @@ container's JDK store, or `%jvmoption -Djavax.net.ssl.trustStore=`), for a SELEC
 table (IMPORT FROM JDBC) ExaLoader's (the node's own store; %jvmoption never reaches it). Paths are
 read the way the node sees them: through its mounts and symbolic links (lab.json `nodes[]`).
 """
+
 import base64
 import json
 import os
@@ -27,11 +28,21 @@ BUCKET_PREFIX = re.compile(r"^/buckets/([^/]+)/([^/]+)/(.+)$")
 # AbstractSqlDialect.COMMON_SUPPORTED_PROPERTIES (exasol/virtual-schema-common-jdbc
 # src/main/java/com/exasol/adapter/dialects/AbstractSqlDialect.java) + PostgreSQLSqlDialect's own set
 # (exasol/postgresql-virtual-schema src/main/java/.../postgresql/PostgreSQLSqlDialect.java)
-SUPPORTED_PROPERTIES = frozenset([
-    "CONNECTION_NAME", "TABLE_FILTER", "EXCLUDED_CAPABILITIES", "DEBUG_ADDRESS", "LOG_LEVEL",
-    "IMPORT_DATA_TYPES", "MAX_TABLE_COUNT", "CATALOG_NAME", "SCHEMA_NAME", "IGNORE_ERRORS",
-    "POSTGRESQL_IDENTIFIER_MAPPING",
-])
+SUPPORTED_PROPERTIES = frozenset(
+    [
+        "CONNECTION_NAME",
+        "TABLE_FILTER",
+        "EXCLUDED_CAPABILITIES",
+        "DEBUG_ADDRESS",
+        "LOG_LEVEL",
+        "IMPORT_DATA_TYPES",
+        "MAX_TABLE_COUNT",
+        "CATALOG_NAME",
+        "SCHEMA_NAME",
+        "IGNORE_ERRORS",
+        "POSTGRESQL_IDENTIFIER_MAPPING",
+    ]
+)
 # Adapter 4.x bundles virtual-schema-common-jdbc 14.0.2+ (postgresql-virtual-schema
 # doc/changes/changes_4.0.1.md updates it from 14.0.2): 14.0.0 added telemetry, 14.0.1 made the
 # validator accept TELEMETRY (virtual-schema-common-jdbc doc/changes/changes_14.0.0.md, _14.0.1.md).
@@ -63,8 +74,7 @@ def parse_script_options(body, session_id):
         for match in re.finditer(r"%" + keyword + r"\b(.*)", body):
             rest = match.group(1)
             if ";" not in rest:
-                raise vm_error(session_id, "F-UDF-CL-SL-JAVA-1000:",
-                               "End of %%%s statement not found" % keyword)
+                raise vm_error(session_id, "F-UDF-CL-SL-JAVA-1000:", "End of %%%s statement not found" % keyword)
             value = rest.split(";", 1)[0].strip()
             if keyword == "scriptclass":
                 options["scriptclass"] = value
@@ -104,38 +114,50 @@ def validate_properties(props, major=None):
     supported = supported_properties(major)
     for key in props:
         if key not in supported:
-            raise AdapterError("com.exasol.adapter.dialects.PropertyValidationException: "
-                               "E-VSCJDBC-13: This dialect does not support property '%s'. "
-                               "Please, do not set this property." % key)
+            raise AdapterError(
+                "com.exasol.adapter.dialects.PropertyValidationException: "
+                "E-VSCJDBC-13: This dialect does not support property '%s'. "
+                "Please, do not set this property." % key
+            )
     if not props.get("CONNECTION_NAME"):
-        raise AdapterError("com.exasol.adapter.dialects.PropertyValidationException: "
-                           "E-VSCJDBC-14: Please specify a connection using the property "
-                           "'CONNECTION_NAME'.")
+        raise AdapterError(
+            "com.exasol.adapter.dialects.PropertyValidationException: "
+            "E-VSCJDBC-14: Please specify a connection using the property "
+            "'CONNECTION_NAME'."
+        )
     debug = props.get("DEBUG_ADDRESS")
     if debug:
         port = debug.rsplit(":", 1)[1] if ":" in debug else ""
         if not port.isdigit():
-            raise AdapterError("com.exasol.adapter.dialects.PropertyValidationException: "
-                               "E-VSCJDBC-39: Invalid parameter value. The port number in "
-                               "DEBUG_ADDRESS must be an integer.")
+            raise AdapterError(
+                "com.exasol.adapter.dialects.PropertyValidationException: "
+                "E-VSCJDBC-39: Invalid parameter value. The port number in "
+                "DEBUG_ADDRESS must be an integer."
+            )
     max_tables = props.get("MAX_TABLE_COUNT")
     if max_tables is not None and (not max_tables.isdigit() or int(max_tables) == 0):
-        raise AdapterError("com.exasol.adapter.dialects.PropertyValidationException: "
-                           "E-VSCJDBC-43: Invalid parameter value. The adapter property "
-                           "'MAX_TABLE_COUNT' if present, must be a positive integer greater "
-                           "than 0.")
+        raise AdapterError(
+            "com.exasol.adapter.dialects.PropertyValidationException: "
+            "E-VSCJDBC-43: Invalid parameter value. The adapter property "
+            "'MAX_TABLE_COUNT' if present, must be a positive integer greater "
+            "than 0."
+        )
     mapping = props.get("POSTGRESQL_IDENTIFIER_MAPPING")
     if mapping is not None and mapping not in IDENTIFIER_MAPPINGS:
-        raise AdapterError("com.exasol.adapter.dialects.PropertyValidationException: "
-                           "E-VSPG-4: Value for 'POSTGRESQL_IDENTIFIER_MAPPING' must be one of "
-                           "[%s]." % ", ".join(IDENTIFIER_MAPPINGS))
+        raise AdapterError(
+            "com.exasol.adapter.dialects.PropertyValidationException: "
+            "E-VSPG-4: Value for 'POSTGRESQL_IDENTIFIER_MAPPING' must be one of "
+            "[%s]." % ", ".join(IDENTIFIER_MAPPINGS)
+        )
     ignore = props.get("IGNORE_ERRORS")
     if ignore:
         for item in ignore.split(","):
             if item.strip() and item.strip().upper() != UPPERCASE_SWITCH:
-                raise AdapterError("com.exasol.adapter.dialects.PropertyValidationException: "
-                                   "E-VSPG-5: Unknown error identifier in list of ignored errors "
-                                   "('IGNORE_ERRORS'). Pick one of: '%s'" % UPPERCASE_SWITCH)
+                raise AdapterError(
+                    "com.exasol.adapter.dialects.PropertyValidationException: "
+                    "E-VSPG-5: Unknown error identifier in list of ignored errors "
+                    "('IGNORE_ERRORS'). Pick one of: '%s'" % UPPERCASE_SWITCH
+                )
 
 
 def map_type(column):
@@ -187,8 +209,16 @@ CONTAINER_PREFIXES = ("ScriptLanguages-", "ScriptLanguages_")
 # what a lab node mounts from its own tree (components/nodes.py); lab.json `nodes[].mounts`
 DEFAULT_MOUNTS = ("/etc/pki/ca-trust", "/usr/opt", "/exa", "/etc/ssl/certs/java")
 # JDBC URL options naming client-side files: the JVM would read them on this host, not in a node
-HOST_FILE_OPTIONS = ("sslrootcert", "sslcert", "sslkey", "sslfactoryarg", "sslpasswordcallback",
-                     "sslhostnameverifier", "jaasapplicationname", "kerberosservername")
+HOST_FILE_OPTIONS = (
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "sslfactoryarg",
+    "sslpasswordcallback",
+    "sslhostnameverifier",
+    "jaasapplicationname",
+    "kerberosservername",
+)
 
 
 def node_host_path(node, path):
@@ -238,8 +268,8 @@ def container_host_path(node, path):
     cut = next((i for i, part in enumerate(parts) if part.startswith(CONTAINER_PREFIXES)), None)
     if cut is None:
         return node_host_path(node, resolve_view(path, lambda p: node_host_path(node, p)))
-    root = resolve_view("/".join(parts[:cut + 1]), lambda p: node_host_path(node, p))
-    inner = "/" + "/".join(parts[cut + 1:])
+    root = resolve_view("/".join(parts[: cut + 1]), lambda p: node_host_path(node, p))
+    inner = "/" + "/".join(parts[cut + 1 :])
 
     def to_host(p):
         return node_host_path(node, posixpath.join(root, p.lstrip("/")) if p != "/" else root)
@@ -262,10 +292,13 @@ def refuse_host_file_options(url, session_id):
     """The emulator runs the JDBC driver on this host: file options would read host files."""
     named = sorted(k for k in url_options(url) if k in HOST_FILE_OPTIONS)
     if named:
-        raise SqlError("0A000", "feature not supported by the lab Exasol emulator: JDBC URL option(s) %s "
-                       "name client-side files or classes that a data node would read in its own tree; "
-                       "the emulator does not model that (tests/lab/README_exasol.md, \"knowingly not "
-                       "emulated\") (Session: %d)" % (", ".join(named), session_id))
+        raise SqlError(
+            "0A000",
+            "feature not supported by the lab Exasol emulator: JDBC URL option(s) %s "
+            "name client-side files or classes that a data node would read in its own tree; "
+            'the emulator does not model that (tests/lab/README_exasol.md, "knowingly not '
+            'emulated") (Session: %d)' % (", ".join(named), session_id),
+        )
 
 
 def where(result):
@@ -274,8 +307,10 @@ def where(result):
     if not failures:
         return ""
     names = [label for failure in failures for label in failure.get("labels", [])]
-    return ("\n[lab emulator: any data node may run this, and these truststores do not verify the "
-            "server: %s]" % "; ".join(names))
+    return (
+        "\n[lab emulator: any data node may run this, and these truststores do not verify the "
+        "server: %s]" % "; ".join(names)
+    )
 
 
 class Adapter:
@@ -302,8 +337,10 @@ class Adapter:
     def nodes(self):
         nodes = self.lab_state().get("nodes") or []
         if not nodes:
-            raise AdapterError("F-UDF-CL-SL-JAVA-1000: the lab has no data nodes (lab.json `nodes` is "
-                               "empty): the emulator cannot tell what a node's JVM trusts")
+            raise AdapterError(
+                "F-UDF-CL-SL-JAVA-1000: the lab has no data nodes (lab.json `nodes` is "
+                "empty): the emulator cannot tell what a node's JVM trusts"
+            )
         return nodes
 
     def adapter_stores(self, options):
@@ -324,12 +361,17 @@ class Adapter:
         for node in self.nodes():
             if store:
                 mapped = bucket_path(self.host_dir(), store)
-                host = mapped or node_host_path(node, resolve_view(store, lambda p: node_host_path(node, p)))
+                host = mapped or node_host_path(node, resolve_view(store, lambda p, node=node: node_host_path(node, p)))
                 stores.append(("%s adapter JVM (%%jvmoption) %s" % (node["name"], store), host, password))
                 continue
             for path in node.get("adapter_truststores") or node.get("slc_truststores") or []:
-                stores.append(("%s adapter JVM (script-language container) %s" % (node["name"], path),
-                               container_host_path(node, path), node.get("store_password")))
+                stores.append(
+                    (
+                        "%s adapter JVM (script-language container) %s" % (node["name"], path),
+                        container_host_path(node, path),
+                        node.get("store_password"),
+                    )
+                )
         return stores
 
     def loader_stores(self):
@@ -337,7 +379,7 @@ class Adapter:
         stores = []
         for node in self.nodes():
             path = node.get("loader_truststore") or node.get("central_truststore")
-            host = node_host_path(node, resolve_view(path, lambda p: node_host_path(node, p)))
+            host = node_host_path(node, resolve_view(path, lambda p, node=node: node_host_path(node, p)))
             stores.append(("%s ExaLoader %s" % (node["name"], path), host, node.get("store_password")))
         return stores
 
@@ -350,14 +392,20 @@ class Adapter:
         for jar in options["jars"]:
             local = bucket_path(host_dir, jar)
             if local is None or not os.path.isfile(local):
-                raise vm_error(session_id, "F-UDF-CL-LIB-1125:", "F-UDF-CL-SL-JAVA-1000:",
-                               "F-UDF-CL-SL-JAVA-1061:",
-                               "Java VM cannot find '%s': No such file or directory" % jar)
+                raise vm_error(
+                    session_id,
+                    "F-UDF-CL-LIB-1125:",
+                    "F-UDF-CL-SL-JAVA-1000:",
+                    "F-UDF-CL-SL-JAVA-1061:",
+                    "Java VM cannot find '%s': No such file or directory" % jar,
+                )
             jars.append(local)
         if options["scriptclass"] is None:
-            raise vm_error(session_id, "F-UDF-CL-SL-JAVA-1000:",
-                           "F-UDF-CL-SL-JAVA-1003: The script class is not specified: "
-                           "%scriptclass is missing")
+            raise vm_error(
+                session_id,
+                "F-UDF-CL-SL-JAVA-1000:",
+                "F-UDF-CL-SL-JAVA-1003: The script class is not specified: %scriptclass is missing",
+            )
         options["local_jars"] = jars
         return options
 
@@ -369,8 +417,7 @@ class Adapter:
         distinct = {}
         for label, path, password in stores:  # the same file, same password: one handshake
             distinct.setdefault((path, password or ""), []).append(label)
-        lines["store"] = ["%d\t%s\t%s" % (index, path, password)
-                          for index, (path, password) in enumerate(distinct)]
+        lines["store"] = ["%d\t%s\t%s" % (index, path, password) for index, (path, password) in enumerate(distinct)]
         labels = list(distinct.values())
         payload = []
         for key, value in lines.items():
@@ -378,19 +425,34 @@ class Adapter:
                 if item is not None:
                     payload.append("%s=%s" % (key, base64.b64encode(item.encode()).decode()))
         with tempfile.TemporaryDirectory(prefix="vs-home-") as home:
-            argv = [self.config.get("java", "java"), "-Duser.home=" + home, "-Duser.timezone=UTC",
-                    "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", self.config["helper_dir"],
-                    "VsHelper"]
+            argv = [
+                self.config.get("java", "java"),
+                "-Duser.home=" + home,
+                "-Duser.timezone=UTC",
+                "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                self.config["helper_dir"],
+                "VsHelper",
+            ]
             try:
-                proc = subprocess.run(argv, input="\n".join(payload) + "\n", capture_output=True,
-                                      text=True, timeout=self.config.get("timeout", 60), cwd=home, check=False)
+                proc = subprocess.run(
+                    argv,
+                    input="\n".join(payload) + "\n",
+                    capture_output=True,
+                    text=True,
+                    timeout=self.config.get("timeout", 60),
+                    cwd=home,
+                    check=False,
+                )
             except subprocess.TimeoutExpired:
                 raise AdapterError("F-UDF-CL-SL-JAVA-1000: adapter call timed out")
         try:
             result = json.loads(proc.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            raise AdapterError("F-UDF-CL-SL-JAVA-1000: adapter JVM failed: %s"
-                               % (proc.stderr.strip()[-2000:] or "no output"))
+            raise AdapterError(
+                "F-UDF-CL-SL-JAVA-1000: adapter JVM failed: %s" % (proc.stderr.strip()[-2000:] or "no output")
+            )
         for failure in result.get("failures") or []:
             index = int(failure.get("store", -1))
             failure["labels"] = labels[index] if 0 <= index < len(labels) else []
@@ -401,20 +463,32 @@ class Adapter:
         options = self.prepare(script, session_id)
         validate_properties(props, adapter_major(options["jars"]))
         if connection is None:
-            raise AdapterError("F-UDF-CL-SL-JAVA-1000: F-UDF-CL-SL-JAVA-1026: "
-                               "com.exasol.ExaConnectionAccessException: E-UDF-CL-SL-JAVA-1108: "
-                               "connection '%s' does not exist" % props["CONNECTION_NAME"])
+            raise AdapterError(
+                "F-UDF-CL-SL-JAVA-1000: F-UDF-CL-SL-JAVA-1026: "
+                "com.exasol.ExaConnectionAccessException: E-UDF-CL-SL-JAVA-1108: "
+                "connection '%s' does not exist" % props["CONNECTION_NAME"]
+            )
         refuse_host_file_options(connection["address"], session_id)
-        result = self.run_helper(options, {
-            "mode": "metadata", "url": connection["address"], "user": connection.get("user"),
-            "password": connection.get("password"), "catalog": props.get("CATALOG_NAME"),
-            "schema": props.get("SCHEMA_NAME")}, self.adapter_stores(options))
+        result = self.run_helper(
+            options,
+            {
+                "mode": "metadata",
+                "url": connection["address"],
+                "user": connection.get("user"),
+                "password": connection.get("password"),
+                "catalog": props.get("CATALOG_NAME"),
+                "schema": props.get("SCHEMA_NAME"),
+            },
+            self.adapter_stores(options),
+        )
         if not result.get("ok"):
             failure = (result.get("failures") or [result])[0]
             cause = failure.get("message")
-            text = ("com.exasol.adapter.jdbc.RemoteMetadataReaderException: E-VSPG-3: Unable to "
-                    "create PostgreSQL remote metadata reader. Caused by: '%s'\nCaused by: %s: %s\n%s"
-                    % (cause, failure.get("exception"), cause, failure.get("causes", "")))
+            text = (
+                "com.exasol.adapter.jdbc.RemoteMetadataReaderException: E-VSPG-3: Unable to "
+                "create PostgreSQL remote metadata reader. Caused by: '%s'\nCaused by: %s: %s\n%s"
+                % (cause, failure.get("exception"), cause, failure.get("causes", ""))
+            )
             raise AdapterError(text.rstrip() + where(result))
         filter_list = [t.strip() for t in (props.get("TABLE_FILTER") or "").split(",") if t.strip()]
         mapping = props.get("POSTGRESQL_IDENTIFIER_MAPPING") or "CONVERT_TO_UPPER"
@@ -426,22 +500,38 @@ class Adapter:
             if mapping == "CONVERT_TO_UPPER" and table["name"] != table["name"].lower():
                 if ignore_upper:
                     continue
-                raise AdapterError("com.exasol.adapter.jdbc.RemoteMetadataReaderException: "
-                                   "E-VSPG-6: Table '%s' cannot be used in virtual schema. Set "
-                                   "property 'IGNORE_ERRORS' to '%s' to enforce schema creation."
-                                   % (table["name"], UPPERCASE_SWITCH))
+                raise AdapterError(
+                    "com.exasol.adapter.jdbc.RemoteMetadataReaderException: "
+                    "E-VSPG-6: Table '%s' cannot be used in virtual schema. Set "
+                    "property 'IGNORE_ERRORS' to '%s' to enforce schema creation." % (table["name"], UPPERCASE_SWITCH)
+                )
             convert = str.upper if mapping == "CONVERT_TO_UPPER" else (lambda s: s)
-            columns = [{"name": convert(c["name"]), "remote": c["name"], "dataType": map_type(c),
-                        "nullable": c.get("nullable", True)} for c in table["columns"]]
-            tables.append({"name": convert(table["name"]), "remote": table["name"],
-                           "remote_schema": table["schema"], "columns": columns})
+            columns = [
+                {
+                    "name": convert(c["name"]),
+                    "remote": c["name"],
+                    "dataType": map_type(c),
+                    "nullable": c.get("nullable", True),
+                }
+                for c in table["columns"]
+            ]
+            tables.append(
+                {
+                    "name": convert(table["name"]),
+                    "remote": table["name"],
+                    "remote_schema": table["schema"],
+                    "columns": columns,
+                }
+            )
         limit = int(props.get("MAX_TABLE_COUNT") or 1000)
         if len(tables) > limit:
-            raise AdapterError("com.exasol.adapter.jdbc.RemoteMetadataReaderException: "
-                               "E-VSCJDBC-42: The size of the list of the selected tables exceeds "
-                               "the configured allowed maximum of %d. Please use the "
-                               "'TABLE_FILTER' property to define the list of tables you need or "
-                               "increase the limit using the 'MAX_TABLE_COUNT' property." % limit)
+            raise AdapterError(
+                "com.exasol.adapter.jdbc.RemoteMetadataReaderException: "
+                "E-VSCJDBC-42: The size of the list of the selected tables exceeds "
+                "the configured allowed maximum of %d. Please use the "
+                "'TABLE_FILTER' property to define the list of tables you need or "
+                "increase the limit using the 'MAX_TABLE_COUNT' property." % limit
+            )
         if only_tables is not None:
             tables = [t for t in tables if t["name"] in only_tables]
         return tables
@@ -501,12 +591,14 @@ class Adapter:
         options = url_options(connection["address"])
         tls = options.get("ssl", "").lower() in ("true", "1") or options.get("sslmode", "disable") != "disable"
         if version >= (8,) and tls and settings.get("NOSECURITY", "NO").upper() != "YES":
-            raise SqlError("42636", "ETL-5402: JDBC-Client-Error: Connecting to '%s' as user='%s' failed: "
-                           "SSL error: java.security.AccessControlException: access denied "
-                           "(\"java.io.FilePermission\" \"<java.home>/lib/security/cacerts\" \"read\") "
-                           "(the driver runs under ExaLoader's security manager: its settings.cfg needs "
-                           "NOSECURITY=YES) (Session: %d)"
-                           % (connection["address"], connection.get("user") or "", session_id))
+            raise SqlError(
+                "42636",
+                "ETL-5402: JDBC-Client-Error: Connecting to '%s' as user='%s' failed: "
+                "SSL error: java.security.AccessControlException: access denied "
+                '("java.io.FilePermission" "<java.home>/lib/security/cacerts" "read") '
+                "(the driver runs under ExaLoader's security manager: its settings.cfg needs "
+                "NOSECURITY=YES) (Session: %d)" % (connection["address"], connection.get("user") or "", session_id),
+            )
 
     def exaoperation_driver_jars(self, url):
         path = (self.lab_state().get("exaoperation") or {}).get("jdbc_drivers_file")
@@ -526,28 +618,53 @@ class Adapter:
         """SELECT on a virtual table: the pushdown IMPORT FROM JDBC AT <connection>."""
         options = self.prepare(script, session_id)
         if connection is None:
-            raise AdapterError("F-UDF-CL-SL-JAVA-1000: com.exasol.ExaConnectionAccessException: "
-                               "connection '%s' does not exist" % props.get("CONNECTION_NAME"))
+            raise AdapterError(
+                "F-UDF-CL-SL-JAVA-1000: com.exasol.ExaConnectionAccessException: "
+                "connection '%s' does not exist" % props.get("CONNECTION_NAME")
+            )
         jars, settings = self.loader_driver(connection["address"], version)
         if jars is None:
-            raise SqlError("42636", "ETL-5402: JDBC-Client-Error: No suitable driver found for %s "
-                           "(no JDBC driver with a matching prefix is registered %s) (Session: %d)"
-                           % (connection["address"], "in BucketFS drivers/jdbc" if version >= (7, 1)
-                              else "in EXAoperation", session_id))
+            raise SqlError(
+                "42636",
+                "ETL-5402: JDBC-Client-Error: No suitable driver found for %s "
+                "(no JDBC driver with a matching prefix is registered %s) (Session: %d)"
+                % (
+                    connection["address"],
+                    "in BucketFS drivers/jdbc" if version >= (7, 1) else "in EXAoperation",
+                    session_id,
+                ),
+            )
         refuse_host_file_options(connection["address"], session_id)
         self.refuse_tls_under_security_manager(connection, settings, version, session_id)
         options = dict(options, local_jars=jars)
-        result = self.run_helper(options, {
-            "mode": "rows", "url": connection["address"], "user": connection.get("user"),
-            "password": connection.get("password"), "schema": table["remote_schema"],
-            "table": table["remote"], "column": [c["remote"] for c in table["columns"]]},
-            self.loader_stores())
+        result = self.run_helper(
+            options,
+            {
+                "mode": "rows",
+                "url": connection["address"],
+                "user": connection.get("user"),
+                "password": connection.get("password"),
+                "schema": table["remote_schema"],
+                "table": table["remote"],
+                "column": [c["remote"] for c in table["columns"]],
+            },
+            self.loader_stores(),
+        )
         if not result.get("ok"):
             failure = (result.get("failures") or [result])[0]
             chain = failure.get("causes", "").strip().replace("\n", "; ")
-            raise SqlError("42636", "ETL-5402: JDBC-Client-Error: Connecting to '%s' as user='%s' "
-                           "failed: %s: %s%s%s (Session: %d)"
-                           % (connection["address"], connection.get("user") or "",
-                              failure.get("exception"), failure.get("message"),
-                              " Caused by: " + chain if chain else "", where(result), session_id))
+            raise SqlError(
+                "42636",
+                "ETL-5402: JDBC-Client-Error: Connecting to '%s' as user='%s' "
+                "failed: %s: %s%s%s (Session: %d)"
+                % (
+                    connection["address"],
+                    connection.get("user") or "",
+                    failure.get("exception"),
+                    failure.get("message"),
+                    " Caused by: " + chain if chain else "",
+                    where(result),
+                    session_id,
+                ),
+            )
         return result["rows"]

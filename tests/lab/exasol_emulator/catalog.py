@@ -6,6 +6,7 @@ documentation of each table (docs.exasol.com, "System Tables"); EXA_ALL_VIRTUAL_
 combined ADAPTER_SCRIPT column up to 7.x and ADAPTER_SCRIPT_SCHEMA/ADAPTER_SCRIPT_NAME from 8 on
 (exasol/extension-manager reads it that way).
 """
+
 import copy
 import datetime
 import json
@@ -52,8 +53,11 @@ COLLECTIONS = ("schemas", "connections")
 
 class TransactionConflict(SqlError):
     def __init__(self, session_id):
-        super().__init__("40001", "GlobalTransactionRollback due to transaction conflict - "
-                         "another session changed the same object (Session: %d)" % session_id)
+        super().__init__(
+            "40001",
+            "GlobalTransactionRollback due to transaction conflict - "
+            "another session changed the same object (Session: %d)" % session_id,
+        )
 
 
 class Database:
@@ -101,8 +105,10 @@ class Database:
         if schema is not None:
             return schema
         if session.current_schema is None or session.current_schema not in self.state["schemas"]:
-            raise SqlError(sqlmod.SYNTAX, "no schema specified or opened or current schema has "
-                           "been dropped (Session: %d)" % session.session_id)
+            raise SqlError(
+                sqlmod.SYNTAX,
+                "no schema specified or opened or current schema has been dropped (Session: %d)" % session.session_id,
+            )
         return session.current_schema
 
     def find_script(self, session, schema, name):
@@ -167,8 +173,10 @@ class Database:
     def do_open_schema(self, session, stmt):
         with self.lock:
             if stmt["name"] not in self.state["schemas"]:
-                raise SqlError(sqlmod.SYNTAX, "schema %s not found [line 1, column 13] "
-                               "(Session: %d)" % (stmt["name"], session.session_id))
+                raise SqlError(
+                    sqlmod.SYNTAX,
+                    "schema %s not found [line 1, column 13] (Session: %d)" % (stmt["name"], session.session_id),
+                )
         session.current_schema = stmt["name"]
         return ({"resultType": "rowCount", "rowCount": 0}, {"currentSchema": stmt["name"]})
 
@@ -180,19 +188,25 @@ class Database:
         with self.lock:
             conns = self.state["connections"]
             if stmt["name"] in conns and not stmt["replace"]:
-                raise SqlError("42500", "connection %s already exists (Session: %d)"
-                               % (stmt["name"], session.session_id))
-            conns[stmt["name"]] = {"address": stmt["address"], "user": stmt["user"],
-                                   "password": stmt["password"], "created": now(),
-                                   "object_id": self.new_id()}
+                raise SqlError(
+                    "42500", "connection %s already exists (Session: %d)" % (stmt["name"], session.session_id)
+                )
+            conns[stmt["name"]] = {
+                "address": stmt["address"],
+                "user": stmt["user"],
+                "password": stmt["password"],
+                "created": now(),
+                "object_id": self.new_id(),
+            }
             return self.changed(session)
 
     def do_alter_connection(self, session, stmt):
         with self.lock:
             conn = self.state["connections"].get(stmt["name"])
             if conn is None:
-                raise SqlError(sqlmod.SYNTAX, "connection %s not found (Session: %d)"
-                               % (stmt["name"], session.session_id))
+                raise SqlError(
+                    sqlmod.SYNTAX, "connection %s not found (Session: %d)" % (stmt["name"], session.session_id)
+                )
             conn.update(address=stmt["address"], user=stmt["user"], password=stmt["password"])
             return self.changed(session)
 
@@ -201,8 +215,9 @@ class Database:
             if stmt["name"] not in self.state["connections"]:
                 if stmt["if_exists"]:
                     return ({"resultType": "rowCount", "rowCount": 0}, {})
-                raise SqlError(sqlmod.SYNTAX, "connection %s not found (Session: %d)"
-                               % (stmt["name"], session.session_id))
+                raise SqlError(
+                    sqlmod.SYNTAX, "connection %s not found (Session: %d)" % (stmt["name"], session.session_id)
+                )
             del self.state["connections"][stmt["name"]]
             return self.changed(session)
 
@@ -213,15 +228,14 @@ class Database:
             if existing is not None:
                 if stmt["if_not_exists"] and not existing.get("virtual"):
                     session.current_schema = stmt["name"]  # opened even if it already exists
-                    return ({"resultType": "rowCount", "rowCount": 0},
-                            {"currentSchema": stmt["name"]})
+                    return ({"resultType": "rowCount", "rowCount": 0}, {"currentSchema": stmt["name"]})
                 if not stmt["replace"] or existing.get("virtual"):
-                    raise SqlError("42500", "schema %s already exists (Session: %d)"
-                                   % (stmt["name"], session.session_id))
+                    raise SqlError(
+                        "42500", "schema %s already exists (Session: %d)" % (stmt["name"], session.session_id)
+                    )
                 if existing.get("scripts"):
                     raise not_empty(stmt["name"], session)
-            schemas[stmt["name"]] = {"virtual": False, "object_id": self.new_id(),
-                                     "created": now(), "scripts": {}}
+            schemas[stmt["name"]] = {"virtual": False, "object_id": self.new_id(), "created": now(), "scripts": {}}
             session.current_schema = stmt["name"]  # Exasol opens a schema it creates
             result = self.changed(session)
             return result[0], {"currentSchema": stmt["name"]}
@@ -242,14 +256,18 @@ class Database:
             if obj is None:
                 if stmt["if_exists"]:
                     return ({"resultType": "rowCount", "rowCount": 0}, {})
-                raise SqlError(sqlmod.SYNTAX, "schema %s not found (Session: %d)"
-                               % (stmt["name"], session.session_id))
+                raise SqlError(sqlmod.SYNTAX, "schema %s not found (Session: %d)" % (stmt["name"], session.session_id))
             if stmt["virtual"] and not obj.get("virtual"):
-                raise SqlError(sqlmod.SYNTAX, "schema %s is not a virtual schema (Session: %d)"
-                               % (stmt["name"], session.session_id))
+                raise SqlError(
+                    sqlmod.SYNTAX,
+                    "schema %s is not a virtual schema (Session: %d)" % (stmt["name"], session.session_id),
+                )
             if not stmt["virtual"] and obj.get("virtual"):
-                raise SqlError(sqlmod.SYNTAX, "schema %s is a virtual schema; use DROP VIRTUAL "
-                               "SCHEMA (Session: %d)" % (stmt["name"], session.session_id))
+                raise SqlError(
+                    sqlmod.SYNTAX,
+                    "schema %s is a virtual schema; use DROP VIRTUAL "
+                    "SCHEMA (Session: %d)" % (stmt["name"], session.session_id),
+                )
             if (obj.get("scripts") or obj.get("tables")) and not stmt["cascade"]:
                 raise not_empty(stmt["name"], session)
             del self.state["schemas"][stmt["name"]]
@@ -262,21 +280,25 @@ class Database:
             schema = self.schema_of(session, stmt["schema"])
             obj = self.state["schemas"].get(schema)
             if obj is None:
-                raise SqlError(sqlmod.SYNTAX, "schema %s not found (Session: %d)"
-                               % (schema, session.session_id))
+                raise SqlError(sqlmod.SYNTAX, "schema %s not found (Session: %d)" % (schema, session.session_id))
             if obj.get("virtual"):
-                raise SqlError(sqlmod.SYNTAX, "creating scripts in virtual schema %s is not "
-                               "allowed (Session: %d)" % (schema, session.session_id))
+                raise SqlError(
+                    sqlmod.SYNTAX,
+                    "creating scripts in virtual schema %s is not allowed (Session: %d)" % (schema, session.session_id),
+                )
             scripts = obj.setdefault("scripts", {})
             if stmt["name"] in scripts and not stmt["replace"]:
-                raise SqlError("42500", "script %s already exists (Session: %d)"
-                               % (stmt["name"], session.session_id))
+                raise SqlError("42500", "script %s already exists (Session: %d)" % (stmt["name"], session.session_id))
             scripts[stmt["name"]] = {
-                "language": stmt["language"], "type": stmt["type"], "body": stmt["body"],
-                "object_id": self.new_id(), "created": now(),
+                "language": stmt["language"],
+                "type": stmt["type"],
+                "body": stmt["body"],
+                "object_id": self.new_id(),
+                "created": now(),
                 # stored as Exasol shows it in SCRIPT_TEXT: creation text, quoted name
-                "text": "CREATE %s %s SCRIPT %s AS%s" % (stmt["language"], stmt["type"],
-                                                         quote_ident(stmt["name"]), stmt["body"])}
+                "text": "CREATE %s %s SCRIPT %s AS%s"
+                % (stmt["language"], stmt["type"], quote_ident(stmt["name"]), stmt["body"]),
+            }
             return self.changed(session)
 
     def do_drop_script(self, session, stmt):
@@ -285,8 +307,9 @@ class Database:
             if script is None:
                 if stmt["if_exists"]:
                     return ({"resultType": "rowCount", "rowCount": 0}, {})
-                raise SqlError(sqlmod.SYNTAX, "script %s.%s not found (Session: %d)"
-                               % (schema, stmt["name"], session.session_id))
+                raise SqlError(
+                    sqlmod.SYNTAX, "script %s.%s not found (Session: %d)" % (schema, stmt["name"], session.session_id)
+                )
             del self.state["schemas"][schema]["scripts"][stmt["name"]]
             return self.changed(session)
 
@@ -294,11 +317,16 @@ class Database:
     def adapter_parts(self, session, adapter):
         schema, script = self.find_script(session, adapter[0], adapter[1])
         if script is None:
-            raise SqlError(sqlmod.SYNTAX, "object %s.%s not found (Session: %d)"
-                           % (quote_ident(schema), quote_ident(adapter[1]), session.session_id))
+            raise SqlError(
+                sqlmod.SYNTAX,
+                "object %s.%s not found (Session: %d)"
+                % (quote_ident(schema), quote_ident(adapter[1]), session.session_id),
+            )
         if script["type"] != "ADAPTER":
-            raise SqlError(sqlmod.SYNTAX, "script %s.%s is not an adapter script (Session: %d)"
-                           % (schema, adapter[1], session.session_id))
+            raise SqlError(
+                sqlmod.SYNTAX,
+                "script %s.%s is not an adapter script (Session: %d)" % (schema, adapter[1], session.session_id),
+            )
         return schema, copy.deepcopy(script)
 
     def connection_for(self, props):
@@ -309,10 +337,8 @@ class Database:
             if stmt["name"] in self.state["schemas"]:
                 if stmt["if_not_exists"]:
                     session.current_schema = stmt["name"]  # opened even if it already exists
-                    return ({"resultType": "rowCount", "rowCount": 0},
-                            {"currentSchema": stmt["name"]})
-                raise SqlError("42500", "schema %s already exists (Session: %d)"
-                               % (stmt["name"], session.session_id))
+                    return ({"resultType": "rowCount", "rowCount": 0}, {"currentSchema": stmt["name"]})
+                raise SqlError("42500", "schema %s already exists (Session: %d)" % (stmt["name"], session.session_id))
             script_schema, script = self.adapter_parts(session, stmt["adapter"])
             props = {}
             for key, value in stmt["properties"]:
@@ -324,14 +350,18 @@ class Database:
         tables = self.adapter.read_metadata(script, props, connection, session.session_id)
         with self.lock:
             if stmt["name"] in self.state["schemas"]:
-                raise SqlError("42500", "schema %s already exists (Session: %d)"
-                               % (stmt["name"], session.session_id))
+                raise SqlError("42500", "schema %s already exists (Session: %d)" % (stmt["name"], session.session_id))
             stamp = now()
             self.state["schemas"][stmt["name"]] = {
-                "virtual": True, "object_id": self.new_id(), "created": stamp,
-                "adapter": [script_schema, stmt["adapter"][1]], "properties": props,
-                "tables": self.with_ids(tables, stamp), "last_refresh": stamp,
-                "last_refresh_by": session.user}
+                "virtual": True,
+                "object_id": self.new_id(),
+                "created": stamp,
+                "adapter": [script_schema, stmt["adapter"][1]],
+                "properties": props,
+                "tables": self.with_ids(tables, stamp),
+                "last_refresh": stamp,
+                "last_refresh_by": session.user,
+            }
             session.current_schema = stmt["name"]  # CREATE SCHEMA opens the new schema
             return self.changed(session)[0], {"currentSchema": stmt["name"]}
 
@@ -344,11 +374,11 @@ class Database:
     def virtual_schema(self, session, name):
         obj = self.state["schemas"].get(name)
         if obj is None:
-            raise SqlError(sqlmod.SYNTAX, "schema %s not found (Session: %d)"
-                           % (name, session.session_id))
+            raise SqlError(sqlmod.SYNTAX, "schema %s not found (Session: %d)" % (name, session.session_id))
         if not obj.get("virtual"):
-            raise SqlError(sqlmod.SYNTAX, "schema %s is not a virtual schema (Session: %d)"
-                           % (name, session.session_id))
+            raise SqlError(
+                sqlmod.SYNTAX, "schema %s is not a virtual schema (Session: %d)" % (name, session.session_id)
+            )
         return obj
 
     def refresh_input(self, session, name, assignments=()):
@@ -370,8 +400,9 @@ class Database:
         with self.lock:
             obj = self.virtual_schema(session, stmt["name"])
             stamp = now()
-            obj.update(properties=props, tables=self.with_ids(tables, stamp), last_refresh=stamp,
-                       last_refresh_by=session.user)
+            obj.update(
+                properties=props, tables=self.with_ids(tables, stamp), last_refresh=stamp, last_refresh_by=session.user
+            )
             return self.changed(session)
 
     def do_alter_vs_refresh(self, session, stmt):
@@ -393,20 +424,21 @@ class Database:
     def do_select(self, session, stmt):
         schema, table = stmt["source"]
         with self.lock:
-            source = DUAL if table == "DUAL" and schema in (None, "SYS") else \
-                self.system_table(schema, table)
+            source = DUAL if table == "DUAL" and schema in (None, "SYS") else self.system_table(schema, table)
             if source is None:
                 source = self.virtual_table(session, schema, table)
         if source is DUAL and any(item.get("star") for item in stmt["items"]):
-            raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol "
-                           "emulator: SELECT * without a table")
+            raise SqlError(
+                sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: SELECT * without a table"
+            )
         columns, rows = source
         names = [c[0] for c in columns]
 
         def lookup(row, name):
             if name not in names:
-                raise SqlError(sqlmod.SYNTAX, "object %s not found (Session: %d)"
-                               % (quote_ident(name), session.session_id))
+                raise SqlError(
+                    sqlmod.SYNTAX, "object %s not found (Session: %d)" % (quote_ident(name), session.session_id)
+                )
             return row[names.index(name)]
 
         def value(row, expr):
@@ -440,8 +472,7 @@ class Database:
                 if a is None or b is None:
                     return None
                 a, b = coerce(a, b)
-                return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b, "<=": a <= b,
-                        ">=": a >= b}[expr[1]]
+                return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[expr[1]]
             if kind == "in":
                 a = value(row, expr[1])
                 if a is None:
@@ -466,21 +497,23 @@ class Database:
             first = nulls_first if nulls_first is not None else desc  # Exasol: NULLs are largest
             rows = missing + present if first else present + missing
         if stmt["offset"]:
-            rows = rows[stmt["offset"]:]
+            rows = rows[stmt["offset"] :]
         if stmt["limit"] is not None:
-            rows = rows[:stmt["limit"]]
+            rows = rows[: stmt["limit"]]
         out_cols, out_rows = [], []
         if any("expr" in i and i["expr"] == ("count",) for i in stmt["items"]):
             if len(stmt["items"]) != 1:
-                raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol "
-                               "emulator: COUNT(*) with other select items")
-            return result_set([(stmt["items"][0]["name"],
-                                {"type": "DECIMAL", "precision": 18, "scale": 0})],
-                              [[len(rows)]]), {}
+                raise SqlError(
+                    sqlmod.NOT_SUPPORTED,
+                    "feature not supported by the lab Exasol emulator: COUNT(*) with other select items",
+                )
+            return result_set(
+                [(stmt["items"][0]["name"], {"type": "DECIMAL", "precision": 18, "scale": 0})], [[len(rows)]]
+            ), {}
         getters = []
         for item in stmt["items"]:
             if item.get("star"):
-                for i, (name, dtype) in enumerate(columns):
+                for name, dtype in columns:
                     out_cols.append((name, dtype))
                     getters.append(("col", name))
             else:
@@ -489,23 +522,34 @@ class Database:
                     lookup([None] * len(names), expr[1])
                     dtype = columns[names.index(expr[1])][1]
                 elif expr[0] in ("upper", "lower"):
-                    dtype = NAME if expr[1][0] != "col" else columns[names.index(expr[1][1])][1] \
-                        if expr[1][1] in names else NAME
+                    dtype = (
+                        NAME
+                        if expr[1][0] != "col"
+                        else columns[names.index(expr[1][1])][1]
+                        if expr[1][1] in names
+                        else NAME
+                    )
                 else:
                     dtype = expression_type(expr)
                 out_cols.append((item["name"], dtype))
                 getters.append(expr)
         for row in rows:
-            out_rows.append([wire_value(value(row, g), dtype) if g[0] in ("lit", "fn")
-                             else value(row, g) for g, (dummy, dtype) in zip(getters, out_cols)])
+            out_rows.append(
+                [
+                    wire_value(value(row, g), dtype) if g[0] in ("lit", "fn") else value(row, g)
+                    for g, (dummy, dtype) in zip(getters, out_cols)
+                ]
+            )
         return result_set(out_cols, out_rows), {}
 
     def do_kill_session(self, session, stmt):
         """KILL SESSION: the server (session_killer, set by server.py) owns the sockets."""
         killer = getattr(self, "session_killer", None)
         if killer is None:
-            raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol "
-                           "emulator: KILL SESSION outside the WebSocket server")
+            raise SqlError(
+                sqlmod.NOT_SUPPORTED,
+                "feature not supported by the lab Exasol emulator: KILL SESSION outside the WebSocket server",
+            )
         killer(session, session.session_id if stmt["session"] is None else stmt["session"])
         return ({"resultType": "rowCount", "rowCount": 0}, {})
 
@@ -516,16 +560,17 @@ class Database:
         if obj is not None and obj.get("virtual"):
             found = next((t for t in obj["tables"] if t["name"] == table), None)
         if found is None:
-            raise SqlError(sqlmod.SYNTAX, "object %s.%s not found (Session: %d)"
-                           % (quote_ident(schema), quote_ident(table), session.session_id))
+            raise SqlError(
+                sqlmod.SYNTAX,
+                "object %s.%s not found (Session: %d)" % (quote_ident(schema), quote_ident(table), session.session_id),
+            )
         script_schema, script = self.adapter_parts(session, obj["adapter"])
         props = dict(obj["properties"])
         connection = self.connection_for(props)
         found = copy.deepcopy(found)
         self.lock.release()  # the JVM runs outside the catalog lock
         try:
-            raw = self.adapter.fetch_rows(script, props, connection, found, session.session_id,
-                                          version=self.version)
+            raw = self.adapter.fetch_rows(script, props, connection, found, session.session_id, version=self.version)
         finally:
             self.lock.acquire()
         columns = [(c["name"], c["dataType"]) for c in found["columns"]]
@@ -542,48 +587,87 @@ class Database:
     def sys_exa_metadata(self):
         v = self.version
         params = [
-            ("databaseName", "EXA_DB", True), ("databaseProductName", "EXASolution", True),
+            ("databaseName", "EXA_DB", True),
+            ("databaseProductName", "EXASolution", True),
             ("databaseProductVersion", self.release, True),
-            ("databaseMajorVersion", str(v[0]), True), ("databaseMinorVersion", str(v[1]), True),
+            ("databaseMajorVersion", str(v[0]), True),
+            ("databaseMinorVersion", str(v[1]), True),
             ("driverName", "EXASolution WebSocket emulator (lab)", True),
-            ("identifierQuoteString", '"', True), ("maxIdentifierLength", "128", True),
-            ("maxVarcharLength", "2000000", True), ("sqlKeywords", "", True),
+            ("identifierQuoteString", '"', True),
+            ("maxIdentifierLength", "128", True),
+            ("maxVarcharLength", "2000000", True),
+            ("sqlKeywords", "", True),
         ]
-        return ([("PARAM_NAME", NAME), ("PARAM_VALUE", TEXT), ("IS_STATIC", BOOL)],
-                [list(p) for p in params])
+        return ([("PARAM_NAME", NAME), ("PARAM_VALUE", TEXT), ("IS_STATIC", BOOL)], [list(p) for p in params])
 
     def sys_exa_dba_connections(self):
-        rows = [[name, c["address"], c["user"], c["created"], None]
-                for name, c in sorted(self.state["connections"].items())]
-        return ([("CONNECTION_NAME", NAME), ("CONNECTION_STRING", TEXT), ("USER_NAME", TEXT),
-                 ("CREATED", TS), ("CONNECTION_COMMENT", varchar(2000))], rows)
+        rows = [
+            [name, c["address"], c["user"], c["created"], None] for name, c in sorted(self.state["connections"].items())
+        ]
+        return (
+            [
+                ("CONNECTION_NAME", NAME),
+                ("CONNECTION_STRING", TEXT),
+                ("USER_NAME", TEXT),
+                ("CREATED", TS),
+                ("CONNECTION_COMMENT", varchar(2000)),
+            ],
+            rows,
+        )
 
     def sys_exa_all_scripts(self):
         rows = []
         for schema, obj in sorted(self.state["schemas"].items()):
             for name, s in sorted(obj.get("scripts", {}).items()):
-                rows.append([schema, name, OWNER, s["object_id"], s["type"], s["language"], None,
-                             None, s["text"], None])
-        return ([("SCRIPT_SCHEMA", NAME), ("SCRIPT_NAME", NAME), ("SCRIPT_OWNER", NAME),
-                 ("SCRIPT_OBJECT_ID", DEC), ("SCRIPT_TYPE", varchar(40)),
-                 ("SCRIPT_LANGUAGE", varchar(100)), ("SCRIPT_INPUT_TYPE", varchar(40)),
-                 ("SCRIPT_RESULT_TYPE", varchar(40)), ("SCRIPT_TEXT", TEXT),
-                 ("SCRIPT_COMMENT", varchar(2000))], rows)
+                rows.append(
+                    [schema, name, OWNER, s["object_id"], s["type"], s["language"], None, None, s["text"], None]
+                )
+        return (
+            [
+                ("SCRIPT_SCHEMA", NAME),
+                ("SCRIPT_NAME", NAME),
+                ("SCRIPT_OWNER", NAME),
+                ("SCRIPT_OBJECT_ID", DEC),
+                ("SCRIPT_TYPE", varchar(40)),
+                ("SCRIPT_LANGUAGE", varchar(100)),
+                ("SCRIPT_INPUT_TYPE", varchar(40)),
+                ("SCRIPT_RESULT_TYPE", varchar(40)),
+                ("SCRIPT_TEXT", TEXT),
+                ("SCRIPT_COMMENT", varchar(2000)),
+            ],
+            rows,
+        )
 
     sys_exa_dba_scripts = sys_exa_all_scripts
     sys_exa_user_scripts = sys_exa_all_scripts
 
     def sys_exa_all_schemas(self):
-        rows = [[name, OWNER, obj["object_id"], None]
-                for name, obj in sorted(self.state["schemas"].items())]
-        return ([("SCHEMA_NAME", NAME), ("SCHEMA_OWNER", NAME), ("SCHEMA_OBJECT_ID", DEC),
-                 ("SCHEMA_COMMENT", varchar(2000))], rows)
+        rows = [[name, OWNER, obj["object_id"], None] for name, obj in sorted(self.state["schemas"].items())]
+        return (
+            [
+                ("SCHEMA_NAME", NAME),
+                ("SCHEMA_OWNER", NAME),
+                ("SCHEMA_OBJECT_ID", DEC),
+                ("SCHEMA_COMMENT", varchar(2000)),
+            ],
+            rows,
+        )
 
     def sys_exa_schemas(self):
-        rows = [[name, OWNER, obj["object_id"], bool(obj.get("virtual")), None]
-                for name, obj in sorted(self.state["schemas"].items())]
-        return ([("SCHEMA_NAME", NAME), ("SCHEMA_OWNER", NAME), ("SCHEMA_OBJECT_ID", DEC),
-                 ("SCHEMA_IS_VIRTUAL", BOOL), ("SCHEMA_COMMENT", varchar(2000))], rows)
+        rows = [
+            [name, OWNER, obj["object_id"], bool(obj.get("virtual")), None]
+            for name, obj in sorted(self.state["schemas"].items())
+        ]
+        return (
+            [
+                ("SCHEMA_NAME", NAME),
+                ("SCHEMA_OWNER", NAME),
+                ("SCHEMA_OBJECT_ID", DEC),
+                ("SCHEMA_IS_VIRTUAL", BOOL),
+                ("SCHEMA_COMMENT", varchar(2000)),
+            ],
+            rows,
+        )
 
     def virtual_schemas(self):
         return [(n, o) for n, o in sorted(self.state["schemas"].items()) if o.get("virtual")]
@@ -591,73 +675,138 @@ class Database:
     def sys_exa_all_virtual_schemas(self):
         split = self.version >= (8,)
         cols = [("SCHEMA_NAME", NAME), ("SCHEMA_OWNER", NAME), ("SCHEMA_OBJECT_ID", DEC)]
-        cols += [("ADAPTER_SCRIPT_SCHEMA", NAME), ("ADAPTER_SCRIPT_NAME", NAME)] if split else \
-            [("ADAPTER_SCRIPT", varchar(257))]
+        cols += (
+            [("ADAPTER_SCRIPT_SCHEMA", NAME), ("ADAPTER_SCRIPT_NAME", NAME)]
+            if split
+            else [("ADAPTER_SCRIPT", varchar(257))]
+        )
         cols += [("LAST_REFRESH", TS), ("LAST_REFRESH_BY", NAME), ("ADAPTER_NOTES", TEXT)]
         rows = []
         for name, obj in self.virtual_schemas():
             adapter = list(obj["adapter"]) if split else ["%s.%s" % tuple(obj["adapter"])]
-            rows.append([name, OWNER, obj["object_id"]] + adapter +
-                        [obj["last_refresh"], obj["last_refresh_by"], None])
+            rows.append([name, OWNER, obj["object_id"]] + adapter + [obj["last_refresh"], obj["last_refresh_by"], None])
         return cols, rows
 
     def sys_exa_all_virtual_schema_properties(self):
-        rows = [[name, obj["object_id"], key, value]
-                for name, obj in self.virtual_schemas()
-                for key, value in sorted(obj["properties"].items())]
-        return ([("SCHEMA_NAME", NAME), ("SCHEMA_OBJECT_ID", DEC), ("PROPERTY_NAME", varchar(128)),
-                 ("PROPERTY_VALUE", TEXT)], rows)
+        rows = [
+            [name, obj["object_id"], key, value]
+            for name, obj in self.virtual_schemas()
+            for key, value in sorted(obj["properties"].items())
+        ]
+        return (
+            [
+                ("SCHEMA_NAME", NAME),
+                ("SCHEMA_OBJECT_ID", DEC),
+                ("PROPERTY_NAME", varchar(128)),
+                ("PROPERTY_VALUE", TEXT),
+            ],
+            rows,
+        )
 
     sys_exa_dba_virtual_schema_properties = sys_exa_all_virtual_schema_properties
 
     def sys_exa_all_virtual_tables(self):
-        rows = [[name, t["name"], t["object_id"], t["last_refresh"], obj["last_refresh_by"], None]
-                for name, obj in self.virtual_schemas() for t in obj["tables"]]
-        return ([("TABLE_SCHEMA", NAME), ("TABLE_NAME", NAME), ("TABLE_OBJECT_ID", DEC),
-                 ("LAST_REFRESH", TS), ("LAST_REFRESH_BY", NAME), ("ADAPTER_NOTES", TEXT)], rows)
+        rows = [
+            [name, t["name"], t["object_id"], t["last_refresh"], obj["last_refresh_by"], None]
+            for name, obj in self.virtual_schemas()
+            for t in obj["tables"]
+        ]
+        return (
+            [
+                ("TABLE_SCHEMA", NAME),
+                ("TABLE_NAME", NAME),
+                ("TABLE_OBJECT_ID", DEC),
+                ("LAST_REFRESH", TS),
+                ("LAST_REFRESH_BY", NAME),
+                ("ADAPTER_NOTES", TEXT),
+            ],
+            rows,
+        )
 
     def sys_exa_all_tables(self):
         """docs.exasol.com EXA_ALL_TABLES; only virtual tables exist here (row count and delete
         percentage NULL, their types lab inference). pyexasol reads it in meta.list_tables and,
         on protocol V1, in meta.table_exists."""
-        rows = [[name, t["name"], OWNER, t.get("object_id"), True, False, False, None, None, None]
-                for name, obj in self.virtual_schemas() for t in obj["tables"]]
-        return ([("TABLE_SCHEMA", NAME), ("TABLE_NAME", NAME), ("TABLE_OWNER", NAME),
-                 ("TABLE_OBJECT_ID", DEC), ("TABLE_IS_VIRTUAL", BOOL),
-                 ("TABLE_HAS_DISTRIBUTION_KEY", BOOL), ("TABLE_HAS_PARTITION_KEY", BOOL),
-                 ("TABLE_ROW_COUNT", DEC), ("DELETE_PERCENTAGE", {"type": "DECIMAL", "precision": 4, "scale": 1}),
-                 ("TABLE_COMMENT", varchar(2000))], rows)
+        rows = [
+            [name, t["name"], OWNER, t.get("object_id"), True, False, False, None, None, None]
+            for name, obj in self.virtual_schemas()
+            for t in obj["tables"]
+        ]
+        return (
+            [
+                ("TABLE_SCHEMA", NAME),
+                ("TABLE_NAME", NAME),
+                ("TABLE_OWNER", NAME),
+                ("TABLE_OBJECT_ID", DEC),
+                ("TABLE_IS_VIRTUAL", BOOL),
+                ("TABLE_HAS_DISTRIBUTION_KEY", BOOL),
+                ("TABLE_HAS_PARTITION_KEY", BOOL),
+                ("TABLE_ROW_COUNT", DEC),
+                ("DELETE_PERCENTAGE", {"type": "DECIMAL", "precision": 4, "scale": 1}),
+                ("TABLE_COMMENT", varchar(2000)),
+            ],
+            rows,
+        )
 
     sys_exa_dba_tables = sys_exa_all_tables
     sys_exa_user_tables = sys_exa_all_tables
 
     def sys_exa_all_virtual_columns(self):
-        rows = [[name, t["name"], c["name"], t["object_id"], None]
-                for name, obj in self.virtual_schemas() for t in obj["tables"]
-                for c in t["columns"]]
-        return ([("COLUMN_SCHEMA", NAME), ("COLUMN_TABLE", NAME), ("COLUMN_NAME", NAME),
-                 ("COLUMN_OBJECT_ID", DEC), ("ADAPTER_NOTES", TEXT)], rows)
+        rows = [
+            [name, t["name"], c["name"], t["object_id"], None]
+            for name, obj in self.virtual_schemas()
+            for t in obj["tables"]
+            for c in t["columns"]
+        ]
+        return (
+            [
+                ("COLUMN_SCHEMA", NAME),
+                ("COLUMN_TABLE", NAME),
+                ("COLUMN_NAME", NAME),
+                ("COLUMN_OBJECT_ID", DEC),
+                ("ADAPTER_NOTES", TEXT),
+            ],
+            rows,
+        )
 
     def sys_exa_all_columns(self):
-        rows = [[name, t["name"], "TABLE", c["name"], type_text(c["dataType"]), pos, True,
-                 bool(c.get("nullable", True))]
-                for name, obj in self.virtual_schemas() for t in obj["tables"]
-                for pos, c in enumerate(t["columns"], start=1)]
-        return ([("COLUMN_SCHEMA", NAME), ("COLUMN_TABLE", NAME), ("COLUMN_OBJECT_TYPE", NAME),
-                 ("COLUMN_NAME", NAME), ("COLUMN_TYPE", NAME), ("COLUMN_ORDINAL_POSITION", DEC),
-                 ("COLUMN_IS_VIRTUAL", BOOL), ("COLUMN_IS_NULLABLE", BOOL)], rows)
+        rows = [
+            [name, t["name"], "TABLE", c["name"], type_text(c["dataType"]), pos, True, bool(c.get("nullable", True))]
+            for name, obj in self.virtual_schemas()
+            for t in obj["tables"]
+            for pos, c in enumerate(t["columns"], start=1)
+        ]
+        return (
+            [
+                ("COLUMN_SCHEMA", NAME),
+                ("COLUMN_TABLE", NAME),
+                ("COLUMN_OBJECT_TYPE", NAME),
+                ("COLUMN_NAME", NAME),
+                ("COLUMN_TYPE", NAME),
+                ("COLUMN_ORDINAL_POSITION", DEC),
+                ("COLUMN_IS_VIRTUAL", BOOL),
+                ("COLUMN_IS_NULLABLE", BOOL),
+            ],
+            rows,
+        )
 
 
 DUAL = ([], [[]])  # SELECT without FROM reads this: one row, no columns
-SESSION_FUNCTION_TYPES = {"CURRENT_SESSION": {"type": "DECIMAL", "precision": 20, "scale": 0},
-                          "CURRENT_USER": NAME, "CURRENT_SCHEMA": NAME}
+SESSION_FUNCTION_TYPES = {
+    "CURRENT_SESSION": {"type": "DECIMAL", "precision": 20, "scale": 0},
+    "CURRENT_USER": NAME,
+    "CURRENT_SCHEMA": NAME,
+}
 
 
 def session_function(session, name):
     """CURRENT_SESSION / CURRENT_USER / CURRENT_SCHEMA (docs.exasol.com function pages;
     CURRENT_SCHEMA is NULL when no schema is open)."""
-    return {"CURRENT_SESSION": session.session_id, "CURRENT_USER": session.user,
-            "CURRENT_SCHEMA": session.current_schema}[name]
+    return {
+        "CURRENT_SESSION": session.session_id,
+        "CURRENT_USER": session.user,
+        "CURRENT_SCHEMA": session.current_schema,
+    }[name]
 
 
 def expression_type(expr):
@@ -665,12 +814,10 @@ def expression_type(expr):
     if expr[0] == "fn":
         return SESSION_FUNCTION_TYPES[expr[1]]
     if expr[0] != "lit":
-        raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                       "this select item")
+        raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: this select item")
     v = expr[1]
     if v is None:  # NULL or '' (Exasol: '' is NULL); the type Exasol gives it is not documented
-        raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                       "NULL as a select item")
+        raise SqlError(sqlmod.NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: NULL as a select item")
     if isinstance(v, bool):
         return BOOL
     if len(expr) > 2:
@@ -702,8 +849,11 @@ def wire_value(v, dtype):
 
 
 def not_empty(name, session):
-    return SqlError(sqlmod.SYNTAX, "schema %s is not empty - use DROP SCHEMA %s CASCADE to delete "
-                    "it (Session: %d)" % (name, name, session.session_id))
+    return SqlError(
+        sqlmod.SYNTAX,
+        "schema %s is not empty - use DROP SCHEMA %s CASCADE to delete "
+        "it (Session: %d)" % (name, name, session.session_id),
+    )
 
 
 def coerce(a, b):
@@ -753,5 +903,4 @@ def convert(raw, dtype):
 
 
 def result_set(columns, rows):
-    return {"resultType": "resultSet",
-            "columns": [{"name": n, "dataType": d} for n, d in columns], "rows": rows}
+    return {"resultType": "resultSet", "columns": [{"name": n, "dataType": d} for n, d in columns], "rows": rows}

@@ -7,6 +7,7 @@ order, the request fields); pyexasol `meta.py` (`execute_meta_nosql`, `schema_ex
 database also lists the system schemas SYS and EXA_STATISTICS). Column sizes are not documented:
 they follow the emulator's EXA_SCHEMAS / EXA_ALL_TABLES columns (lab inference).
 """
+
 from .sql import SqlError, like_to_regex
 
 OWNER = "SYS"
@@ -18,9 +19,16 @@ SYSTEM_SCHEMAS = ("EXA_STATISTICS", "SYS")
 LIKE_ESCAPE = "\\"  # the session's defaultLikeEscapeCharacter
 
 SCHEMA_COLUMNS = [("NAME", NAME), ("OWNER", NAME), ("IS_VIRTUAL", BOOL), ("COMMENT", COMMENT)]
-TABLE_COLUMNS = [("SCHEMA", NAME), ("NAME", NAME), ("OWNER", NAME), ("TABLE_TYPE", NAME),
-                 ("IS_VIRTUAL", BOOL), ("HAS_DISTRIBUTION_KEY", BOOL),
-                 ("HAS_PARTITION_KEY", BOOL), ("COMMENT", COMMENT)]
+TABLE_COLUMNS = [
+    ("SCHEMA", NAME),
+    ("NAME", NAME),
+    ("OWNER", NAME),
+    ("TABLE_TYPE", NAME),
+    ("IS_VIRTUAL", BOOL),
+    ("HAS_DISTRIBUTION_KEY", BOOL),
+    ("HAS_PARTITION_KEY", BOOL),
+    ("COMMENT", COMMENT),
+]
 
 
 def invalid(text):
@@ -52,8 +60,7 @@ def get_schemas(catalog, request):
     """getSchemas: NAME, OWNER, IS_VIRTUAL, COMMENT ordered by NAME."""
     match = matcher(fields(request, ("schema",)), "schema")
     rows = [[name, OWNER, False, None] for name in SYSTEM_SCHEMAS]
-    rows += [[name, OWNER, bool(obj.get("virtual")), None]
-             for name, obj in catalog["schemas"].items()]
+    rows += [[name, OWNER, bool(obj.get("virtual")), None] for name, obj in catalog["schemas"].items()]
     return SCHEMA_COLUMNS, sorted((r for r in rows if match(r[0])), key=lambda r: r[0])
 
 
@@ -62,8 +69,10 @@ def table_types(request):
     if types is None:
         return TABLE_TYPES
     if not isinstance(types, list) or not all(t in TABLE_TYPES for t in types):
-        raise invalid("invalid value for field tableTypes: a list of %s or null is expected"
-                      % ", ".join('"%s"' % t for t in TABLE_TYPES))
+        raise invalid(
+            "invalid value for field tableTypes: a list of %s or null is expected"
+            % ", ".join('"%s"' % t for t in TABLE_TYPES)
+        )
     return types
 
 
@@ -73,10 +82,12 @@ def get_tables(catalog, system_tables, request):
     request = fields(request, ("schema", "table", "tableTypes"))
     schema_match, table_match = matcher(request, "schema"), matcher(request, "table")
     types = table_types(request)
-    rows = [["SYS", name, OWNER, "SYSTEM TABLE", False, False, False, None]
-            for name in system_tables]
+    rows = [["SYS", name, OWNER, "SYSTEM TABLE", False, False, False, None] for name in system_tables]
     for schema, obj in catalog["schemas"].items():
-        rows += [[schema, table["name"], OWNER, "TABLE", True, False, False, None]
-                 for table in obj.get("tables", []) if obj.get("virtual")]
+        rows += [
+            [schema, table["name"], OWNER, "TABLE", True, False, False, None]
+            for table in obj.get("tables", [])
+            if obj.get("virtual")
+        ]
     rows = [r for r in rows if r[3] in types and schema_match(r[0]) and table_match(r[1])]
     return TABLE_COLUMNS, sorted(rows, key=lambda r: (r[3], r[0], r[1]))

@@ -7,6 +7,7 @@ commands/loginV1.md / loginV3.md: the server answers `login` with a 1024-bit RSA
 base64. Results follow commands/executeV1.md: < 1000 rows inline (column-major `data`),
 >= 1000 rows behind a `resultSetHandle` read with `fetch` and released with `closeResultSet`.
 """
+
 import base64
 import json
 import logging
@@ -69,10 +70,11 @@ class ProtocolSession:
             if command == "login":
                 return self.login_start(request)
             if command == "loginToken":
-                return error("08004", "Connection exception - OpenID token login is not "
-                             "available on this database (lab emulator).")
-            return error("08004", "Connection exception - login required, got command %r."
-                         % command)
+                return error(
+                    "08004",
+                    "Connection exception - OpenID token login is not available on this database (lab emulator).",
+                )
+            return error("08004", "Connection exception - login required, got command %r." % command)
         if self.state == "credentials":
             return self.login_finish(request)
         if command == "abortQuery":
@@ -82,48 +84,70 @@ class ProtocolSession:
             if failure:
                 return failure
         handler = {
-            "execute": self.execute, "fetch": self.fetch, "closeResultSet": self.close_result_set,
-            "getAttributes": self.get_attributes, "setAttributes": self.set_attributes,
-            "disconnect": self.disconnect, "getHosts": self.get_hosts,
-            "getSchemas": self.metadata, "getTables": self.metadata,
+            "execute": self.execute,
+            "fetch": self.fetch,
+            "closeResultSet": self.close_result_set,
+            "getAttributes": self.get_attributes,
+            "setAttributes": self.set_attributes,
+            "disconnect": self.disconnect,
+            "getHosts": self.get_hosts,
+            "getSchemas": self.metadata,
+            "getTables": self.metadata,
         }.get(command)
         if handler is None:
-            return error("0A000", "feature not supported by the lab Exasol emulator: WebSocket "
-                         "command %r (see tests/lab/README_exasol.md)" % command)
+            return error(
+                "0A000",
+                "feature not supported by the lab Exasol emulator: WebSocket "
+                "command %r (see tests/lab/README_exasol.md)" % command,
+            )
         return handler(request)
 
     # login ------------------------------------------------------------------------------
     def login_start(self, request):
         requested = request.get("protocolVersion")
         if not isinstance(requested, int) or requested < 1:
-            return error("08004", "Connection exception - invalid protocol version %r."
-                         % requested)
+            return error("08004", "Connection exception - invalid protocol version %r." % requested)
         highest = max_protocol(self.server.version)
         if requested > highest and not downgrades(self.server.version):
-            return error("08004", "Connection exception - unsupported WebSocket protocol "
-                         "version %d (this release supports up to %d)." % (requested, highest))
+            return error(
+                "08004",
+                "Connection exception - unsupported WebSocket protocol "
+                "version %d (this release supports up to %d)." % (requested, highest),
+            )
         self.protocol = min(requested, highest)
-        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=1024) \
-            if self.server.rsa_key is None else self.server.rsa_key
+        self.private_key = (
+            rsa.generate_private_key(public_exponent=65537, key_size=1024)
+            if self.server.rsa_key is None
+            else self.server.rsa_key
+        )
         public = self.private_key.public_key()
         numbers = public.public_numbers()
         self.state = "credentials"
-        return {"status": "ok", "responseData": {
-            "publicKeyPem": public.public_bytes(serialization.Encoding.PEM,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo
-                                                ).decode(),
-            "publicKeyModulus": "%X" % numbers.n,
-            "publicKeyExponent": "%X" % numbers.e}}
+        return {
+            "status": "ok",
+            "responseData": {
+                "publicKeyPem": public.public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                ).decode(),
+                "publicKeyModulus": "%X" % numbers.n,
+                "publicKeyExponent": "%X" % numbers.e,
+            },
+        }
 
     def login_finish(self, request):
         user = request.get("username")
         try:
-            password = self.private_key.decrypt(base64.b64decode(request.get("password") or ""),
-                                                padding.PKCS1v15()).decode("utf-8")
+            password = self.private_key.decrypt(
+                base64.b64decode(request.get("password") or ""), padding.PKCS1v15()
+            ).decode("utf-8")
         except (ValueError, TypeError):
             password = None
-        ok = isinstance(user, str) and user.upper() == self.server.user.upper() and \
-            password is not None and secrets.compare_digest(password, self.server.password)
+        ok = (
+            isinstance(user, str)
+            and user.upper() == self.server.user.upper()
+            and password is not None
+            and secrets.compare_digest(password, self.server.password)
+        )
         if not ok:
             self.closed = True
             self.server.count("auth_failed")
@@ -133,13 +157,22 @@ class ProtocolSession:
         autocommit = self.server.version >= (7, 1)  # default changed in 7.1 (EXASOL-2908)
         self.session = Session(session_id, user.upper(), autocommit)
         self.attributes = {
-            "autocommit": autocommit, "compressionEnabled": self.compression,
-            "currentSchema": "", "dateFormat": "YYYY-MM-DD", "dateLanguage": "ENG",
-            "datetimeFormat": "YYYY-MM-DD HH24:MI:SS.FF6", "defaultLikeEscapeCharacter": "\\",
-            "feedbackInterval": 1, "numericCharacters": ".,", "openTransaction": False,
-            "queryTimeout": 0, "snapshotTransactionsEnabled": False,
-            "timestampUtcEnabled": False, "timezone": "UNIVERSAL",
-            "timeZoneBehavior": "INVALID SHIFT AMBIGUOUS ST"}
+            "autocommit": autocommit,
+            "compressionEnabled": self.compression,
+            "currentSchema": "",
+            "dateFormat": "YYYY-MM-DD",
+            "dateLanguage": "ENG",
+            "datetimeFormat": "YYYY-MM-DD HH24:MI:SS.FF6",
+            "defaultLikeEscapeCharacter": "\\",
+            "feedbackInterval": 1,
+            "numericCharacters": ".,",
+            "openTransaction": False,
+            "queryTimeout": 0,
+            "snapshotTransactionsEnabled": False,
+            "timestampUtcEnabled": False,
+            "timezone": "UNIVERSAL",
+            "timeZoneBehavior": "INVALID SHIFT AMBIGUOUS ST",
+        }
         if self.protocol >= 2:
             self.attributes["resultSetMaxRows"] = 0
         failure = self.apply_attributes(request.get("attributes") or {})
@@ -151,18 +184,34 @@ class ProtocolSession:
         register = getattr(self.server, "register_session", None)
         if register is not None:  # KILL SESSION finds sessions there
             register(self)
-        return {"status": "ok", "responseData": {
-            "sessionId": session_id, "protocolVersion": self.protocol,
-            "releaseVersion": self.server.release, "databaseName": "EXA_DB",
-            "productName": "EXASolution", "maxDataMessageSize": MAX_FETCH_BYTES,
-            "maxIdentifierLength": 128, "maxVarcharLength": 2000000,
-            "identifierQuoteString": '"', "timeZone": "UNIVERSAL",
-            "timeZoneBehavior": "INVALID SHIFT AMBIGUOUS ST"}}
+        return {
+            "status": "ok",
+            "responseData": {
+                "sessionId": session_id,
+                "protocolVersion": self.protocol,
+                "releaseVersion": self.server.release,
+                "databaseName": "EXA_DB",
+                "productName": "EXASolution",
+                "maxDataMessageSize": MAX_FETCH_BYTES,
+                "maxIdentifierLength": 128,
+                "maxVarcharLength": 2000000,
+                "identifierQuoteString": '"',
+                "timeZone": "UNIVERSAL",
+                "timeZoneBehavior": "INVALID SHIFT AMBIGUOUS ST",
+            },
+        }
 
     # attributes -------------------------------------------------------------------------
-    WRITABLE = {"autocommit": bool, "currentSchema": str, "feedbackInterval": int,
-                "numericCharacters": str, "queryTimeout": int, "resultSetMaxRows": int,
-                "snapshotTransactionsEnabled": bool, "timestampUtcEnabled": bool}
+    WRITABLE = {
+        "autocommit": bool,
+        "currentSchema": str,
+        "feedbackInterval": int,
+        "numericCharacters": str,
+        "queryTimeout": int,
+        "resultSetMaxRows": int,
+        "snapshotTransactionsEnabled": bool,
+        "timestampUtcEnabled": bool,
+    }
 
     def apply_attributes(self, attributes):
         if not isinstance(attributes, dict):
@@ -221,18 +270,18 @@ class ProtocolSession:
             self.server.count("sql_errors")
             return error(exc.code, exc.text)
         except Exception as exc:  # an emulator bug must not look like success or kill the session
-            LOG.exception("internal error executing %r",  # literals may hold passwords
-                          re.sub(r"'(?:[^']|'')*'", "'***'", text)[:200])
+            LOG.exception(
+                "internal error executing %r",  # literals may hold passwords
+                re.sub(r"'(?:[^']|'')*'", "'***'", text)[:200],
+            )
             self.server.count("internal_errors")
-            return error("00000", "internal error of the lab Exasol emulator: %s: %s"
-                         % (type(exc).__name__, exc))
+            return error("00000", "internal error of the lab Exasol emulator: %s: %s" % (type(exc).__name__, exc))
         self.server.count("statements")
         if self.session.current_schema != before:
             changed = dict(changed, currentSchema=self.session.current_schema or "")
         for name, value in changed.items():
             self.attributes[name] = value
-        response = {"status": "ok", "responseData": {"numResults": 1,
-                                                     "results": [self.shape(result)]}}
+        response = {"status": "ok", "responseData": {"numResults": 1, "results": [self.shape(result)]}}
         if changed:
             response["attributes"] = changed
         return response
@@ -274,8 +323,7 @@ class ProtocolSession:
                 break
             chunk.append(row)
             used += size
-        return {"status": "ok", "responseData": {"numRows": len(chunk),
-                                                 "data": column_major(chunk, len(columns))}}
+        return {"status": "ok", "responseData": {"numRows": len(chunk), "data": column_major(chunk, len(columns))}}
 
     def close_result_set(self, request):
         handles = request.get("resultSetHandles")
@@ -291,8 +339,11 @@ class ProtocolSession:
     def metadata(self, request):
         """getSchemas / getTables (see metadata.py); unknown before protocol V2."""
         if self.protocol < 2:
-            return error("0A000", "WebSocket command %r needs protocol version 2 or higher; "
-                         "this session speaks version %d" % (request["command"], self.protocol))
+            return error(
+                "0A000",
+                "WebSocket command %r needs protocol version 2 or higher; "
+                "this session speaks version %d" % (request["command"], self.protocol),
+            )
         database = self.server.database
         with database.lock:  # the catalog as this session sees it, own open transaction included
             catalog = self.session.transaction[1] if self.session.transaction else database.committed
@@ -304,8 +355,10 @@ class ProtocolSession:
                     columns, rows = metadata.get_tables(catalog, names, request)
             except SqlError as exc:
                 return error(exc.code, exc.text)
-        return {"status": "ok", "responseData": {"numResults": 1, "results": [
-            self.shape(result_set(columns, rows), statement=False)]}}
+        return {
+            "status": "ok",
+            "responseData": {"numResults": 1, "results": [self.shape(result_set(columns, rows), statement=False)]},
+        }
 
     def kill(self):
         """Ended by KILL SESSION: open transaction rolled back, result sets gone."""

@@ -4,6 +4,7 @@ Run by the lab component (tests/lab/components/exasol_db.py) as
 `python tests/lab/exasol_emulator/server.py --config <state>/exasol/config.json`; the config file
 (mode 0600) holds host, port, release, user, password, certificate paths and adapter settings.
 """
+
 import argparse
 import asyncio
 import contextlib
@@ -20,21 +21,23 @@ import zlib
 if __name__ == "__main__" and not __package__:
     sys.path.pop(0)  # never let this directory shadow other modules
     import importlib.util as _util
+
     _here = os.path.dirname(os.path.abspath(__file__))
-    _spec = _util.spec_from_file_location("lab_exasol", os.path.join(_here, "__init__.py"),
-                                          submodule_search_locations=[_here])
+    _spec = _util.spec_from_file_location(
+        "lab_exasol", os.path.join(_here, "__init__.py"), submodule_search_locations=[_here]
+    )
     _pkg = _util.module_from_spec(_spec)
     sys.modules["lab_exasol"] = _pkg
     _spec.loader.exec_module(_pkg)
     __package__ = "lab_exasol"
 
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from websockets.asyncio.server import serve  # noqa: E402
-from websockets.exceptions import ConnectionClosed  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
 
-from .catalog import Database, version_tuple  # noqa: E402
-from .protocol import ProtocolSession, error  # noqa: E402
-from .sql import SessionKilled, SqlError  # noqa: E402
+from .catalog import Database, version_tuple
+from .protocol import ProtocolSession, error
+from .sql import SessionKilled, SqlError
 
 LOG = logging.getLogger("exasol-emulator")
 
@@ -64,7 +67,7 @@ class Server:
             self.counters[name] = self.counters.get(name, 0) + 1
 
     def new_session_id(self):
-        return self.rng.randrange(10 ** 18, 2 ** 63)
+        return self.rng.randrange(10**18, 2**63)
 
     def register_session(self, proto):
         self.sessions[proto.session.session_id] = proto
@@ -113,13 +116,18 @@ class Server:
                 try:
                     request = json.loads(message)
                 except ValueError:
-                    await websocket.send(json.dumps({"status": "error", "exception": {
-                        "text": "invalid JSON request", "sqlCode": "00000"}}))
+                    await websocket.send(
+                        json.dumps(
+                            {"status": "error", "exception": {"text": "invalid JSON request", "sqlCode": "00000"}}
+                        )
+                    )
                     continue
                 was_ready = proto.state == "ready"
                 try:
                     if request.get("command") == "execute" or request.get("command") in (
-                            "setAttributes", "getAttributes"):
+                        "setAttributes",
+                        "getAttributes",
+                    ):
                         response = await asyncio.to_thread(proto.handle, request)
                     else:
                         response = proto.handle(request)
@@ -145,8 +153,15 @@ class Server:
                 self.count("dropped_sessions")
 
     def listen(self, port, cert_file, key_file):
-        return serve(self.connection, self.host, port, ssl=self.ssl_context(cert_file, key_file),
-                     max_size=64 * 1024 * 1024, ping_interval=None, compression=None)
+        return serve(
+            self.connection,
+            self.host,
+            port,
+            ssl=self.ssl_context(cert_file, key_file),
+            max_size=64 * 1024 * 1024,
+            ping_interval=None,
+            compression=None,
+        )
 
     async def run(self, stop):
         self.loop = asyncio.get_running_loop()
@@ -154,11 +169,14 @@ class Server:
         # when configured, a self-signed one (fingerprint pinning, as on a fresh installation).
         self_signed = self.config.get("self_signed")
         async with contextlib.AsyncExitStack() as listeners:
-            await listeners.enter_async_context(self.listen(self.port, self.config["cert_file"], self.config["key_file"]))
+            await listeners.enter_async_context(
+                self.listen(self.port, self.config["cert_file"], self.config["key_file"])
+            )
             LOG.info("Exasol emulator %s listening on wss://%s:%d", self.release, self.host, self.port)
             if self_signed:
                 await listeners.enter_async_context(
-                    self.listen(self_signed["port"], self_signed["cert_file"], self_signed["key_file"]))
+                    self.listen(self_signed["port"], self_signed["cert_file"], self_signed["key_file"])
+                )
                 LOG.info("self-signed certificate on wss://%s:%d", self.host, self_signed["port"])
             await stop.wait()
 

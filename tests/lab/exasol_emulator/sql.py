@@ -6,6 +6,7 @@ quote; string literals use single quotes with '' for one quote. Anything outside
 below raises SqlError 42000 (syntax) or 0A000 (a valid Exasol statement the emulator does not
 implement) - it never pretends to succeed.
 """
+
 import re
 
 
@@ -25,7 +26,8 @@ class SessionKilled(SqlError):
 SYNTAX = "42000"
 NOT_SUPPORTED = "0A000"
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<comment>--[^\n]*|/\*.*?\*/)
   | (?P<string>'(?:[^']|'')*')
@@ -33,7 +35,9 @@ _TOKEN = re.compile(r"""
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op><>|!=|<=|>=|\|\||[=<>(),.*;+\-/])
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 
 
 class Token:
@@ -57,8 +61,9 @@ def tokenize(text):
         line = text.count("\n", 0, pos) + 1
         col = pos - (text.rfind("\n", 0, pos) + 1) + 1
         if not match:
-            raise SqlError(SYNTAX, "syntax error, unexpected character %r [line %d, column %d]"
-                           % (text[pos], line, col))
+            raise SqlError(
+                SYNTAX, "syntax error, unexpected character %r [line %d, column %d]" % (text[pos], line, col)
+            )
         kind = match.lastgroup
         raw = match.group()
         if kind == "string":
@@ -66,8 +71,7 @@ def tokenize(text):
         elif kind == "quoted":
             name = raw[1:-1].replace('""', '"')
             if not name:
-                raise SqlError(SYNTAX, "syntax error, empty quoted identifier [line %d, column %d]"
-                               % (line, col))
+                raise SqlError(SYNTAX, "syntax error, empty quoted identifier [line %d, column %d]" % (line, col))
             tokens.append(Token("ident", name, pos, line, col))
         elif kind == "word":
             tokens.append(Token("word", raw.upper(), pos, line, col))
@@ -80,15 +84,17 @@ def tokenize(text):
 class Parser:
     """Recursive descent over the token list of one statement."""
 
-    SCRIPT_HEAD = re.compile(r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:JAVA|PYTHON3?|LUA|R)\s+"
-                             r"(?:ADAPTER\s+|SCALAR\s+|SET\s+)?SCRIPT\s+.*?\bAS\b",
-                             re.IGNORECASE | re.DOTALL)
+    SCRIPT_HEAD = re.compile(
+        r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:JAVA|PYTHON3?|LUA|R)\s+"
+        r"(?:ADAPTER\s+|SCALAR\s+|SET\s+)?SCRIPT\s+.*?\bAS\b",
+        re.IGNORECASE | re.DOTALL,
+    )
 
     def __init__(self, text):
         self.text = text
         head = self.SCRIPT_HEAD.match(text)
         # a script body is not SQL: only the head up to AS is tokenized
-        self.tokens = tokenize(text[:head.end()] if head else text)
+        self.tokens = tokenize(text[: head.end()] if head else text)
         while self.tokens and self.tokens[-1].kind == "op" and self.tokens[-1].value == ";":
             self.tokens.pop()
         self.i = 0
@@ -105,9 +111,16 @@ class Parser:
             last = self.tokens[-1] if self.tokens else None
             line, col = (last.line, last.col) if last else (1, 1)
         else:
-            where = "%s %r" % ({"word": "keyword/identifier", "ident": "identifier",
-                                "string": "string", "number": "number", "op": "symbol"}[tok.kind],
-                               tok.value)
+            where = "%s %r" % (
+                {
+                    "word": "keyword/identifier",
+                    "ident": "identifier",
+                    "string": "string",
+                    "number": "number",
+                    "op": "symbol",
+                }[tok.kind],
+                tok.value,
+            )
             line, col = tok.line, tok.col
         text = "syntax error, unexpected %s" % where
         if expecting:
@@ -201,12 +214,35 @@ class Parser:
             return {"kind": first.value.lower()}
         if first.is_kw("KILL") and self.peek(1) is not None and self.peek(1).is_kw("SESSION"):
             return self.kill_session()
-        if first.is_kw("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "IMPORT", "EXPORT",
-                       "GRANT", "REVOKE", "EXECUTE", "DESCRIBE", "EXPLAIN", "WITH", "RENAME",
-                       "COMMENT", "RECOMPRESS", "REORGANIZE", "PRELOAD", "FLUSH", "KILL",
-                       "CONTEXT", "SET"):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: %s "
-                           "statements (see tests/lab/README_exasol.md)" % first.value)
+        if first.is_kw(
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "MERGE",
+            "TRUNCATE",
+            "IMPORT",
+            "EXPORT",
+            "GRANT",
+            "REVOKE",
+            "EXECUTE",
+            "DESCRIBE",
+            "EXPLAIN",
+            "WITH",
+            "RENAME",
+            "COMMENT",
+            "RECOMPRESS",
+            "REORGANIZE",
+            "PRELOAD",
+            "FLUSH",
+            "KILL",
+            "CONTEXT",
+            "SET",
+        ):
+            raise SqlError(
+                NOT_SUPPORTED,
+                "feature not supported by the lab Exasol emulator: %s "
+                "statements (see tests/lab/README_exasol.md)" % first.value,
+            )
         self.error("SQL statement")
 
     def kill_session(self):
@@ -232,8 +268,7 @@ class Parser:
             if_not_exists = self.if_not_exists()
             name = self.identifier()
             self.expect_end()
-            return {"kind": "create_schema", "name": name, "replace": replace,
-                    "if_not_exists": if_not_exists}
+            return {"kind": "create_schema", "name": name, "replace": replace, "if_not_exists": if_not_exists}
         if tok is not None and tok.is_kw("VIRTUAL"):
             self.i += 1
             self.expect_kw("SCHEMA")
@@ -243,11 +278,12 @@ class Parser:
         if tok is not None and tok.is_kw("JAVA", "PYTHON", "PYTHON3", "LUA", "R"):
             return self.create_script(replace)
         if tok is not None and tok.is_kw("ADAPTER", "SCRIPT", "SCALAR", "SET"):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "scripts other than JAVA ADAPTER SCRIPT")
+            raise SqlError(
+                NOT_SUPPORTED,
+                "feature not supported by the lab Exasol emulator: scripts other than JAVA ADAPTER SCRIPT",
+            )
         if tok is not None and tok.is_kw("TABLE", "VIEW", "USER", "ROLE", "FUNCTION"):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "CREATE %s" % tok.value)
+            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: CREATE %s" % tok.value)
         self.error("CONNECTION, SCHEMA, VIRTUAL SCHEMA or JAVA ADAPTER SCRIPT")
 
     def if_not_exists(self):
@@ -275,25 +311,40 @@ class Parser:
             self.expect_kw("BY")
             password = self.string()
         self.expect_end()
-        return {"kind": "create_connection", "name": name, "replace": replace,
-                "address": address, "user": user, "password": password}
+        return {
+            "kind": "create_connection",
+            "name": name,
+            "replace": replace,
+            "address": address,
+            "user": user,
+            "password": password,
+        }
 
     def create_script(self, replace):
         language = self.expect_kw("JAVA", "PYTHON", "PYTHON3", "LUA", "R")
         if language != "JAVA" or not self.accept_kw("ADAPTER"):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "scripts other than JAVA ADAPTER SCRIPT")
+            raise SqlError(
+                NOT_SUPPORTED,
+                "feature not supported by the lab Exasol emulator: scripts other than JAVA ADAPTER SCRIPT",
+            )
         self.expect_kw("SCRIPT")
         schema, name = self.qualified()
         as_tok = self.peek()
         if as_tok is None or not as_tok.is_kw("AS"):
             self.error("AS")
         # the script body is everything after AS, verbatim, up to an optional line "/"
-        body = self.text[as_tok.pos + 2:]
+        body = self.text[as_tok.pos + 2 :]
         body = re.sub(r"\n[ \t]*/[ \t]*$", "", body.rstrip()).rstrip()
         self.i = len(self.tokens)
-        return {"kind": "create_script", "schema": schema, "name": name, "replace": replace,
-                "language": "JAVA", "type": "ADAPTER", "body": body}
+        return {
+            "kind": "create_script",
+            "schema": schema,
+            "name": name,
+            "replace": replace,
+            "language": "JAVA",
+            "type": "ADAPTER",
+            "body": body,
+        }
 
     def create_virtual_schema(self):
         if_not_exists = self.if_not_exists()
@@ -304,8 +355,13 @@ class Parser:
         if self.accept_kw("WITH"):
             properties = self.property_list()
         self.expect_end()
-        return {"kind": "create_virtual_schema", "name": name, "if_not_exists": if_not_exists,
-                "adapter": adapter, "properties": properties}
+        return {
+            "kind": "create_virtual_schema",
+            "name": name,
+            "if_not_exists": if_not_exists,
+            "adapter": adapter,
+            "properties": properties,
+        }
 
     def property_list(self):
         properties = []
@@ -348,12 +404,17 @@ class Parser:
             name = self.identifier()
             mode = self.accept_kw("CASCADE", "RESTRICT")
             self.expect_end()
-            return {"kind": "drop_schema", "name": name, "if_exists": if_exists, "force": force,
-                    "virtual": virtual, "cascade": mode == "CASCADE"}
+            return {
+                "kind": "drop_schema",
+                "name": name,
+                "if_exists": if_exists,
+                "force": force,
+                "virtual": virtual,
+                "cascade": mode == "CASCADE",
+            }
         tok = self.peek()
         if tok is not None and tok.is_kw("TABLE", "VIEW", "USER", "ROLE", "FUNCTION"):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "DROP %s" % tok.value)
+            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: DROP %s" % tok.value)
         self.error("CONNECTION, SCHEMA, VIRTUAL SCHEMA or ADAPTER SCRIPT")
 
     def alter(self):
@@ -364,10 +425,8 @@ class Parser:
             return dict(stmt, kind="alter_connection")
         if not self.accept_kw("VIRTUAL"):
             tok = self.peek()
-            if tok is not None and tok.is_kw("SCHEMA", "TABLE", "USER", "SESSION", "SYSTEM",
-                                             "ROLE"):
-                raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                               "ALTER %s" % tok.value)
+            if tok is not None and tok.is_kw("SCHEMA", "TABLE", "USER", "SESSION", "SYSTEM", "ROLE"):
+                raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: ALTER %s" % tok.value)
             self.error("VIRTUAL")
         self.expect_kw("SCHEMA")
         name = self.identifier()
@@ -385,36 +444,78 @@ class Parser:
             self.expect_end()
             return {"kind": "alter_vs_refresh", "name": name, "tables": tables}
         if self.accept_kw("CHANGE"):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "ALTER VIRTUAL SCHEMA ... CHANGE OWNER")
+            raise SqlError(
+                NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: ALTER VIRTUAL SCHEMA ... CHANGE OWNER"
+            )
         self.error("SET or REFRESH")
 
     # SELECT -----------------------------------------------------------------------------
     def select(self):
         self.expect_kw("SELECT")
         if self.accept_kw("DISTINCT"):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "SELECT DISTINCT")
+            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: SELECT DISTINCT")
         items = [self.select_item()]
         while self.accept_op(","):
             items.append(self.select_item())
         if self.peek() is None:  # SELECT <expressions>: evaluated once, as FROM DUAL
-            return {"kind": "select", "items": items, "source": (None, "DUAL"), "where": None,
-                    "order": [], "limit": None, "offset": None}
+            return {
+                "kind": "select",
+                "items": items,
+                "source": (None, "DUAL"),
+                "where": None,
+                "order": [],
+                "limit": None,
+                "offset": None,
+            }
         self.expect_kw("FROM")
         source = self.qualified()
         tok = self.peek()
-        if tok is not None and (tok.kind == "ident" or (tok.kind == "word" and tok.value not in (
-                "WHERE", "ORDER", "LIMIT", "GROUP", "JOIN", "INNER", "LEFT", "RIGHT", "HAVING",
-                "UNION", "CROSS", "FULL", "OUTER", "MINUS", "INTERSECT", "EXCEPT"))):
+        if tok is not None and (
+            tok.kind == "ident"
+            or (
+                tok.kind == "word"
+                and tok.value
+                not in (
+                    "WHERE",
+                    "ORDER",
+                    "LIMIT",
+                    "GROUP",
+                    "JOIN",
+                    "INNER",
+                    "LEFT",
+                    "RIGHT",
+                    "HAVING",
+                    "UNION",
+                    "CROSS",
+                    "FULL",
+                    "OUTER",
+                    "MINUS",
+                    "INTERSECT",
+                    "EXCEPT",
+                )
+            )
+        ):
             self.accept_kw("AS")
             self.identifier()  # table alias: accepted, columns are not qualified by it
         tok = self.peek()
-        if tok is not None and (tok.is_kw("JOIN", "INNER", "LEFT", "RIGHT", "CROSS", "FULL",
-                                          "GROUP", "HAVING", "UNION", "MINUS", "INTERSECT",
-                                          "EXCEPT") or (tok.kind == "op" and tok.value == ",")):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "%s in SELECT" % tok.value)
+        if tok is not None and (
+            tok.is_kw(
+                "JOIN",
+                "INNER",
+                "LEFT",
+                "RIGHT",
+                "CROSS",
+                "FULL",
+                "GROUP",
+                "HAVING",
+                "UNION",
+                "MINUS",
+                "INTERSECT",
+                "EXCEPT",
+            )
+            or (tok.kind == "op" and tok.value == ",")
+        ):
+            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: %s in SELECT" % tok.value)
         where = None
         if self.accept_kw("WHERE"):
             where = self.or_expr()
@@ -432,15 +533,21 @@ class Parser:
             elif self.accept_kw("OFFSET"):
                 offset = self.integer()
         self.expect_end()
-        return {"kind": "select", "items": items, "source": source, "where": where,
-                "order": order, "limit": limit, "offset": offset}
+        return {
+            "kind": "select",
+            "items": items,
+            "source": source,
+            "where": where,
+            "order": order,
+            "limit": limit,
+            "offset": offset,
+        }
 
     def select_item(self):
         if self.accept_op("*"):
             return {"star": True}
         tok = self.peek()
-        if tok is not None and tok.is_kw("COUNT") and self.peek(1) is not None \
-                and self.peek(1).value == "(":
+        if tok is not None and tok.is_kw("COUNT") and self.peek(1) is not None and self.peek(1).value == "(":
             self.i += 2
             self.expect_op("*")
             self.expect_op(")")
@@ -449,19 +556,37 @@ class Parser:
         else:
             start = self.i
             expr = self.operand()
-            if self.peek() is not None and self.peek().kind == "op" and \
-                    self.peek().value in ("+", "-", "*", "/", "||"):
-                raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                               "operator %s in a select item" % self.peek().value)
+            if self.peek() is not None and self.peek().kind == "op" and self.peek().value in ("+", "-", "*", "/", "||"):
+                raise SqlError(
+                    NOT_SUPPORTED,
+                    "feature not supported by the lab Exasol emulator: "
+                    "operator %s in a select item" % self.peek().value,
+                )
             default = self.default_name(expr, start)
         alias = None
         if self.accept_kw("AS"):
             alias = self.identifier()
         else:
             tok = self.peek()
-            if tok is not None and (tok.kind == "ident" or (tok.kind == "word" and tok.value not in (
-                    "FROM", "WHERE", "ORDER", "LIMIT", "GROUP", "HAVING", "UNION", "MINUS",
-                    "INTERSECT", "EXCEPT"))):
+            if tok is not None and (
+                tok.kind == "ident"
+                or (
+                    tok.kind == "word"
+                    and tok.value
+                    not in (
+                        "FROM",
+                        "WHERE",
+                        "ORDER",
+                        "LIMIT",
+                        "GROUP",
+                        "HAVING",
+                        "UNION",
+                        "MINUS",
+                        "INTERSECT",
+                        "EXCEPT",
+                    )
+                )
+            ):
                 alias = self.identifier()
         return {"expr": expr, "name": alias or default}
 
@@ -470,8 +595,9 @@ class Parser:
         with keywords upper-cased and string literals kept (SELECT 1 -> "1"; lab inference)."""
         if expr[0] == "col":
             return expr[1]
-        return "".join("'%s'" % t.value.replace("'", "''") if t.kind == "string" else t.value
-                       for t in self.tokens[start:self.i])
+        return "".join(
+            "'%s'" % t.value.replace("'", "''") if t.kind == "string" else t.value for t in self.tokens[start : self.i]
+        )
 
     def order_item(self):
         expr = self.operand()
@@ -548,8 +674,12 @@ class Parser:
         if tok.is_kw("TRUE", "FALSE"):
             self.i += 1
             return ("lit", tok.value == "TRUE")
-        if tok.kind == "word" and tok.value in ("UPPER", "LOWER", "UCASE", "LCASE") and \
-                self.peek(1) is not None and self.peek(1).value == "(":
+        if (
+            tok.kind == "word"
+            and tok.value in ("UPPER", "LOWER", "UCASE", "LCASE")
+            and self.peek(1) is not None
+            and self.peek(1).value == "("
+        ):
             self.i += 2
             inner = self.operand()
             self.expect_op(")")
@@ -558,15 +688,16 @@ class Parser:
             self.i += 1
             return ("fn", tok.value)
         if tok.is_kw(*UNSUPPORTED_FUNCTIONS):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "function %s" % tok.value)
+            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: function %s" % tok.value)
         if tok.kind == "op" and tok.value in ("+", "-", "/"):
-            raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                           "arithmetic and signed numbers")
+            raise SqlError(
+                NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: arithmetic and signed numbers"
+            )
         if tok.kind in ("word", "ident"):
             if tok.kind == "word" and self.peek(1) is not None and self.peek(1).value == "(":
-                raise SqlError(NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: "
-                               "function %s" % tok.value)
+                raise SqlError(
+                    NOT_SUPPORTED, "feature not supported by the lab Exasol emulator: function %s" % tok.value
+                )
             self.i += 1
             name = tok.value
             if self.accept_op("."):  # qualified column reference: table alias / name
@@ -578,9 +709,19 @@ class Parser:
 # functions without arguments the emulator evaluates (docs.exasol.com, "Alphabetical list of
 # functions"); the others of that kind are refused rather than read as column names
 SESSION_FUNCTIONS = ("CURRENT_SESSION", "CURRENT_USER", "CURRENT_SCHEMA")
-UNSUPPORTED_FUNCTIONS = ("USER", "CURRENT_STATEMENT", "CURRENT_DATE", "CURRENT_TIMESTAMP",
-                         "SYSDATE", "SYSTIMESTAMP", "LOCALTIMESTAMP", "CURRENT_CLUSTER",
-                         "CURRENT_CLUSTER_UID", "DBTIMEZONE", "SESSIONTIMEZONE")
+UNSUPPORTED_FUNCTIONS = (
+    "USER",
+    "CURRENT_STATEMENT",
+    "CURRENT_DATE",
+    "CURRENT_TIMESTAMP",
+    "SYSDATE",
+    "SYSTIMESTAMP",
+    "LOCALTIMESTAMP",
+    "CURRENT_CLUSTER",
+    "CURRENT_CLUSTER_UID",
+    "DBTIMEZONE",
+    "SESSIONTIMEZONE",
+)
 
 
 def parse(text):

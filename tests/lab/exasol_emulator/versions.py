@@ -2,8 +2,8 @@
 
 Standalone (no package imports) so that the lab component can load it by path.
 """
-VERSIONS = {"6.1": "6.1.4", "6.2": "6.2.17", "7.0": "7.0.20", "7.1": "7.1.26", "8": "8.29.12",
-            "2025": "2025.1.3"}
+
+VERSIONS = {"6.1": "6.1.4", "6.2": "6.2.17", "7.0": "7.0.20", "7.1": "7.1.26", "8": "8.29.12", "2025": "2025.1.3"}
 # The generation a lab gets when LAB_EXASOL_VERSION is unset and tests/lab/state is fresh: the current
 # LTS line (issue 13; Exasol 7.1 reached end of life on 2025-06-30). The one place that names it.
 DEFAULT = "2025"
@@ -17,8 +17,7 @@ def release_of(setting):
     parts = setting.split(".")
     if len(parts) == 3 and all(p.isdigit() for p in parts):
         return setting
-    raise ValueError("unknown Exasol version %r (use one of %s or x.y.z)"
-                     % (setting, ", ".join(VERSIONS)))
+    raise ValueError("unknown Exasol version %r (use one of %s or x.y.z)" % (setting, ", ".join(VERSIONS)))
 
 
 def version_tuple(release):

@@ -6,7 +6,6 @@ from the `%jar` file name, virtual-schema-dist-<vscjdbc>-postgresql-<adapter>.ja
 """
 
 import pytest
-
 from lab_exasol import adapter
 
 JAR4 = "virtual-schema-dist-14.0.5-postgresql-4.0.2.jar"
@@ -14,13 +13,16 @@ JAR3 = "virtual-schema-dist-12.0.0-postgresql-3.0.0.jar"
 DRIVER = "postgresql-42.5.5.jar"
 
 
-@pytest.mark.parametrize("jars,major", [
-    (["/buckets/bfsdefault/default/jars/" + JAR4, "/buckets/bfsdefault/default/jars/" + DRIVER], 4),
-    (["/buckets/bfsdefault/default/jars/" + DRIVER, "/buckets/bfsdefault/default/jars/" + JAR3], 3),
-    (["/buckets/bfsdefault/default/jars/virtual-schema-dist-13.0.0-postgresql-3.1.1.jar"], 3),
-    (["/buckets/bfsdefault/default/jars/virtualschema-jdbc-adapter-dist-1.19.jar"], None),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    "jars,major",
+    [
+        (["/buckets/bfsdefault/default/jars/" + JAR4, "/buckets/bfsdefault/default/jars/" + DRIVER], 4),
+        (["/buckets/bfsdefault/default/jars/" + DRIVER, "/buckets/bfsdefault/default/jars/" + JAR3], 3),
+        (["/buckets/bfsdefault/default/jars/virtual-schema-dist-13.0.0-postgresql-3.1.1.jar"], 3),
+        (["/buckets/bfsdefault/default/jars/virtualschema-jdbc-adapter-dist-1.19.jar"], None),
+        ([], None),
+    ],
+)
 def test_adapter_major_comes_from_the_jar_name(jars, major):
     assert adapter.adapter_major(jars) == major
 
@@ -51,11 +53,22 @@ def test_unknown_properties_stay_refused(major):
 
 @pytest.mark.parametrize("major", [3, 4])
 def test_known_properties_of_both_generations(major):
-    adapter.validate_properties({
-        "CONNECTION_NAME": "C", "TABLE_FILTER": "a,b", "EXCLUDED_CAPABILITIES": "LIMIT",
-        "DEBUG_ADDRESS": "10.0.0.1:3000", "LOG_LEVEL": "INFO", "IMPORT_DATA_TYPES": "FROM_RESULT_SET",
-        "MAX_TABLE_COUNT": "10", "CATALOG_NAME": "db", "SCHEMA_NAME": "public",
-        "IGNORE_ERRORS": "POSTGRESQL_UPPERCASE_TABLES", "POSTGRESQL_IDENTIFIER_MAPPING": "CONVERT_TO_UPPER"}, major)
+    adapter.validate_properties(
+        {
+            "CONNECTION_NAME": "C",
+            "TABLE_FILTER": "a,b",
+            "EXCLUDED_CAPABILITIES": "LIMIT",
+            "DEBUG_ADDRESS": "10.0.0.1:3000",
+            "LOG_LEVEL": "INFO",
+            "IMPORT_DATA_TYPES": "FROM_RESULT_SET",
+            "MAX_TABLE_COUNT": "10",
+            "CATALOG_NAME": "db",
+            "SCHEMA_NAME": "public",
+            "IGNORE_ERRORS": "POSTGRESQL_UPPERCASE_TABLES",
+            "POSTGRESQL_IDENTIFIER_MAPPING": "CONVERT_TO_UPPER",
+        },
+        major,
+    )
 
 
 def test_value_checks_still_run_on_4x():
@@ -65,9 +78,11 @@ def test_value_checks_still_run_on_4x():
 
 
 def script(jar):
-    return {"body": "\n%%scriptclass com.exasol.adapter.RequestDispatcher;\n"
-                    "%%jar /buckets/bfsdefault/default/jars/%s;\n"
-                    "%%jar /buckets/bfsdefault/default/jars/%s;\n" % (jar, DRIVER)}
+    return {
+        "body": "\n%%scriptclass com.exasol.adapter.RequestDispatcher;\n"
+        "%%jar /buckets/bfsdefault/default/jars/%s;\n"
+        "%%jar /buckets/bfsdefault/default/jars/%s;\n" % (jar, DRIVER)
+    }
 
 
 @pytest.fixture
@@ -77,8 +92,14 @@ def emulated(tmp_path):
     jars.mkdir(parents=True)
     for name in (JAR4, JAR3, DRIVER):
         (jars / name).write_bytes(b"PK")
-    return adapter.Adapter({"helper_dir": "", "lab_json": str(tmp_path / "none.json"),
-                            "bucketfs_host_dir": str(tmp_path / "bucketfs"), "repo_root": str(tmp_path)})
+    return adapter.Adapter(
+        {
+            "helper_dir": "",
+            "lab_json": str(tmp_path / "none.json"),
+            "bucketfs_host_dir": str(tmp_path / "bucketfs"),
+            "repo_root": str(tmp_path),
+        }
+    )
 
 
 def test_create_with_telemetry_on_a_4x_script_passes_validation(emulated):
@@ -88,6 +109,8 @@ def test_create_with_telemetry_on_a_4x_script_passes_validation(emulated):
 
 
 def test_create_with_telemetry_on_a_3x_script_is_refused(emulated):
-    with pytest.raises(adapter.AdapterError, match="E-VSCJDBC-13: This dialect does not support property "
-                                                   "'TELEMETRY'. Please, do not set this property."):
+    with pytest.raises(
+        adapter.AdapterError,
+        match="E-VSCJDBC-13: This dialect does not support property 'TELEMETRY'. Please, do not set this property.",
+    ):
         emulated.read_metadata(script(JAR3), {"CONNECTION_NAME": "C", "TELEMETRY": "false"}, None, 7)

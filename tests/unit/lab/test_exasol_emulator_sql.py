@@ -1,8 +1,8 @@
 """Unit tests of the Exasol emulator's SQL parser, catalog and protocol negotiation (no lab)."""
+
 import base64
 
 import pytest
-
 from lab_exasol import catalog, protocol, server, sql
 from lab_exasol.sql import SqlError
 
@@ -12,7 +12,7 @@ def parse(text):
 
 
 def test_identifier_rules():
-    stmt = parse('CREATE CONNECTION my_conn TO \'jdbc:x\' USER \'u\' IDENTIFIED BY \'it\'\'s\'')
+    stmt = parse("CREATE CONNECTION my_conn TO 'jdbc:x' USER 'u' IDENTIFIED BY 'it''s'")
     assert stmt["name"] == "MY_CONN"
     assert stmt["password"] == "it's"
     assert parse('DROP CONNECTION "my_Conn"')["name"] == "my_Conn"
@@ -22,17 +22,18 @@ def test_identifier_rules():
 
 def test_script_body_kept_verbatim():
     body = "\n  %scriptclass com.exasol.adapter.RequestDispatcher;\n  %jar /buckets/bfsdefault/default/jars/a.jar;"
-    stmt = parse("CREATE OR REPLACE JAVA ADAPTER SCRIPT adapter.\"Jdbc\" AS" + body + "\n/\n")
+    stmt = parse('CREATE OR REPLACE JAVA ADAPTER SCRIPT adapter."Jdbc" AS' + body + "\n/\n")
     assert (stmt["schema"], stmt["name"], stmt["replace"]) == ("ADAPTER", "Jdbc", True)
     assert stmt["body"] == body
 
 
 def test_virtual_schema_statements():
-    stmt = parse("CREATE VIRTUAL SCHEMA IF NOT EXISTS vs USING adapter.jdbc WITH "
-                 "CONNECTION_NAME = 'PG' SCHEMA_NAME='public' table_filter='a,b'")
+    stmt = parse(
+        "CREATE VIRTUAL SCHEMA IF NOT EXISTS vs USING adapter.jdbc WITH "
+        "CONNECTION_NAME = 'PG' SCHEMA_NAME='public' table_filter='a,b'"
+    )
     assert stmt["if_not_exists"] and stmt["adapter"] == ("ADAPTER", "JDBC")
-    assert stmt["properties"] == [("CONNECTION_NAME", "PG"), ("SCHEMA_NAME", "public"),
-                                  ("TABLE_FILTER", "a,b")]
+    assert stmt["properties"] == [("CONNECTION_NAME", "PG"), ("SCHEMA_NAME", "public"), ("TABLE_FILTER", "a,b")]
     assert parse("ALTER VIRTUAL SCHEMA vs SET LOG_LEVEL = NULL")["properties"] == [("LOG_LEVEL", None)]
     assert parse("ALTER VIRTUAL SCHEMA vs REFRESH TABLES t1 t2")["tables"] == ["T1", "T2"]
     drop = parse("DROP VIRTUAL SCHEMA IF EXISTS vs CASCADE")
@@ -41,24 +42,29 @@ def test_virtual_schema_statements():
 
 
 def test_select_grammar():
-    stmt = parse("SELECT a, upper(b) AS ub FROM sys.exa_all_scripts WHERE (a = 'x' OR b IN ('y', 'z')) "
-                 "AND c IS NOT NULL AND d LIKE 'J%' ORDER BY a DESC, b LIMIT 5")
+    stmt = parse(
+        "SELECT a, upper(b) AS ub FROM sys.exa_all_scripts WHERE (a = 'x' OR b IN ('y', 'z')) "
+        "AND c IS NOT NULL AND d LIKE 'J%' ORDER BY a DESC, b LIMIT 5"
+    )
     assert stmt["source"] == ("SYS", "EXA_ALL_SCRIPTS")
     assert [i["name"] for i in stmt["items"]] == ["A", "UB"]
     assert stmt["limit"] == 5 and len(stmt["order"]) == 2
 
 
-@pytest.mark.parametrize("text,code", [
-    ("SELEC 1", "42000"),
-    ("CREATE CONNECTION c TO", "42000"),
-    ("CREATE SCHEMA", "42000"),
-    ("SELECT * FROM", "42000"),
-    ("CREATE OR REPLACE VIRTUAL SCHEMA v USING a.b", "42000"),
-    ("INSERT INTO t VALUES (1)", "0A000"),
-    ("CREATE TABLE t (a INT)", "0A000"),
-    ("CREATE PYTHON3 SCALAR SCRIPT s.f() RETURNS INT AS\nreturn 1\n/", "0A000"),
-    ("SELECT a FROM t1 JOIN t2 ON 1=1", "0A000"),
-])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("SELEC 1", "42000"),
+        ("CREATE CONNECTION c TO", "42000"),
+        ("CREATE SCHEMA", "42000"),
+        ("SELECT * FROM", "42000"),
+        ("CREATE OR REPLACE VIRTUAL SCHEMA v USING a.b", "42000"),
+        ("INSERT INTO t VALUES (1)", "0A000"),
+        ("CREATE TABLE t (a INT)", "0A000"),
+        ("CREATE PYTHON3 SCALAR SCRIPT s.f() RETURNS INT AS\nreturn 1\n/", "0A000"),
+        ("SELECT a FROM t1 JOIN t2 ON 1=1", "0A000"),
+    ],
+)
 def test_errors_carry_exasol_codes(text, code):
     with pytest.raises(SqlError) as info:
         parse(text)
@@ -66,20 +72,31 @@ def test_errors_carry_exasol_codes(text, code):
 
 
 def make_db(tmp_path, release):
-    return catalog.Database(str(tmp_path / "catalog.json"), release, {
-        "helper_dir": "", "lab_json": str(tmp_path / "none.json"),
-        "bucketfs_host_dir": str(tmp_path / "bucketfs"), "repo_root": str(tmp_path)})
+    return catalog.Database(
+        str(tmp_path / "catalog.json"),
+        release,
+        {
+            "helper_dir": "",
+            "lab_json": str(tmp_path / "none.json"),
+            "bucketfs_host_dir": str(tmp_path / "bucketfs"),
+            "repo_root": str(tmp_path),
+        },
+    )
 
 
 def run(db, session, text):
     return db.execute(session, text)[0]
 
 
-@pytest.mark.parametrize("release,columns", [
-    ("6.1.4", ["ADAPTER_SCRIPT"]), ("7.1.26", ["ADAPTER_SCRIPT"]),
-    ("8.29.12", ["ADAPTER_SCRIPT_SCHEMA", "ADAPTER_SCRIPT_NAME"]),
-    ("2025.1.3", ["ADAPTER_SCRIPT_SCHEMA", "ADAPTER_SCRIPT_NAME"]),
-])
+@pytest.mark.parametrize(
+    "release,columns",
+    [
+        ("6.1.4", ["ADAPTER_SCRIPT"]),
+        ("7.1.26", ["ADAPTER_SCRIPT"]),
+        ("8.29.12", ["ADAPTER_SCRIPT_SCHEMA", "ADAPTER_SCRIPT_NAME"]),
+        ("2025.1.3", ["ADAPTER_SCRIPT_SCHEMA", "ADAPTER_SCRIPT_NAME"]),
+    ],
+)
 def test_version_dependent_system_tables(tmp_path, release, columns):
     db = make_db(tmp_path, release)
     session = catalog.Session(1, "SYS", True)
@@ -99,8 +116,11 @@ def test_catalog_persists_and_queries(tmp_path):
     again = make_db(tmp_path, "7.1.26")
     rows = run(again, session, "SELECT SCRIPT_SCHEMA, SCRIPT_NAME, SCRIPT_TEXT FROM EXA_ALL_SCRIPTS")["rows"]
     assert rows == [["ADAPTER", "JDBC", 'CREATE JAVA ADAPTER SCRIPT "JDBC" AS\n%scriptclass X;']]
-    rows = run(again, session, "SELECT CONNECTION_NAME FROM EXA_DBA_CONNECTIONS WHERE "
-               "upper(CONNECTION_NAME) LIKE 'C%' AND USER_NAME IS NULL")["rows"]
+    rows = run(
+        again,
+        session,
+        "SELECT CONNECTION_NAME FROM EXA_DBA_CONNECTIONS WHERE upper(CONNECTION_NAME) LIKE 'C%' AND USER_NAME IS NULL",
+    )["rows"]
     assert rows == [["c2"]]
     with pytest.raises(SqlError) as info:
         run(again, session, "CREATE CONNECTION c1 TO 'x'")
@@ -131,20 +151,30 @@ def login(proto, requested):
     """The two login steps with the right password: (first reply, second reply or None)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import padding
+
     first = proto.handle({"command": "login", "protocolVersion": requested})
     if first["status"] != "ok":
         return first, None
     key = serialization.load_pem_public_key(first["responseData"]["publicKeyPem"].encode())
     assert key.key_size == 1024
     secret = base64.b64encode(key.encrypt(b"secret", padding.PKCS1v15())).decode()
-    return first, proto.handle({"username": "SYS", "password": secret, "useCompression": False,
-                                "attributes": {"autocommit": True}})
+    return first, proto.handle(
+        {"username": "SYS", "password": secret, "useCompression": False, "attributes": {"autocommit": True}}
+    )
 
 
-@pytest.mark.parametrize("release,requested,expected", [
-    ("6.1.4", 1, 1), ("6.1.4", 3, None), ("6.2.17", 3, 1), ("7.0.20", 3, 2),
-    ("7.1.26", 3, 3), ("8.29.12", 3, 3), ("7.1.26", 5, 3),
-])
+@pytest.mark.parametrize(
+    "release,requested,expected",
+    [
+        ("6.1.4", 1, 1),
+        ("6.1.4", 3, None),
+        ("6.2.17", 3, 1),
+        ("7.0.20", 3, 2),
+        ("7.1.26", 3, 3),
+        ("8.29.12", 3, 3),
+        ("7.1.26", 5, 3),
+    ],
+)
 def test_protocol_negotiation(release, requested, expected):
     first, reply = login(protocol.ProtocolSession(FakeServer(release)), requested)
     if expected is None:
@@ -158,13 +188,17 @@ def test_protocol_negotiation(release, requested, expected):
 def test_wrong_password_is_08004():
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import padding
+
     proto = protocol.ProtocolSession(FakeServer("7.1.26"))
     pem = proto.handle({"command": "login", "protocolVersion": 3})["responseData"]["publicKeyPem"]
     key = serialization.load_pem_public_key(pem.encode())
-    reply = proto.handle({"username": "sys", "password": base64.b64encode(
-        key.encrypt(b"wrong", padding.PKCS1v15())).decode()})
-    assert reply == {"status": "error", "exception": {
-        "text": "Connection exception - authentication failed.", "sqlCode": "08004"}}
+    reply = proto.handle(
+        {"username": "sys", "password": base64.b64encode(key.encrypt(b"wrong", padding.PKCS1v15())).decode()}
+    )
+    assert reply == {
+        "status": "error",
+        "exception": {"text": "Connection exception - authentication failed.", "sqlCode": "08004"},
+    }
     assert proto.closed
 
 
@@ -203,20 +237,33 @@ def columns_and_rows(result):
     return [(c["name"], c["dataType"]) for c in result["columns"]], result["rows"]
 
 
-@pytest.mark.parametrize("text,columns,rows", [
-    ("SELECT 1;", [("1", DEC1)], [[1]]),  # pyexasol integration_smoke_test
-    ("select 1 from dual", [("1", DEC1)], [[1]]),
-    ("SELECT 'Ab' a, TRUE, 0.50, 1234567890123456789 AS big", [
-        ("A", {"type": "CHAR", "size": 2, "characterSet": "UTF8"}), ("TRUE", {"type": "BOOLEAN"}),
-        ("0.50", {"type": "DECIMAL", "precision": 1, "scale": 1}),
-        ("BIG", {"type": "DECIMAL", "precision": 19, "scale": 0})],
-     [["Ab", True, "0.5", "1234567890123456789"]]),
-    ("SELECT CURRENT_SESSION, current_user, CURRENT_SCHEMA", [
-        ("CURRENT_SESSION", {"type": "DECIMAL", "precision": 20, "scale": 0}),
-        ("CURRENT_USER", catalog.NAME), ("CURRENT_SCHEMA", catalog.NAME)],
-     [["7792436882684342285", "SYS", None]]),
-    ("SELECT COUNT(*) FROM DUAL", [("COUNT(*)", catalog.DEC)], [[1]]),
-])
+@pytest.mark.parametrize(
+    "text,columns,rows",
+    [
+        ("SELECT 1;", [("1", DEC1)], [[1]]),  # pyexasol integration_smoke_test
+        ("select 1 from dual", [("1", DEC1)], [[1]]),
+        (
+            "SELECT 'Ab' a, TRUE, 0.50, 1234567890123456789 AS big",
+            [
+                ("A", {"type": "CHAR", "size": 2, "characterSet": "UTF8"}),
+                ("TRUE", {"type": "BOOLEAN"}),
+                ("0.50", {"type": "DECIMAL", "precision": 1, "scale": 1}),
+                ("BIG", {"type": "DECIMAL", "precision": 19, "scale": 0}),
+            ],
+            [["Ab", True, "0.5", "1234567890123456789"]],
+        ),
+        (
+            "SELECT CURRENT_SESSION, current_user, CURRENT_SCHEMA",
+            [
+                ("CURRENT_SESSION", {"type": "DECIMAL", "precision": 20, "scale": 0}),
+                ("CURRENT_USER", catalog.NAME),
+                ("CURRENT_SCHEMA", catalog.NAME),
+            ],
+            [["7792436882684342285", "SYS", None]],
+        ),
+        ("SELECT COUNT(*) FROM DUAL", [("COUNT(*)", catalog.DEC)], [[1]]),
+    ],
+)
 def test_select_without_from(tmp_path, text, columns, rows):
     db = make_db(tmp_path, "7.1.26")
     session = catalog.Session(7792436882684342285, "SYS", True)
@@ -232,13 +279,25 @@ def test_current_schema_follows_open_schema(tmp_path):
     assert run(db, session, "SELECT CURRENT_SCHEMA")["rows"] == [[None]]
 
 
-@pytest.mark.parametrize("text,code", [
-    ("SELECT 1+1", "0A000"), ("SELECT -1", "0A000"), ("SELECT 'a' || 'b'", "0A000"),
-    ("SELECT USER", "0A000"), ("SELECT CURRENT_TIMESTAMP", "0A000"), ("SELECT NULL", "0A000"),
-    ("SELECT ''", "0A000"), ("SELECT *", "0A000"), ("SELECT nope", "42000"),
-    ("SELECT 1 WHERE 1 = 1", "42000"), ("SELECT1", "42000"),
-    ("KILL STATEMENT IN SESSION 5", "0A000"), ("KILL SESSION", "42000"), ("KILL SESSION x", "42000"),
-])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("SELECT 1+1", "0A000"),
+        ("SELECT -1", "0A000"),
+        ("SELECT 'a' || 'b'", "0A000"),
+        ("SELECT USER", "0A000"),
+        ("SELECT CURRENT_TIMESTAMP", "0A000"),
+        ("SELECT NULL", "0A000"),
+        ("SELECT ''", "0A000"),
+        ("SELECT *", "0A000"),
+        ("SELECT nope", "42000"),
+        ("SELECT 1 WHERE 1 = 1", "42000"),
+        ("SELECT1", "42000"),
+        ("KILL STATEMENT IN SESSION 5", "0A000"),
+        ("KILL SESSION", "42000"),
+        ("KILL SESSION x", "42000"),
+    ],
+)
 def test_outside_the_subset(tmp_path, text, code):
     db = make_db(tmp_path, "7.1.26")
     with pytest.raises(SqlError) as info:
@@ -246,10 +305,18 @@ def test_outside_the_subset(tmp_path, text, code):
     assert info.value.code == code
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("1", (1, 0)), ("007", (1, 0)), ("0", (1, 0)), ("0.5", (1, 1)), ("12.340", (4, 2)),
-    ("9" * 36, (36, 0)), ("9" * 37, None),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("1", (1, 0)),
+        ("007", (1, 0)),
+        ("0", (1, 0)),
+        ("0.5", (1, 1)),
+        ("12.340", (4, 2)),
+        ("9" * 36, (36, 0)),
+        ("9" * 37, None),
+    ],
+)
 def test_numeric_literal_types(text, expected):
     dtype = catalog.numeric_literal_type(text)
     if expected is None:
@@ -274,9 +341,17 @@ def test_kill_session_statement(tmp_path):
 
 
 def test_server_kill_session_refuses_unknown_and_ends_its_own(tmp_path):
-    srv = server.Server({"host": "127.0.0.61", "port": 0, "user": "sys", "password": "secret",
-                         "release": "7.1.26", "catalog_file": str(tmp_path / "catalog.json"),
-                         "adapter": {}})
+    srv = server.Server(
+        {
+            "host": "127.0.0.61",
+            "port": 0,
+            "user": "sys",
+            "password": "secret",
+            "release": "7.1.26",
+            "catalog_file": str(tmp_path / "catalog.json"),
+            "adapter": {},
+        }
+    )
     proto = protocol.ProtocolSession(srv)
     login(proto, 3)
     own = proto.session.session_id
@@ -291,10 +366,12 @@ def test_server_kill_session_refuses_unknown_and_ends_its_own(tmp_path):
 def metadata_server(tmp_path, release):
     fake = FakeServer(release)
     fake.database = make_db(tmp_path, release)
-    fake.database.committed["schemas"].update({
-        "ADAPTER": {"virtual": False, "object_id": 1, "scripts": {}},
-        "AURORA": {"virtual": True, "object_id": 2, "tables": [{"name": "CUSTOMERS"},
-                                                               {"name": "ORDERS"}]}})
+    fake.database.committed["schemas"].update(
+        {
+            "ADAPTER": {"virtual": False, "object_id": 1, "scripts": {}},
+            "AURORA": {"virtual": True, "object_id": 2, "tables": [{"name": "CUSTOMERS"}, {"name": "ORDERS"}]},
+        }
+    )
     proto = protocol.ProtocolSession(fake)
     login(proto, 3)
     return proto
@@ -313,8 +390,11 @@ def test_get_schemas(tmp_path):
     proto = metadata_server(tmp_path, "7.1.26")
     proto.handle({"command": "setAttributes", "attributes": {"resultSetMaxRows": 1}})
     assert meta(proto, "getSchemas") == [  # resultSetMaxRows applies to statements only
-        ["ADAPTER", "SYS", False, None], ["AURORA", "SYS", True, None],
-        ["EXA_STATISTICS", "SYS", False, None], ["SYS", "SYS", False, None]]
+        ["ADAPTER", "SYS", False, None],
+        ["AURORA", "SYS", True, None],
+        ["EXA_STATISTICS", "SYS", False, None],
+        ["SYS", "SYS", False, None],
+    ]
     assert [r[0] for r in meta(proto, "getSchemas", schema="A%")] == ["ADAPTER", "AURORA"]
     assert meta(proto, "getSchemas", schema="") == []
     assert meta(proto, "getSchemas", schema=None) == meta(proto, "getSchemas")
@@ -325,8 +405,10 @@ def test_get_schemas(tmp_path):
 def test_get_tables(tmp_path):
     proto = metadata_server(tmp_path, "8.29.12")
     tables = meta(proto, "getTables", schema="AURORA")
-    assert tables == [["AURORA", "CUSTOMERS", "SYS", "TABLE", True, False, False, None],
-                      ["AURORA", "ORDERS", "SYS", "TABLE", True, False, False, None]]
+    assert tables == [
+        ["AURORA", "CUSTOMERS", "SYS", "TABLE", True, False, False, None],
+        ["AURORA", "ORDERS", "SYS", "TABLE", True, False, False, None],
+    ]
     assert [r[1] for r in meta(proto, "getTables", table="CUST%", tableTypes=["TABLE"])] == ["CUSTOMERS"]
     assert meta(proto, "getTables", schema="AURORA", tableTypes=["VIEW"]) == []
     system = meta(proto, "getTables", schema="SYS")
@@ -334,9 +416,12 @@ def test_get_tables(tmp_path):
     everything = meta(proto, "getTables")
     assert everything == sorted(everything, key=lambda r: (r[3], r[0], r[1])) and len(everything) == len(system) + 2
     assert meta(proto, "getTables", tableTypes=["MATERIALIZED VIEW"]) == "00000"
-    all_tables = run(proto.server.database, proto.session,
-                     "/*snapshot execution*/SELECT TABLE_NAME, TABLE_IS_VIRTUAL FROM sys.exa_all_tables "
-                     "WHERE table_schema LIKE 'AUR%' ORDER BY table_name ASC")
+    all_tables = run(
+        proto.server.database,
+        proto.session,
+        "/*snapshot execution*/SELECT TABLE_NAME, TABLE_IS_VIRTUAL FROM sys.exa_all_tables "
+        "WHERE table_schema LIKE 'AUR%' ORDER BY table_name ASC",
+    )
     assert all_tables["rows"] == [["CUSTOMERS", True], ["ORDERS", True]]
     assert meta(proto, "getColumns", schema="AURORA") == "0A000"  # still refused
 

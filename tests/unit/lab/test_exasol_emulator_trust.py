@@ -3,11 +3,11 @@
 A node sees its own tree under its mounts and the host elsewhere; absolute links resolve from the
 node's / (or, inside a script-language container, from the container's /), never the host's.
 """
+
 import json
 import os
 
 import pytest
-
 from lab_exasol import adapter
 from lab_exasol.sql import SqlError
 
@@ -31,8 +31,14 @@ def node(tmp_path):
     write(root + SLC + "/etc/ssl/certs/java/cacerts", "container's own")
     os.makedirs(os.path.dirname(root + SLC + "/" + JDK))
     os.symlink("/etc/ssl/certs/java/cacerts", root + SLC + "/" + JDK)  # absolute, meant for the container
-    return {"name": "node1", "root": root, "mounts": ["/etc/pki/ca-trust", "/usr/opt", "/exa", "/etc/ssl/certs/java"],
-            "loader_truststore": CENTRAL, "adapter_truststores": [SLC + "/" + JDK], "store_password": "changeit"}
+    return {
+        "name": "node1",
+        "root": root,
+        "mounts": ["/etc/pki/ca-trust", "/usr/opt", "/exa", "/etc/ssl/certs/java"],
+        "loader_truststore": CENTRAL,
+        "adapter_truststores": [SLC + "/" + JDK],
+        "store_password": "changeit",
+    }
 
 
 def read(path):
@@ -41,8 +47,9 @@ def read(path):
 
 
 def test_node_link_resolves_in_the_node_tree(node):
-    path = adapter.node_host_path(node, adapter.resolve_view("/etc/ssl/certs/java/cacerts",
-                                                             lambda p: adapter.node_host_path(node, p)))
+    path = adapter.node_host_path(
+        node, adapter.resolve_view("/etc/ssl/certs/java/cacerts", lambda p: adapter.node_host_path(node, p))
+    )
     assert path == node["root"] + CENTRAL and read(path) == "central"
 
 
@@ -66,16 +73,21 @@ def test_every_node_and_both_jvms_are_named(node, tmp_path):
     second = dict(node, name="node2")
     lab_json = tmp_path / "lab.json"
     lab_json.write_text(json.dumps({"nodes": [node, second]}))
-    emulator = adapter.Adapter({"lab_json": str(lab_json), "bucketfs_host_dir": str(tmp_path / "bfs"),
-                                "repo_root": str(tmp_path)})
+    emulator = adapter.Adapter(
+        {"lab_json": str(lab_json), "bucketfs_host_dir": str(tmp_path / "bfs"), "repo_root": str(tmp_path)}
+    )
     options = {"jvmoptions": []}
     assert [label.split()[0] for label, _path, _pw in emulator.adapter_stores(options)] == ["node1", "node2"]
     loader = emulator.loader_stores()
     assert [(label, path) for label, path, _pw in loader] == [
-        ("node1 ExaLoader " + CENTRAL, node["root"] + CENTRAL), ("node2 ExaLoader " + CENTRAL, node["root"] + CENTRAL)]
+        ("node1 ExaLoader " + CENTRAL, node["root"] + CENTRAL),
+        ("node2 ExaLoader " + CENTRAL, node["root"] + CENTRAL),
+    ]
     options = {"jvmoptions": ["-Djavax.net.ssl.trustStore=/buckets/bfsdefault/default/t.jks"]}
     stores = emulator.adapter_stores(options)
-    assert {path for _label, path, _pw in stores} == {str(tmp_path / "bfs" / "bfsdefault" / ".dest" / "default" / "t.jks")}
+    assert {path for _label, path, _pw in stores} == {
+        str(tmp_path / "bfs" / "bfsdefault" / ".dest" / "default" / "t.jks")
+    }
     assert emulator.loader_stores() == loader  # %jvmoption never reaches ExaLoader
 
 
@@ -83,22 +95,33 @@ def test_url_options_naming_client_files_are_refused():
     with pytest.raises(SqlError) as caught:
         adapter.refuse_host_file_options("jdbc:postgresql://h/d?sslmode=verify-full&SSLRootCert=/x.pem", 7)
     assert caught.value.code == "0A000" and "sslrootcert" in str(caught.value)
-    adapter.refuse_host_file_options("jdbc:postgresql://h/d?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory", 7)
+    adapter.refuse_host_file_options(
+        "jdbc:postgresql://h/d?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory", 7
+    )
 
 
 URL_TLS = "jdbc:postgresql://h:5432/d?ssl=true&sslfactory=org.postgresql.ssl.DefaultJavaSSLFactory"
 
 
-@pytest.mark.parametrize("version,settings,refused", [
-    ((2025, 1, 3), {}, True), ((2025, 1, 3), {"NOSECURITY": "NO"}, True), ((2025, 1, 3), {"NOSECURITY": "YES"}, False),
-    ((8, 29, 12), {}, True), ((7, 1, 26), {}, False)])
+@pytest.mark.parametrize(
+    "version,settings,refused",
+    [
+        ((2025, 1, 3), {}, True),
+        ((2025, 1, 3), {"NOSECURITY": "NO"}, True),
+        ((2025, 1, 3), {"NOSECURITY": "YES"}, False),
+        ((8, 29, 12), {}, True),
+        ((7, 1, 26), {}, False),
+    ],
+)
 def test_loader_tls_needs_nosecurity_from_exasol_8(version, settings, refused):
     """Exasol 8 / 2025.x: ExaLoader's security manager denies a TLS handshake without NOSECURITY=YES."""
     connection = {"address": URL_TLS, "user": "u"}
     if refused:
         with pytest.raises(SqlError) as caught:
             adapter.Adapter.refuse_tls_under_security_manager(connection, settings, version, 3)
-        assert caught.value.code == "42636" and "ETL-5402" in str(caught.value) and "NOSECURITY=YES" in str(caught.value)
+        assert (
+            caught.value.code == "42636" and "ETL-5402" in str(caught.value) and "NOSECURITY=YES" in str(caught.value)
+        )
     else:
         adapter.Adapter.refuse_tls_under_security_manager(connection, settings, version, 3)
     plain = {"address": "jdbc:postgresql://h:5432/d", "user": "u"}
@@ -109,5 +132,6 @@ def test_settings_without_jar_use_every_jar_from_8_0_3(tmp_path):
     (tmp_path / "postgresql.jar").write_bytes(b"jar")
     (tmp_path / "settings.cfg").write_text("DRIVERNAME=P\nPREFIX=jdbc:postgresql:\n")
     assert adapter.Adapter.settings_jars(str(tmp_path), {"PREFIX": "jdbc:postgresql:"}, (2025, 1, 3)) == [
-        str(tmp_path / "postgresql.jar")]
+        str(tmp_path / "postgresql.jar")
+    ]
     assert adapter.Adapter.settings_jars(str(tmp_path), {"PREFIX": "jdbc:postgresql:"}, (7, 1, 26)) is None

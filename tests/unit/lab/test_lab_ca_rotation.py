@@ -1,4 +1,5 @@
 """The lab's stand-ins for the RDS CA identifiers (issue 14 item 4; no lab processes needed)."""
+
 import os
 
 import pytest
@@ -19,9 +20,11 @@ def part(lab):
 
 def test_the_bundle_holds_a_root_per_g1_identifier_once(lab, part):
     assert part["bundle_count"] == 4 + 2 + len(ca.G1_CAS)  # decoys, lab root + intermediate, G1 roots
-    assert part["identifiers"] == {"rds-ca-rsa2048-g1": "Lab RDS Root CA",
-                                   "rds-ca-rsa4096-g1": "Lab RDS eu-central-1 Root CA RSA4096 G1",
-                                   "rds-ca-ecc384-g1": "Lab RDS eu-central-1 Root CA ECC384 G1"}
+    assert part["identifiers"] == {
+        "rds-ca-rsa2048-g1": "Lab RDS Root CA",
+        "rds-ca-rsa4096-g1": "Lab RDS eu-central-1 Root CA RSA4096 G1",
+        "rds-ca-ecc384-g1": "Lab RDS eu-central-1 Root CA ECC384 G1",
+    }
     assert ca.up(lab)["ca"]["bundle_sha256"] == part["bundle_sha256"]  # a rerun changes nothing
     with open(part["bundle_file"], "rb") as handle:
         assert not handle.read().endswith(b"\n")  # like Amazon's global-bundle.pem

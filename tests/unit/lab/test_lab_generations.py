@@ -1,4 +1,5 @@
 """The lab's two node layouts, chosen by LAB_EXASOL_VERSION (issue 13 item 1; no lab needed)."""
+
 import pytest
 
 from components import bucketfs, nodes
@@ -14,8 +15,10 @@ def lab_in(tmp_path, monkeypatch, version=None):
     return Lab(state_dir=str(tmp_path / "state"))
 
 
-@pytest.mark.parametrize("version,kind", [("7.1", "classic"), ("6.1", "classic"), ("7.1.26", "classic"),
-                                          ("8", "cos"), ("2025", "cos"), ("2025.1.3", "cos")])
+@pytest.mark.parametrize(
+    "version,kind",
+    [("7.1", "classic"), ("6.1", "classic"), ("7.1.26", "classic"), ("8", "cos"), ("2025", "cos"), ("2025.1.3", "cos")],
+)
 def test_generation_follows_the_version(tmp_path, monkeypatch, version, kind):
     lab = lab_in(tmp_path, monkeypatch, version)
     assert lab.exasol_generation() == kind

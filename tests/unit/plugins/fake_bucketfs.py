@@ -6,6 +6,7 @@ gets (and `body_bytes_sent` counts) only what the socket buffers took. Knobs: `f
 (answer that many requests with `fail_status`), `drop_next` (close that many connections without
 an answer). It records every request.
 """
+
 import base64
 import os
 import ssl
@@ -13,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 import pytest
+
 from loopback import LoopbackServer
 
 

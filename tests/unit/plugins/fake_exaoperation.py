@@ -3,9 +3,10 @@
 Cluster methods at /cluster1, object methods at /cluster1/<object>, basic auth. Knob:
 `fail_upload` makes uploadFile raise a Fault. Loopback only.
 """
+
 import base64
-from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 from xmlrpc.client import Fault
+from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 from loopback import LoopbackServer
 

@@ -1,8 +1,9 @@
 """Base for the fake servers of the unit tests: a socketserver on 127.0.0.1 in a daemon thread."""
+
 import threading
 
 
-class LoopbackServer(object):
+class LoopbackServer:
     """Subclasses set self.server (bound to 127.0.0.1:0) before calling start_thread()."""
 
     def start_thread(self):

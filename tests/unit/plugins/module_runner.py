@@ -1,4 +1,5 @@
 """Run a module of this checkout the way Ansible does (a child process with JSON args)."""
+
 import json
 import os
 import subprocess

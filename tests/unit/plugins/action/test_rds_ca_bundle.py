@@ -2,6 +2,7 @@
 bundle_eu-central-1_corrupted_signature.pem (never skipped), a corrupted signature refused, expired certificates reported, checksum, the
 content-addressed cache (changed once, then not; check mode writes nothing), and downloads from a
 loopback HTTP server."""
+
 import datetime
 import hashlib
 import http.server
@@ -15,7 +16,6 @@ from ansible.errors import AnsibleActionFail
 from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.virtualis.aurora.plugins.action import rds_ca_bundle as plugin
-
 from loopback import LoopbackServer
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures")
@@ -45,14 +45,19 @@ def test_real_regional_bundle_verifies():
 
 
 def test_real_global_bundle_verifies():
-    summary = plugin.verify(read(GLOBAL), GLOBAL, "sha256:afb8f45125236bef4e9a005d9e34d8109a787c9f125587aa0a149b18c47c42e1")
+    summary = plugin.verify(
+        read(GLOBAL), GLOBAL, "sha256:afb8f45125236bef4e9a005d9e34d8109a787c9f125587aa0a149b18c47c42e1"
+    )
     assert summary["certificates"] == 108 and summary["key_types"] == {"EC 384": 36, "RSA 2048": 36, "RSA 4096": 36}
     assert summary["expired"] == [] and summary["not_ca"] == []
 
 
 def test_one_changed_character_in_a_signature_is_refused():
-    with pytest.raises(plugin.BundleError, match=r"certificate #2 'Amazon RDS eu-central-1 Root CA RSA2048 G1': "
-                                                 r"its signature does not verify .*corrupted or forged"):
+    with pytest.raises(
+        plugin.BundleError,
+        match=r"certificate #2 'Amazon RDS eu-central-1 Root CA RSA2048 G1': "
+        r"its signature does not verify .*corrupted or forged",
+    ):
         plugin.verify(read(CORRUPTED), CORRUPTED)
 
 
@@ -84,11 +89,14 @@ def test_an_intermediate_without_its_root_is_refused():
         plugin.verify(data, "x.pem")
 
 
-@pytest.mark.parametrize("checksum,error", [
-    ("sha256:" + "0" * 64, "checksum mismatch: sha256 is %s, expected 000" % EU_SHA256),
-    ("md5:0123", r"checksum must be sha256:<64 hex digits>"),
-    (EU_SHA256[:-1], r"checksum must be sha256:<64 hex digits>"),
-])
+@pytest.mark.parametrize(
+    "checksum,error",
+    [
+        ("sha256:" + "0" * 64, "checksum mismatch: sha256 is %s, expected 000" % EU_SHA256),
+        ("md5:0123", r"checksum must be sha256:<64 hex digits>"),
+        (EU_SHA256[:-1], r"checksum must be sha256:<64 hex digits>"),
+    ],
+)
 def test_checksum_is_enforced(checksum, error):
     with pytest.raises(plugin.BundleError, match=error):
         plugin.verify(read(EU), EU, checksum)
@@ -98,14 +106,23 @@ def test_bare_and_upper_case_checksums_are_accepted():
     assert plugin.verify(read(EU), EU, EU_SHA256.upper())["sha256"] == EU_SHA256
 
 
-@pytest.mark.parametrize("data,error", [
-    (b"", r"holds no PEM certificate"),
-    (b"<html>Access denied</html>", r"holds no PEM certificate"),
-    (b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n", r"block #1 is a PRIVATE KEY, not a CERTIFICATE"),
-    (b"-----BEGIN CERTIFICATE-----\nMIIB\n", r"certificate #1 has no matching END CERTIFICATE line"),
-    (b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END X509 CRL-----\n", r"certificate #1 has no matching END CERTIFICATE"),
-    (b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n", r"certificate #1 does not parse"),
-])
+@pytest.mark.parametrize(
+    "data,error",
+    [
+        (b"", r"holds no PEM certificate"),
+        (b"<html>Access denied</html>", r"holds no PEM certificate"),
+        (
+            b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+            r"block #1 is a PRIVATE KEY, not a CERTIFICATE",
+        ),
+        (b"-----BEGIN CERTIFICATE-----\nMIIB\n", r"certificate #1 has no matching END CERTIFICATE line"),
+        (
+            b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END X509 CRL-----\n",
+            r"certificate #1 has no matching END CERTIFICATE",
+        ),
+        (b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n", r"certificate #1 does not parse"),
+    ],
+)
 def test_anything_but_certificates_is_refused(data, error):
     with pytest.raises(plugin.BundleError, match=error):
         plugin.verify(data, "x.pem")
@@ -127,8 +144,9 @@ def action(check_mode=False, **args):
     task.action = "virtualis.aurora.rds_ca_bundle"
     connection = mock.MagicMock()
     connection._shell.tmpdir = None
-    return plugin.ActionModule(task, connection, PlayContext(), loader=mock.MagicMock(), templar=None,
-                               shared_loader_obj=None)
+    return plugin.ActionModule(
+        task, connection, PlayContext(), loader=mock.MagicMock(), templar=None, shared_loader_obj=None
+    )
 
 
 def run(check_mode=False, **args):
@@ -274,19 +292,22 @@ def test_plain_http_without_checksum_is_warned_about(tmp_path, monkeypatch):
 
 
 def test_a_corrupted_download_is_refused_and_not_cached(tmp_path):
-    with BundleServer(read(CORRUPTED)) as server:
-        with pytest.raises(AnsibleActionFail, match="signature does not verify"):
-            run(url=server.url + "/bundle.pem", cache_dir=str(tmp_path / "cache"))
+    with BundleServer(read(CORRUPTED)) as server, pytest.raises(AnsibleActionFail, match="signature does not verify"):
+        run(url=server.url + "/bundle.pem", cache_dir=str(tmp_path / "cache"))
     assert not (tmp_path / "cache").exists()
 
 
 def test_download_errors_name_the_url(tmp_path):
-    with BundleServer(read(EU)) as server:
-        with pytest.raises(AnsibleActionFail, match=r"Could not download the RDS CA bundle from .*/missing.pem: .*404"):
-            run(url=server.url + "/missing.pem", cache_dir=str(tmp_path))
+    with (
+        BundleServer(read(EU)) as server,
+        pytest.raises(AnsibleActionFail, match=r"Could not download the RDS CA bundle from .*/missing.pem: .*404"),
+    ):
+        run(url=server.url + "/missing.pem", cache_dir=str(tmp_path))
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.invalid/b.pem", "truststore.pki.rds.amazonaws.com"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.invalid/b.pem", "truststore.pki.rds.amazonaws.com"]
+)
 def test_only_http_urls(tmp_path, url):
     with pytest.raises(AnsibleActionFail, match="url must be an http:// or https:// URL"):
         run(url=url, cache_dir=str(tmp_path))

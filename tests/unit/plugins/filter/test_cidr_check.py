@@ -1,4 +1,5 @@
 """cidr_check: one clear sentence per unacceptable source CIDR, nothing for good ones."""
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
@@ -11,15 +12,18 @@ def test_good_cidrs_have_no_problem(good):
     assert cidr_check(good) == []
 
 
-@pytest.mark.parametrize("bad,expected", [
-    ("10.0.0.300/32", "is not a CIDR"),
-    ("203.0.113.9", "no prefix length (write 203.0.113.9/32"),
-    ("10.0.0.1/24", "host bits set: the network is 10.0.0.0/24"),
-    ("0.0.0.0/0", "whole internet"),
-    ("::/0", "whole internet"),
-    ("example.com/24", "is not a CIDR"),
-    (42, "is not a string"),
-])
+@pytest.mark.parametrize(
+    "bad,expected",
+    [
+        ("10.0.0.300/32", "is not a CIDR"),
+        ("203.0.113.9", "no prefix length (write 203.0.113.9/32"),
+        ("10.0.0.1/24", "host bits set: the network is 10.0.0.0/24"),
+        ("0.0.0.0/0", "whole internet"),
+        ("::/0", "whole internet"),
+        ("example.com/24", "is not a CIDR"),
+        (42, "is not a string"),
+    ],
+)
 def test_bad_cidrs_are_explained(bad, expected):
     problems = cidr_check(["192.0.2.0/24", bad])
     assert len(problems) == 1 and expected in problems[0]

@@ -1,14 +1,20 @@
 """truststore_tally / truststore_too_many_failed: the exasol_truststore summary, in-process."""
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.virtualis.aurora.plugins.filter.truststore_tally import (
-    FilterModule, truststore_tally, truststore_too_many_failed,
+    FilterModule,
+    truststore_tally,
+    truststore_too_many_failed,
 )
 
-STORES = {"stores": [{"changed": True}, {"changed": False}], "discovered": ["/slc/cacerts"],
-          "weak_keys": [{"certificate": "old-ca"}]}
+STORES = {
+    "stores": [{"changed": True}, {"changed": False}],
+    "discovered": ["/slc/cacerts"],
+    "weak_keys": [{"certificate": "old-ca"}],
+}
 HOSTVARS = {
     "ok": {"exasol_truststore_result": STORES},
     "down": {"exasol_truststore_result": {"unreachable": True, "msg": "ssh: refused"}},
@@ -19,10 +25,17 @@ HOSTVARS = {
 
 def test_one_batch():
     tally = truststore_tally({}, "r1", ["ok", "down", "broken", "skipped"], HOSTVARS)
-    assert tally == {"run": "r1", "done": ["ok", "down", "broken", "skipped"],
-                     "failed": {"down": "unreachable: ssh: refused", "broken": "failed: discover found no truststore",
-                                "skipped": "not run"},
-                     "weak_keys": ["old-ca"], "batch": ["ok: 2 stores (1 discovered), 1 changed"]}
+    assert tally == {
+        "run": "r1",
+        "done": ["ok", "down", "broken", "skipped"],
+        "failed": {
+            "down": "unreachable: ssh: refused",
+            "broken": "failed: discover found no truststore",
+            "skipped": "not run",
+        },
+        "weak_keys": ["old-ca"],
+        "batch": ["ok: 2 stores (1 discovered), 1 changed"],
+    }
 
 
 def test_batches_add_up_and_another_run_starts_afresh():

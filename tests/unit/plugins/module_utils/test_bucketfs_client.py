@@ -1,16 +1,16 @@
 """BucketFSClient against a local fake BucketFS: streaming, comparison, retries, errors."""
+
 import hashlib
 import os
 
 import pytest
-
-from fake_bucketfs import FakeBucketFS
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _bucketfs, _http
 from ansible_collections.virtualis.aurora.plugins.module_utils._bucketfs import (
     BucketFSClient,
     BucketFSError,
 )
+from fake_bucketfs import FakeBucketFS
 
 
 @pytest.fixture
@@ -137,23 +137,31 @@ def self_signed(tmp_path):
     """A self-signed certificate for 127.0.0.1 (its own CA), written as PEM files."""
     import datetime
     import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "fake bucketfs")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
     certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    keyfile.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(certfile), str(keyfile)
 
 
@@ -178,10 +186,25 @@ def test_unreadable_ca_file(tmp_path):
         BucketFSClient("https://127.0.0.1:1", "default", "w", "p", ca_cert=str(tmp_path / "none.pem"))
 
 
-@pytest.mark.parametrize("path", [
-    "../etc/passwd", "jars/../../x.jar", "jars/./a.jar", "jars//a.jar", "/", "", "jars/",
-    "jars/%2e%2e/x", "jars/%2E./x", "a%2fb/../c", "jars/a%2Fb.jar", "jars/a%5c..%5cb", "a\nb", "a\x00b",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../etc/passwd",
+        "jars/../../x.jar",
+        "jars/./a.jar",
+        "jars//a.jar",
+        "/",
+        "",
+        "jars/",
+        "jars/%2e%2e/x",
+        "jars/%2E./x",
+        "a%2fb/../c",
+        "jars/a%2Fb.jar",
+        "jars/a%5c..%5cb",
+        "a\nb",
+        "a\x00b",
+    ],
+)
 def test_bucket_path_refuses_escapes(path):
     with pytest.raises(BucketFSError, match="path"):
         _bucketfs.bucket_path(path)
@@ -193,8 +216,10 @@ def test_bucket_path_accepts_plain_paths():
     assert _bucketfs.unsafe_component("a/..b/c.") is None
 
 
-@pytest.mark.parametrize("bucket, service", [("../x", "bfsdefault"), ("a/b", "bfsdefault"), ("default", ".."),
-                                             ("", "bfsdefault"), ("default", "bfs/../x")])
+@pytest.mark.parametrize(
+    "bucket, service",
+    [("../x", "bfsdefault"), ("a/b", "bfsdefault"), ("default", ".."), ("", "bfsdefault"), ("default", "bfs/../x")],
+)
 def test_bucket_and_service_must_be_plain_names(bucket, service):
     with pytest.raises(BucketFSError, match="must be a plain name"):
         BucketFSClient("https://h:2581", bucket, "w", "p", service=service)
@@ -228,8 +253,14 @@ def test_sidecar_round_trip_and_distrust(fake, tmp_path):
     bfs.write_sidecar("/jars/a.jar", "ab" * 32)
     assert open(fake.file("jars/a.jar.sha256")).read() == "ab" * 32 + "  a.jar\n"  # sha256sum -c format
     assert bfs.read_sidecar("jars/a.jar") == "ab" * 32
-    for body in (b"AB" * 32 + b"  a.jar\n", b"ab" * 32 + b"  b.jar\n", b"ab" * 31 + b"  a.jar\n",
-                 b"ab" * 32 + b"  a.jar\nmore\n", b"ab" * 32 + b"  a.jar\n" + b" " * 5000, b""):
+    for body in (
+        b"AB" * 32 + b"  a.jar\n",
+        b"ab" * 32 + b"  b.jar\n",
+        b"ab" * 31 + b"  a.jar\n",
+        b"ab" * 32 + b"  a.jar\nmore\n",
+        b"ab" * 32 + b"  a.jar\n" + b" " * 5000,
+        b"",
+    ):
         fake.put("jars/a.jar.sha256", body)
         assert bfs.read_sidecar("jars/a.jar") is None, body
 
@@ -249,6 +280,7 @@ def test_known_sha256_is_not_computed_again(fake, tmp_path, monkeypatch):
 
     def no_hashing(*args):
         raise AssertionError("hashed again")
+
     monkeypatch.setattr(_bucketfs, "sha256_file", no_hashing)
     monkeypatch.setattr(_bucketfs.hashlib, "sha256", no_hashing)
     assert client(fake).upload("a", src, sha256="cd" * 32) == "cd" * 32
@@ -289,12 +321,14 @@ def test_empty_file_upload(fake, tmp_path):
 
 def test_background_hash_runs_at_lowest_priority_the_caller_does_not(tmp_path, monkeypatch):
     import threading
+
     seen = []
     real = _bucketfs._hash_from
 
     def spy(*args):
         seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         return real(*args)
+
     monkeypatch.setattr(_bucketfs, "_hash_from", spy)
     _bucketfs._BackgroundHash(write(tmp_path, "a", b"x" * 100)).finish()
     assert seen == [19, os.getpriority(os.PRIO_PROCESS, 0)]  # the helper, then the caller's take-over

@@ -1,18 +1,26 @@
 """plugins/module_utils/_exasol.py: names, literals, redaction, DSN/TLS options, version parsing."""
+
 import ssl
 
 import pytest
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _exasol as ex
 
-
 FP = "AB" * 32
 
 
-@pytest.mark.parametrize("name,stored", [
-    ("adapter", "ADAPTER"), ("Jdbc_Adapter1", "JDBC_ADAPTER1"), ("my schema", "my schema"),
-    ('we"ird', 'we"ird'), ("a.b", "a.b"), ("x;DROP SCHEMA y", "x;DROP SCHEMA y"), ("_x", "_x"),
-])
+@pytest.mark.parametrize(
+    "name,stored",
+    [
+        ("adapter", "ADAPTER"),
+        ("Jdbc_Adapter1", "JDBC_ADAPTER1"),
+        ("my schema", "my schema"),
+        ('we"ird', 'we"ird'),
+        ("a.b", "a.b"),
+        ("x;DROP SCHEMA y", "x;DROP SCHEMA y"),
+        ("_x", "_x"),
+    ],
+)
 def test_object_name_folds_regular_identifiers_only(name, stored):
     assert ex.object_name(name) == stored
 
@@ -41,26 +49,35 @@ def test_redact_hides_raw_and_escaped_secret():
 
 
 def test_trust_hint_only_for_tls_trust_errors():
-    pkix = ("VM error: E-VSPG-3 ... Caused by: javax.net.ssl.SSLHandshakeException: PKIX path building "
-            "failed: unable to find valid certification path to requested target")
+    pkix = (
+        "VM error: E-VSPG-3 ... Caused by: javax.net.ssl.SSLHandshakeException: PKIX path building "
+        "failed: unable to find valid certification path to requested target"
+    )
     assert ex.trust_failure(pkix)
     assert "exasol_truststore" in ex.with_trust_hint(pkix)
     assert ex.with_trust_hint("object X not found") == "object X not found"
 
 
 def params(**over):
-    base = dict(login_host="exa.example.com", login_port=8563, login_user="sys", login_password="p",
-                validate_certs=True, ca_cert=None, certificate_fingerprint=None, connect_timeout=10,
-                query_timeout=300)
+    base = dict(
+        login_host="exa.example.com",
+        login_port=8563,
+        login_user="sys",
+        login_password="p",
+        validate_certs=True,
+        ca_cert=None,
+        certificate_fingerprint=None,
+        connect_timeout=10,
+        query_timeout=300,
+    )
     base.update(over)
     return base
 
 
 def test_dsn_plain_and_with_fingerprint_for_every_host():
     assert ex.build_dsn(params()) == "exa.example.com:8563"
-    fp = ":".join(FP.lower()[i:i + 2] for i in range(0, 64, 2))
-    assert ex.build_dsn(params(login_host="n1, n2", certificate_fingerprint=fp)) == \
-        "n1/%s:8563,n2/%s:8563" % (FP, FP)
+    fp = ":".join(FP.lower()[i : i + 2] for i in range(0, 64, 2))
+    assert ex.build_dsn(params(login_host="n1, n2", certificate_fingerprint=fp)) == "n1/%s:8563,n2/%s:8563" % (FP, FP)
     assert ex.build_dsn(params(login_host="10.0.0.11..13")) == "10.0.0.11..13:8563"
 
 
@@ -89,8 +106,10 @@ def test_connect_errors_name_the_fix():
     assert "ca_cert" in ex.connect_error_message("h:1", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
 
 
-@pytest.mark.parametrize("text,version", [("7.1.26", (7, 1, 26)), ("6.1.4", (6, 1, 4)),
-                                          ("8.29.12-rc1", (8, 29, 12)), ("2025.1.3", (2025, 1, 3))])
+@pytest.mark.parametrize(
+    "text,version",
+    [("7.1.26", (7, 1, 26)), ("6.1.4", (6, 1, 4)), ("8.29.12-rc1", (8, 29, 12)), ("2025.1.3", (2025, 1, 3))],
+)
 def test_parse_version(text, version):
     assert ex.parse_version(text) == version
 
@@ -101,7 +120,9 @@ def test_protocol_steps_down_only_for_a_refused_protocol_version(monkeypatch):
     def fake_connect(protocol_version, **kwargs):
         tried.append(protocol_version)
         if protocol_version > 1:
-            raise ex.pyexasol.ExaRequestError(None, "08004", "unsupported WebSocket protocol version %d" % protocol_version)
+            raise ex.pyexasol.ExaRequestError(
+                None, "08004", "unsupported WebSocket protocol version %d" % protocol_version
+            )
         return "connection"
 
     monkeypatch.setattr(ex.pyexasol, "connect", fake_connect)
@@ -116,4 +137,6 @@ def test_protocol_steps_down_only_for_a_refused_protocol_version(monkeypatch):
 
 
 def test_hints_for_trust_and_driver_failures():
-    assert "exasol_jdbc_driver" in ex.with_trust_hint("ETL-5402: JDBC-Client-Error: No suitable driver found for jdbc:x")
+    assert "exasol_jdbc_driver" in ex.with_trust_hint(
+        "ETL-5402: JDBC-Client-Error: No suitable driver found for jdbc:x"
+    )

@@ -1,5 +1,6 @@
 """The skeleton of the Exasol object modules: input checked before connecting, plan once, check mode
 applies nothing, queries show the display form, diff only in diff mode, session closed."""
+
 import contextlib
 import json
 from unittest import mock
@@ -15,6 +16,7 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_object im
 try:
     from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19+
 except ImportError:  # ansible-core 2.17, 2.18
+
     @contextlib.contextmanager
     def patch_module_args(args=None):
         with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()):
@@ -23,6 +25,7 @@ except ImportError:  # ansible-core 2.17, 2.18
 
 class Thing(ExasolObjectModule):
     """A made-up object: `value` wanted, stored in a one-row table; `token` is a secret."""
+
     argument_spec = dict(value=dict(type="str", required=True), token=dict(type="str", no_log=True))
 
     def secrets(self):
@@ -72,9 +75,11 @@ class Connection:
 def run(args, rows, monkeypatch, capsys):
     connection = Connection(rows)
     monkeypatch.setattr(_exasol, "connect", lambda module: connection)
-    with patch_module_args(dict(dict(login_host="exa", login_user="sys", login_password="pw"), **args)):
-        with pytest.raises(SystemExit):
-            Thing().run()
+    with (
+        patch_module_args(dict(dict(login_host="exa", login_user="sys", login_password="pw"), **args)),
+        pytest.raises(SystemExit),
+    ):
+        Thing().run()
     return json.loads(capsys.readouterr().out), connection
 
 
@@ -96,8 +101,10 @@ def test_nothing_to_do_is_not_a_change_and_diff_mode_adds_the_diff(monkeypatch, 
 
 def test_bad_input_fails_before_connecting(monkeypatch, capsys):
     monkeypatch.setattr(_exasol, "connect", lambda module: pytest.fail("connected despite bad input"))
-    with patch_module_args(dict(login_host="exa", login_user="sys", login_password="pw", value="bad")):
-        with pytest.raises(SystemExit):
-            Thing().run()
+    with (
+        patch_module_args(dict(login_host="exa", login_user="sys", login_password="pw", value="bad")),
+        pytest.raises(SystemExit),
+    ):
+        Thing().run()
     result = json.loads(capsys.readouterr().out)
     assert result["failed"] and result["msg"] == "value must not be bad"

@@ -1,4 +1,5 @@
 """The HTTP helper both BucketFS and EXAoperation clients use: URL checks, TLS, auth, status messages."""
+
 import ssl
 
 import pytest
@@ -11,19 +12,28 @@ class Refused(Exception):
 
 
 def test_status_messages_say_what_to_fix():
-    assert status_message("S", 401, "Unauthorized", "bucket b", "w") == \
-        "wrong user or password for bucket b (S answered 401 Unauthorized)"
-    assert status_message("S", 403, "Forbidden", "bucket b", "r", "use user w") == \
-        "S refused user r for bucket b (403 Forbidden): use user w"
-    assert status_message("S", 404, "Not Found", "bucket b", "w") == "bucket b does not exist (S answered 404 Not Found)"
+    assert (
+        status_message("S", 401, "Unauthorized", "bucket b", "w")
+        == "wrong user or password for bucket b (S answered 401 Unauthorized)"
+    )
+    assert (
+        status_message("S", 403, "Forbidden", "bucket b", "r", "use user w")
+        == "S refused user r for bucket b (403 Forbidden): use user w"
+    )
+    assert (
+        status_message("S", 404, "Not Found", "bucket b", "w") == "bucket b does not exist (S answered 404 Not Found)"
+    )
     assert status_message("S", 418, "Teapot", "bucket b", "w") == "S answered 418 Teapot to bucket b"
 
 
-@pytest.mark.parametrize("url, text", [
-    ("ftp://h", "must look like https://HOST"),
-    ("https://", "must look like https://HOST"),
-    ("https://u:p@h", "must not carry credentials"),
-])
+@pytest.mark.parametrize(
+    "url, text",
+    [
+        ("ftp://h", "must look like https://HOST"),
+        ("https://", "must look like https://HOST"),
+        ("https://u:p@h", "must not carry credentials"),
+    ],
+)
 def test_bad_urls_raise_the_clients_error(url, text):
     with pytest.raises(Refused, match=text):
         HttpServer(url, "S", "u", "p", error=Refused)

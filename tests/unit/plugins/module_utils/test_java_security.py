@@ -1,10 +1,8 @@
 """_java_security: which keys a JDK's jdk.certpath.disabledAlgorithms would reject."""
 
-
-from truststores import self_signed_pem
-
 from ansible_collections.virtualis.aurora.plugins.module_utils import _java_security
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle
+from truststores import self_signed_pem
 
 JAVA_SECURITY = """# comment
 jdk.certpath.disabledAlgorithms=MD2, MD5, SHA1 jdkCA & usage TLSServer, \\

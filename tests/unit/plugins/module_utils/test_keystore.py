@@ -1,13 +1,11 @@
 """_keystore: JKS in pure Python, PKCS12 through keytool, atomic replace, container paths."""
+
 import errno
 import os
 import stat
 import time
 
 import pytest
-
-from runners import RecordingRunner, run_command
-from truststores import JavaStoreReader, have_java, keytool, make_jks, self_signed_pem
 
 from ansible_collections.virtualis.aurora.plugins.module_utils import _keystore
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import (
@@ -22,6 +20,8 @@ from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import 
     write_jks,
 )
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import parse_pem_bundle
+from runners import RecordingRunner, run_command
+from truststores import JavaStoreReader, have_java, keytool, make_jks, self_signed_pem
 
 needs_java = pytest.mark.skipif(not have_java(), reason="needs keytool, javac and java")
 
@@ -31,7 +31,7 @@ def certs():
     return [parse_pem_bundle(self_signed_pem("ks %d" % i)[0], "t")[0] for i in range(3)]
 
 
-@pytest.mark.parametrize("text", ["rds-abc", "", "nul\x00in", "ümlaut", "emoji \U0001F600"])
+@pytest.mark.parametrize("text", ["rds-abc", "", "nul\x00in", "ümlaut", "emoji \U0001f600"])
 def test_modified_utf8_roundtrip(text):
     encoded = encode_utf(text)
     assert b"\x00" not in encoded[2:]
@@ -52,8 +52,23 @@ def test_jks_roundtrip_and_password(certs):
 @needs_java
 def test_keytool_store_with_private_key_is_rewritten_byte_for_byte(tmp_path, certs):
     path = str(tmp_path / "k.jks")
-    proc = keytool("-genkeypair", "-alias", "mykey", "-keyalg", "EC", "-dname", "CN=me", "-keystore", path,
-                   "-storetype", "JKS", "-storepass:env", "KS_PASS", "-keypass:env", "KS_PASS")
+    proc = keytool(
+        "-genkeypair",
+        "-alias",
+        "mykey",
+        "-keyalg",
+        "EC",
+        "-dname",
+        "CN=me",
+        "-keystore",
+        path,
+        "-storetype",
+        "JKS",
+        "-storepass:env",
+        "KS_PASS",
+        "-keypass:env",
+        "KS_PASS",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     original = open(path, "rb").read()
     store = Store(path, "auto", "changeit").load()
@@ -69,8 +84,20 @@ def test_keytool_store_with_private_key_is_rewritten_byte_for_byte(tmp_path, cer
 def test_pkcs12_read_and_write_with_two_jvm_starts(tmp_path, certs):
     path = str(tmp_path / "t.p12")
     jks = make_jks(tmp_path / "seed.jks", certs[:1])
-    proc = keytool("-importkeystore", "-noprompt", "-srckeystore", jks, "-srcstorepass:env", "KS_PASS",
-                   "-destkeystore", path, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    proc = keytool(
+        "-importkeystore",
+        "-noprompt",
+        "-srckeystore",
+        jks,
+        "-srcstorepass:env",
+        "KS_PASS",
+        "-destkeystore",
+        path,
+        "-deststoretype",
+        "PKCS12",
+        "-deststorepass:env",
+        "KS_PASS",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     os.chmod(path, 0o640)
     runner = RecordingRunner()
@@ -80,8 +107,11 @@ def test_pkcs12_read_and_write_with_two_jvm_starts(tmp_path, certs):
     assert store.keytool.runs == 2 and len(runner.calls) == 2
     for argv, options in runner.calls:  # the password only in keytool's environment, never on its command line
         assert not any("changeit" in arg for arg in argv) and "-storepass:env" not in argv
-        assert options == {"environ_update": {"LC_ALL": "C", _keystore.PASSWORD_ENV: "changeit"}, "umask": 0o077,
-                           "expand_user_and_vars": False}
+        assert options == {
+            "environ_update": {"LC_ALL": "C", _keystore.PASSWORD_ENV: "changeit"},
+            "umask": 0o077,
+            "expand_user_and_vars": False,
+        }
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
     assert sorted(os.listdir(str(tmp_path))) == ["seed.jks", "t.p12"]
     listed = JavaStoreReader(tmp_path).read([path])[path]
@@ -90,11 +120,14 @@ def test_pkcs12_read_and_write_with_two_jvm_starts(tmp_path, certs):
         Store(path, "auto", "not-the-password", run_command=run_command).load()
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "is empty or truncated"),
-    (b"\xce\xce\xce\xce" + b"\0" * 20, "JCEKS keystore, which is not supported"),
-    (b"just text here", "is not a Java keystore"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "is empty or truncated"),
+        (b"\xce\xce\xce\xce" + b"\0" * 20, "JCEKS keystore, which is not supported"),
+        (b"just text here", "is not a Java keystore"),
+    ],
+)
 def test_detect_type_errors(tmp_path, content, message):
     path = tmp_path / "store"
     path.write_bytes(content)
@@ -133,8 +166,9 @@ def test_resolve_in_root_never_leaves_the_container(tmp_path):
     (root / "usr/lib/jvm/jdk/lib/security/cacerts").symlink_to("/etc/ssl/certs/java/cacerts")
     (root / "usr/lib/jvm/rel").symlink_to("../../../../../../../../etc")
     (root / "loop").symlink_to("loop")
-    assert resolve_in_root(str(root / "usr/lib/jvm/jdk/lib/security/cacerts"), str(root)) == \
-        str(root / "etc/ssl/certs/java/cacerts")
+    assert resolve_in_root(str(root / "usr/lib/jvm/jdk/lib/security/cacerts"), str(root)) == str(
+        root / "etc/ssl/certs/java/cacerts"
+    )
     assert resolve_in_root(str(root / "usr/lib/jvm/rel/passwd"), str(root)) == str(root / "etc/passwd")
     with pytest.raises(KeystoreError, match="too many symbolic links"):
         resolve_in_root(str(root / "loop"), str(root))
@@ -142,7 +176,11 @@ def test_resolve_in_root_never_leaves_the_container(tmp_path):
 
 def test_stale_temporaries_of_killed_runs_are_removed(tmp_path, certs):
     path = make_jks(tmp_path / "cacerts", certs[:1])
-    old_file, old_dir, fresh = tmp_path / ".cacerts.abc.tmp", tmp_path / ".cacerts.def.tmp", tmp_path / ".cacerts.new.tmp"
+    old_file, old_dir, fresh = (
+        tmp_path / ".cacerts.abc.tmp",
+        tmp_path / ".cacerts.def.tmp",
+        tmp_path / ".cacerts.new.tmp",
+    )
     old_file.write_bytes(b"x")
     old_dir.mkdir()
     fresh.write_bytes(b"y")
@@ -235,11 +273,16 @@ Import command completed:  145 entries successfully imported, 1 entries failed o
 def test_keytool_report_of_entries_not_imported_is_read():
     """Item 1: keytool exits 0 on "1 entries failed or cancelled"; the report names the alias."""
     assert _keystore._not_imported(KEYTOOL_REPORT) == {
-        "mysecret": "java.security.KeyStoreException: Cannot store non-PrivateKeys."}
+        "mysecret": "java.security.KeyStoreException: Cannot store non-PrivateKeys."
+    }
     unnamed = "Import command completed:  3 entries successfully imported, 2 entries failed or cancelled\n"
     assert list(_keystore._not_imported(unnamed)) == ["?"]
-    assert _keystore._not_imported("Import command completed:  3 entries successfully imported, "
-                                   "0 entries failed or cancelled\n") == {}
+    assert (
+        _keystore._not_imported(
+            "Import command completed:  3 entries successfully imported, 0 entries failed or cancelled\n"
+        )
+        == {}
+    )
 
 
 @pytest.mark.spawns
@@ -249,11 +292,36 @@ def test_entry_keytool_cannot_carry_fails_before_the_store_is_replaced(tmp_path,
     its alias and why; the store and its directory are left as they were."""
     path = str(tmp_path / "t.p12")
     jks = make_jks(tmp_path / "seed.jks", certs[:1])
-    keytool("-importkeystore", "-noprompt", "-srckeystore", jks, "-srcstorepass:env", "KS_PASS",
-            "-destkeystore", path, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    keytool(
+        "-importkeystore",
+        "-noprompt",
+        "-srckeystore",
+        jks,
+        "-srcstorepass:env",
+        "KS_PASS",
+        "-destkeystore",
+        path,
+        "-deststoretype",
+        "PKCS12",
+        "-deststorepass:env",
+        "KS_PASS",
+    )
     os.unlink(jks)
-    keytool("-genseckey", "-alias", "mysecret", "-keyalg", "AES", "-keysize", "256", "-keystore", path,
-            "-storetype", "PKCS12", "-storepass:env", "KS_PASS")
+    keytool(
+        "-genseckey",
+        "-alias",
+        "mysecret",
+        "-keyalg",
+        "AES",
+        "-keysize",
+        "256",
+        "-keystore",
+        path,
+        "-storetype",
+        "PKCS12",
+        "-storepass:env",
+        "KS_PASS",
+    )
     before = open(path, "rb").read()
     store = Store(path, "auto", "changeit", run_command=run_command).load()
     assert [(e.alias, e.kind) for e in store.entries if not e.trusted] == [("mysecret", "other")]
@@ -285,9 +353,17 @@ def test_cache_directory_is_tightened_and_foreign_copies_ignored(tmp_path, certs
     assert len(cache.get("a" * 64, "changeit")) == 1
     os.chmod(cache._path("a" * 64), 0o644)
     assert cache.get("a" * 64, "changeit") is None and not os.path.exists(cache._path("a" * 64))
-    keyed = write_jks([Entry("k", 1, tag=_keystore.TAG_PRIVATE_KEY,
-                             raw=b"\0\0\0\1" + encode_utf("k") + b"\0" * 8 + b"\0\0\0\0" + b"\0\0\0\0")],
-                      "changeit")
+    keyed = write_jks(
+        [
+            Entry(
+                "k",
+                1,
+                tag=_keystore.TAG_PRIVATE_KEY,
+                raw=b"\0\0\0\1" + encode_utf("k") + b"\0" * 8 + b"\0\0\0\0" + b"\0\0\0\0",
+            )
+        ],
+        "changeit",
+    )
     with open(cache._path("b" * 64), "wb") as handle:
         handle.write(keyed)
     os.chmod(cache._path("b" * 64), 0o600)

@@ -1,4 +1,5 @@
 """EXAoperation and BucketFS over plain http warn that the password crosses the network in clear."""
+
 import pytest
 
 from ansible.module_utils.common import warnings

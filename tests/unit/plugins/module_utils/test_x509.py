@@ -1,4 +1,5 @@
 """_x509: PEM bundles and the minimal DER reader (stdlib only, Python 3.6+)."""
+
 import base64
 import collections
 import hashlib
@@ -7,12 +8,12 @@ import subprocess
 
 import pytest
 
-from truststores import self_signed_pem
 from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import (
     CertificateError,
     leaf_certificates,
     parse_pem_bundle,
 )
+from truststores import self_signed_pem
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
@@ -57,12 +58,15 @@ def test_pem_roundtrip_and_text_between_blocks():
     assert certs[0].key_text == "RSA 2048" and certs[0].common_name == "roundtrip"
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "bundle.pem is empty"),
-    (b"   \n", "bundle.pem is empty"),
-    (b"hello, I am not PEM\n", "bundle.pem holds no PEM certificate"),
-    (b"\x30\x82\x01\x00rest", "bundle.pem looks like a binary DER certificate"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "bundle.pem is empty"),
+        (b"   \n", "bundle.pem is empty"),
+        (b"hello, I am not PEM\n", "bundle.pem holds no PEM certificate"),
+        (b"\x30\x82\x01\x00rest", "bundle.pem looks like a binary DER certificate"),
+    ],
+)
 def test_not_a_bundle(data, message):
     with pytest.raises(CertificateError, match=message):
         parse_pem_bundle(data, "bundle.pem")
@@ -98,17 +102,23 @@ def test_node_side_code_runs_on_python36(tmp_path):
     utils = os.path.join(ROOT, "plugins", "module_utils")
     pem = tmp_path / "b.pem"
     pem.write_text(self_signed_pem("py36", key="rsa2048")[0] + self_signed_pem("py36 ec")[0])
-    script = ("import sys; sys.path.insert(0, %r); import _x509, _keystore, _java_security; "
-              "certs = _x509.parse_pem_bundle(open(%r, 'rb').read(), 'b'); "
-              "entries = [_keystore.Entry('a%%d' %% i, 0, der=c.der) for i, c in enumerate(certs)]; "
-              "data = _keystore.write_jks(entries, 'changeit'); "
-              "print(len(_keystore.read_jks(data, 'changeit', 'x')), certs[1].key_text)" % (utils, str(pem)))
+    script = (
+        "import sys; sys.path.insert(0, %r); import _x509, _keystore, _java_security; "
+        "certs = _x509.parse_pem_bundle(open(%r, 'rb').read(), 'b'); "
+        "entries = [_keystore.Entry('a%%d' %% i, 0, der=c.der) for i, c in enumerate(certs)]; "
+        "data = _keystore.write_jks(entries, 'changeit'); "
+        "print(len(_keystore.read_jks(data, 'changeit', 'x')), certs[1].key_text)" % (utils, str(pem))
+    )
     proc = subprocess.run([PY36, "-c", script], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["2", "EC", "384"]
     module = os.path.join(ROOT, "plugins", "modules", "rds_truststore.py")
-    compiled = subprocess.run([PY36, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", module],
-                              capture_output=True, text=True, check=False)
+    compiled = subprocess.run(
+        [PY36, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", module],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert compiled.returncode == 0, compiled.stderr  # the module's own syntax is 3.6 too
 
 
@@ -136,8 +146,11 @@ def test_bundle_parsing_is_linear():
 def test_mismatched_end_line_is_named():
     """Issue 11 item 11: BEGIN CERTIFICATE closed by another END line is reported as such."""
     pem = self_signed_pem("mismatch")[0].replace("END CERTIFICATE", "END PRIVATE KEY")
-    with pytest.raises(CertificateError, match=r"certificate #1 \(line 1\): -----BEGIN CERTIFICATE----- is closed by "
-                                               r"-----END PRIVATE KEY-----"):
+    with pytest.raises(
+        CertificateError,
+        match=r"certificate #1 \(line 1\): -----BEGIN CERTIFICATE----- is closed by "
+        r"-----END PRIVATE KEY-----",
+    ):
         parse_pem_bundle(pem, "b.pem")
 
 

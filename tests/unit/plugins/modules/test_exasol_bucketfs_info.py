@@ -1,4 +1,5 @@
 """exasol_bucketfs_info run as Ansible runs it (a child process, JSON args) against a fake BucketFS."""
+
 import pytest
 
 from fake_bucketfs import FakeBucketFS
@@ -24,11 +25,21 @@ def fake(tmp_path):
 
 def test_lists_a_directory_and_reads_small_files_in_check_mode_too(fake, tmp_path):
     for check in (True, False):
-        result = run_module(tmp_path, check=check, url=fake.url, password="rpw", user="r", directory="drivers/jdbc/pg/",
-                            read=["drivers/jdbc/pg/settings.cfg", "drivers/jdbc/pg/missing.cfg"])
+        result = run_module(
+            tmp_path,
+            check=check,
+            url=fake.url,
+            password="rpw",
+            user="r",
+            directory="drivers/jdbc/pg/",
+            read=["drivers/jdbc/pg/settings.cfg", "drivers/jdbc/pg/missing.cfg"],
+        )
         assert not result["changed"] and not result.get("failed"), result
-        assert result["files"] == ["drivers/jdbc/pg/postgresql-42.2.6.jar", "drivers/jdbc/pg/postgresql-42.7.14.jar",
-                                   "drivers/jdbc/pg/settings.cfg"]
+        assert result["files"] == [
+            "drivers/jdbc/pg/postgresql-42.2.6.jar",
+            "drivers/jdbc/pg/postgresql-42.7.14.jar",
+            "drivers/jdbc/pg/settings.cfg",
+        ]
         assert result["contents"] == {"drivers/jdbc/pg/settings.cfg": "DRIVERNAME=POSTGRESQL\n"}
     assert all(method == "GET" for method, _path, _size in fake.requests)
 

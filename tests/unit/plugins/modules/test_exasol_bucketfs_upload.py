@@ -1,4 +1,5 @@
 """exasol_bucketfs_upload run as Ansible runs it (a child process, JSON args) against a fake BucketFS."""
+
 import hashlib
 import json
 import os

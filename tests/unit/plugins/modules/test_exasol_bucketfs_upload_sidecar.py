@@ -2,6 +2,7 @@
 
 The module runs as Ansible runs it (a child process with JSON args) against the fake BucketFS.
 """
+
 import hashlib
 import os
 
@@ -142,8 +143,14 @@ def test_auto_keeps_a_sidecar_from_64_mib_on(fake, tmp_path):
 
 def test_checksum_and_force_with_sidecar(fake, tmp_path):
     data = os.urandom(3000)
-    args = dict(url=fake.url, password="wpw", path="slc/a.tgz", src=source(tmp_path, data), compare="sidecar",
-                checksum="sha256:" + sha(data).upper())
+    args = dict(
+        url=fake.url,
+        password="wpw",
+        path="slc/a.tgz",
+        src=source(tmp_path, data),
+        compare="sidecar",
+        checksum="sha256:" + sha(data).upper(),
+    )
     forced = run_module(tmp_path, force=True, **args)
     assert forced["changed"] and forced["previous_state"] == "unknown" and forced["compared_by"] == "none"
     assert forced["sha256"] == sha(data)
@@ -162,8 +169,18 @@ def test_absent_removes_the_sidecar_too(fake, tmp_path):
     assert not run_module(tmp_path, state="absent", **args)["changed"]
 
 
-@pytest.mark.parametrize("path", ["../x.jar", "jars/../../x.jar", "jars/./a.jar", "jars//a.jar", "jars/%2e%2e/a",
-                                  "/../etc/passwd", "jars/a%2f..%2fb"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../x.jar",
+        "jars/../../x.jar",
+        "jars/./a.jar",
+        "jars//a.jar",
+        "jars/%2e%2e/a",
+        "/../etc/passwd",
+        "jars/a%2f..%2fb",
+    ],
+)
 def test_escaping_paths_are_refused_before_any_request(fake, tmp_path, path):
     for state in ("present", "absent"):
         result = run_module(tmp_path, url=fake.url, password="wpw", path=path, content="x", state=state)

@@ -1,5 +1,6 @@
 """exasol_connection: the endpoint is a host name, an IPv4 or an IPv6 address and nothing else
 (issue 11 item 16); the port is its own option. 0.1.0 bracketed anything with a colon."""
+
 import pytest
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol import ExasolInputError
@@ -8,48 +9,60 @@ from ansible_collections.virtualis.aurora.plugins.modules import exasol_connecti
 TLS = {"ssl": "true", "sslfactory": "org.postgresql.ssl.DefaultJavaSSLFactory"}
 
 
-@pytest.mark.parametrize("endpoint,host", [
-    ("db.cluster-x.eu-central-1.rds.amazonaws.com", "db.cluster-x.eu-central-1.rds.amazonaws.com"),
-    ("aurora-lab.cluster-lab.eu-central-1.rds.amazonaws.com.", "aurora-lab.cluster-lab.eu-central-1.rds.amazonaws.com."),
-    ("localhost", "localhost"),
-    ("1password-db.example", "1password-db.example"),
-    ("10.0.0.1", "10.0.0.1"),
-    ("::1", "[::1]"),
-    ("[::1]", "[::1]"),
-    ("2001:DB8:0:0:0:0:0:1", "[2001:db8::1]"),
-    ("::ffff:192.0.2.1", "[::ffff:192.0.2.1]"),  # RFC 5952 5, on every Python
-    ("::ffff:c000:201", "[::ffff:192.0.2.1]"),
-])
+@pytest.mark.parametrize(
+    "endpoint,host",
+    [
+        ("db.cluster-x.eu-central-1.rds.amazonaws.com", "db.cluster-x.eu-central-1.rds.amazonaws.com"),
+        (
+            "aurora-lab.cluster-lab.eu-central-1.rds.amazonaws.com.",
+            "aurora-lab.cluster-lab.eu-central-1.rds.amazonaws.com.",
+        ),
+        ("localhost", "localhost"),
+        ("1password-db.example", "1password-db.example"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("::1", "[::1]"),
+        ("[::1]", "[::1]"),
+        ("2001:DB8:0:0:0:0:0:1", "[2001:db8::1]"),
+        ("::ffff:192.0.2.1", "[::ffff:192.0.2.1]"),  # RFC 5952 5, on every Python
+        ("::ffff:c000:201", "[::ffff:192.0.2.1]"),
+    ],
+)
 def test_host_names_and_addresses_are_accepted(endpoint, host):
     assert conn.build_jdbc_url(endpoint, 6432, "d", {}) == "jdbc:postgresql://%s:6432/d" % host
 
 
-@pytest.mark.parametrize("endpoint", [
-    "evil.example:6432/otherdb?sslfactory=org.postgresql.ssl.NonValidatingFactory#",  # the issue's example
-    "db.example:5432",            # host:port - the port is its own option
-    "[::1]:5432",
-    "db.example/otherdb",
-    "db.example?ssl=false",
-    "db.example#x",
-    "user@db.example",
-    "fe80::1%eth0",               # a zone index would need escaping in a URL
-    "[fe80::1%25eth0]",
-    "::1]",
-    "[db.example]",
-    "1.2.3",                      # digits only but not an IPv4 address
-    "999.1.1.1",
-    "-db.example",
-    "db_.example",
-    "db..example",
-    " db.example",
-    "db.example\n",
-    "a" * 64 + ".example",
-    ".".join(["a" * 60] * 5),      # longer than 253
-    "",
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "evil.example:6432/otherdb?sslfactory=org.postgresql.ssl.NonValidatingFactory#",  # the issue's example
+        "db.example:5432",  # host:port - the port is its own option
+        "[::1]:5432",
+        "db.example/otherdb",
+        "db.example?ssl=false",
+        "db.example#x",
+        "user@db.example",
+        "fe80::1%eth0",  # a zone index would need escaping in a URL
+        "[fe80::1%25eth0]",
+        "::1]",
+        "[db.example]",
+        "1.2.3",  # digits only but not an IPv4 address
+        "999.1.1.1",
+        "-db.example",
+        "db_.example",
+        "db..example",
+        " db.example",
+        "db.example\n",
+        "a" * 64 + ".example",
+        ".".join(["a" * 60] * 5),  # longer than 253
+        "",
+    ],
+)
 def test_anything_else_is_refused_with_a_clear_error(endpoint):
-    with pytest.raises(ExasolInputError, match=r"endpoint .*(must be a host name, an IPv4 address or an IPv6 address|"
-                                               r"is not a valid IPv4 address)"):
+    with pytest.raises(
+        ExasolInputError,
+        match=r"endpoint .*(must be a host name, an IPv4 address or an IPv6 address|"
+        r"is not a valid IPv4 address)",
+    ):
         conn.build_jdbc_url(endpoint, 5432, "d", TLS)
 
 

@@ -1,5 +1,6 @@
 """exasol_virtual_schema_info and _exasol_catalog: which adapter script and connection each virtual
 schema uses, on both layouts of EXA_ALL_VIRTUAL_SCHEMAS, and never another property (no DB)."""
+
 from test_exasol_objects_logic import run_main
 
 from ansible_collections.virtualis.aurora.plugins.module_utils._exasol_catalog import adapter_of
@@ -20,25 +21,35 @@ def test_adapter_from_the_split_columns_of_exasol_8():
 
 def test_lists_adapter_and_connection_and_no_other_property(monkeypatch, capsys):
     tables = {
-        "EXA_ALL_VIRTUAL_SCHEMAS": [{"SCHEMA_NAME": "B_VS", "ADAPTER_SCRIPT": "ADAPTER.JDBC_ADAPTER"},
-                                    {"SCHEMA_NAME": "A_OLD", "ADAPTER_SCRIPT_SCHEMA": "X", "ADAPTER_SCRIPT_NAME": "Y"}],
+        "EXA_ALL_VIRTUAL_SCHEMAS": [
+            {"SCHEMA_NAME": "B_VS", "ADAPTER_SCRIPT": "ADAPTER.JDBC_ADAPTER"},
+            {"SCHEMA_NAME": "A_OLD", "ADAPTER_SCRIPT_SCHEMA": "X", "ADAPTER_SCRIPT_NAME": "Y"},
+        ],
         "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES": [{"SCHEMA_NAME": "B_VS", "PROPERTY_VALUE": "AURORA_CONNECTION"}],
     }
     result, fake = run_main(info, {}, tables, monkeypatch, capsys)
     assert not result["changed"] and fake.executed == []
     assert result["virtual_schemas"] == [
         {"name": "A_OLD", "adapter_schema": "X", "adapter_script": "Y", "connection": None},
-        {"name": "B_VS", "adapter_schema": "ADAPTER", "adapter_script": "JDBC_ADAPTER", "connection": "AURORA_CONNECTION"}]
+        {
+            "name": "B_VS",
+            "adapter_schema": "ADAPTER",
+            "adapter_script": "JDBC_ADAPTER",
+            "connection": "AURORA_CONNECTION",
+        },
+    ]
 
 
 def test_only_the_connection_name_property_is_asked_for(monkeypatch, capsys):
     asked = []
     from test_exasol_objects_logic import FakeConnection
+
     original = FakeConnection.execute
 
     def recording(self, sql):
         asked.append(sql)
         return original(self, sql)
+
     monkeypatch.setattr(FakeConnection, "execute", recording)
     run_main(info, {"name": "aurora"}, {}, monkeypatch, capsys)
     properties = [q for q in asked if "EXA_ALL_VIRTUAL_SCHEMA_PROPERTIES" in q]

@@ -1,17 +1,17 @@
 """jar_info: jar detection, manifest parsing, version floor."""
+
 import json
 import os
 import zipfile
 
 import pytest
 
-from module_runner import run_module
-from standin_jars import adapter_standin, old_postgresql_driver
-
 from ansible_collections.virtualis.aurora.plugins.modules.jar_info import (
     numeric_version,
     parse_manifest,
 )
+from module_runner import run_module
+from standin_jars import adapter_standin, old_postgresql_driver
 
 DEBIAN_DRIVER = "/usr/share/java/postgresql.jar"
 
@@ -21,8 +21,10 @@ def test_parse_manifest_continuation_and_sections():
     assert parse_manifest(text) == {"Manifest-Version": "1.0", "Implementation-Title": "PostgreSQL JDBC"}
 
 
-@pytest.mark.parametrize("text,expected", [("42.2.6", (42, 2, 6)), ("42.2.6.jre7", (42, 2, 6)),
-                                           ("1.0-SNAPSHOT", (1, 0)), ("x", None), (None, None)])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("42.2.6", (42, 2, 6)), ("42.2.6.jre7", (42, 2, 6)), ("1.0-SNAPSHOT", (1, 0)), ("x", None), (None, None)],
+)
 def test_numeric_version(text, expected):
     assert numeric_version(text) == expected
 
@@ -106,21 +108,30 @@ def test_clean_driver_and_unversioned_jar(tmp_path):
 def test_debian_driver_passes_only_with_its_one_advisory_accepted(tmp_path):
     refused = run_module("jar_info", tmp_path, path=DEBIAN_DRIVER, advisories="pgjdbc")
     assert refused["failed"] and "CVE-2026-42198" in refused["msg"], refused
-    result = run_module("jar_info", tmp_path, path=DEBIAN_DRIVER, advisories="pgjdbc",
-                        accept_advisories=["CVE-2026-42198"])
+    result = run_module(
+        "jar_info", tmp_path, path=DEBIAN_DRIVER, advisories="pgjdbc", accept_advisories=["CVE-2026-42198"]
+    )
     assert not result.get("failed"), result
 
 
 @pytest.mark.spawns
 def test_bundled_pgjdbc_is_reported_and_warned_about_never_refused(tmp_path):
     from standin_jars import build_jar
-    jar = build_jar(str(tmp_path / "virtual-schema-dist-14.0.5-postgresql-4.0.2.jar"),
-                    {"Implementation-Title": "adapter", "Implementation-Version": "4.0.2"},
-                    {"META-INF/maven/org.postgresql/postgresql/pom.properties": "groupId=org.postgresql\nversion=42.7.13\n",
-                     "META-INF/maven/com.exasol/virtual-schema-common-jdbc/pom.properties": "version=14.0.5\n"})
+
+    jar = build_jar(
+        str(tmp_path / "virtual-schema-dist-14.0.5-postgresql-4.0.2.jar"),
+        {"Implementation-Title": "adapter", "Implementation-Version": "4.0.2"},
+        {
+            "META-INF/maven/org.postgresql/postgresql/pom.properties": "groupId=org.postgresql\nversion=42.7.13\n",
+            "META-INF/maven/com.exasol/virtual-schema-common-jdbc/pom.properties": "version=14.0.5\n",
+        },
+    )
     result = run_module("jar_info", tmp_path, path=jar, embedded_advisories="pgjdbc")
     assert not result.get("failed"), result
-    assert result["embedded"] == {"org.postgresql:postgresql": "42.7.13", "com.exasol:virtual-schema-common-jdbc": "14.0.5"}
+    assert result["embedded"] == {
+        "org.postgresql:postgresql": "42.7.13",
+        "com.exasol:virtual-schema-common-jdbc": "14.0.5",
+    }
     assert [a["cve"] for a in result["embedded_advisories"]] == ["CVE-2026-107314", "CVE-2026-107315"]
     assert "bundles pgjdbc 42.7.13" in json.dumps(result["warnings"])
     clean = run_module("jar_info", tmp_path, path=adapter_standin(str(tmp_path)), embedded_advisories="pgjdbc")

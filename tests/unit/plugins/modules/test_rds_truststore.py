@@ -1,4 +1,5 @@
 """rds_truststore: what a user sees, on local store files (no lab needed)."""
+
 import fcntl
 import json
 import os
@@ -11,14 +12,24 @@ import time
 
 import pytest
 
-from module_runner import run_module
-from runners import run_command
-from truststores import (
-    FIXTURES, JavaStoreReader, add_keys, bundle, have_java, keytool, make_jks, make_node, pkcs12_from, pkcs12_key_bags,
-    self_signed_pem)
 from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Store
 from ansible_collections.virtualis.aurora.plugins.modules import rds_truststore
 from ansible_collections.virtualis.aurora.plugins.modules.rds_truststore import make_alias
+from module_runner import run_module
+from runners import run_command
+from truststores import (
+    FIXTURES,
+    JavaStoreReader,
+    add_keys,
+    bundle,
+    have_java,
+    keytool,
+    make_jks,
+    make_node,
+    pkcs12_from,
+    pkcs12_key_bags,
+    self_signed_pem,
+)
 
 pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
 
@@ -94,8 +105,9 @@ def test_global_bundle_into_two_stores_then_no_change(tmp_path, global_bundle, f
 def test_alias_is_readable_and_stable(tmp_path, global_bundle):
     cert = [c for c in bundle(global_bundle) if c.common_name == "Amazon RDS eu-central-1 Root CA RSA2048 G1"][0]
     assert make_alias("rds-", cert, {}) == "rds-amazon-rds-eu-central-1-root-ca-rsa2048-g1-" + cert.sha256[:8]
-    assert make_alias("rds-", cert, {"rds-amazon-rds-eu-central-1-root-ca-rsa2048-g1-" + cert.sha256[:8]: "x"}) \
-        .endswith(cert.sha256[:16])
+    assert make_alias(
+        "rds-", cert, {"rds-amazon-rds-eu-central-1-root-ca-rsa2048-g1-" + cert.sha256[:8]: "x"}
+    ).endswith(cert.sha256[:16])
 
 
 def test_certificate_present_under_another_alias_is_not_added(tmp_path):
@@ -164,8 +176,13 @@ def test_weak_key_warning_names_rule_and_file(tmp_path):
 def test_discover_resolves_symlinks_inside_the_container(tmp_path):
     certs = bundle_of(self_signed_pem("disco")[0], tmp_path)
     central, slc = make_node(tmp_path / "node")
-    result = run(tmp_path, src=str(tmp_path / "b.pem"), truststores=[central], discover=True,
-                 discover_root=str(tmp_path / "node"))
+    result = run(
+        tmp_path,
+        src=str(tmp_path / "b.pem"),
+        truststores=[central],
+        discover=True,
+        discover_root=str(tmp_path / "node"),
+    )
     assert result["discovered"] == [str(slc / "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts")]
     assert result["stores"][1]["resolved_path"] == str(slc / "etc/ssl/certs/java/cacerts")
     assert fingerprints(slc / "etc/ssl/certs/java/cacerts") == [certs[0].sha256]
@@ -175,8 +192,14 @@ def test_discover_resolves_symlinks_inside_the_container(tmp_path):
 def test_discover_every_default_pattern_and_the_jdk8_java_security(tmp_path):
     """Exasol 6 (JDK 8, jre/lib/security), Exasol 7 (JDK 11) and an SLC uploaded to BucketFS."""
     root = tmp_path / "node"
-    jdk8 = root / "usr/opt/EXASuite-6/EXAClusterOS-6.2.0/var/clients/packages/ScriptLanguages-2019/usr/lib/jvm/j8/jre/lib/security"
-    bucketfs = root / "exa/data/bucketfs/bfsdefault/.dest/default/EXAClusterOS/ScriptLanguages-mine/usr/lib/jvm/j11/lib/security"
+    jdk8 = (
+        root
+        / "usr/opt/EXASuite-6/EXAClusterOS-6.2.0/var/clients/packages/ScriptLanguages-2019/usr/lib/jvm/j8/jre/lib/security"
+    )
+    bucketfs = (
+        root
+        / "exa/data/bucketfs/bfsdefault/.dest/default/EXAClusterOS/ScriptLanguages-mine/usr/lib/jvm/j11/lib/security"
+    )
     for directory in (jdk8, bucketfs):
         directory.mkdir(parents=True)
         make_jks(directory / "cacerts")
@@ -186,7 +209,8 @@ def test_discover_every_default_pattern_and_the_jdk8_java_security(tmp_path):
     assert result["discovered"] == sorted([str(bucketfs / "cacerts"), str(jdk8 / "cacerts")])
     assert [s["added"] for s in result["stores"]] == [1, 1]
     assert [(w["store"], w["java_security"]) for w in result["weak_keys"]] == [
-        (str(jdk8 / "cacerts"), str(jdk8 / "java.security"))]  # the container's own JDK, not the host's
+        (str(jdk8 / "cacerts"), str(jdk8 / "java.security"))
+    ]  # the container's own JDK, not the host's
 
 
 def test_warns_that_update_ca_trust_would_drop_added_certificates(tmp_path, monkeypatch):
@@ -214,8 +238,9 @@ def test_discover_required(tmp_path):
     pem = self_signed_pem("x")[0]
     failed = run(tmp_path, content=pem, truststores=[store], discover=True, discover_root=str(tmp_path))
     assert failed["failed"] and "discover found no truststore under %s" % tmp_path in failed["msg"]
-    ok = run(tmp_path, content=pem, truststores=[store], discover=True, discover_root=str(tmp_path),
-             discover_required=False)
+    ok = run(
+        tmp_path, content=pem, truststores=[store], discover=True, discover_root=str(tmp_path), discover_required=False
+    )
     assert ok["changed"] and ok["discovered"] == []
 
 
@@ -226,11 +251,14 @@ def two_stores(tmp_path):
     return stores, [read(p) for p in stores]
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("empty.pem", b"", "empty.pem is empty"),
-    ("text.pem", b"not a certificate\n", "text.pem holds no PEM certificate"),
-    ("der.cer", b"\x30\x82\x03\x00" + b"\x01" * 40, "der.cer looks like a binary DER certificate"),
-])
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("empty.pem", b"", "empty.pem is empty"),
+        ("text.pem", b"not a certificate\n", "text.pem holds no PEM certificate"),
+        ("der.cer", b"\x30\x82\x03\x00" + b"\x01" * 40, "der.cer looks like a binary DER certificate"),
+    ],
+)
 def test_bad_bundle(tmp_path, two_stores, name, data, message):
     (tmp_path / name).write_bytes(data)
     result = run(tmp_path, src=str(tmp_path / name), truststores=two_stores[0])
@@ -314,8 +342,20 @@ def test_owner_mode_and_backup(tmp_path):
 def test_pkcs12_store(tmp_path, global_bundle):
     seed = make_jks(tmp_path / "seed.jks", bundle(global_bundle)[:1])
     store = str(tmp_path / "central.p12")
-    keytool("-importkeystore", "-noprompt", "-srckeystore", seed, "-srcstorepass:env", "KS_PASS",
-            "-destkeystore", store, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    keytool(
+        "-importkeystore",
+        "-noprompt",
+        "-srckeystore",
+        seed,
+        "-srcstorepass:env",
+        "KS_PASS",
+        "-destkeystore",
+        store,
+        "-deststoretype",
+        "PKCS12",
+        "-deststorepass:env",
+        "KS_PASS",
+    )
     cache = str(tmp_path / "cache")
     checked = run(tmp_path, check=True, src=global_bundle, truststores=[store], cache_dir=cache)
     assert checked["changed"] and not os.path.exists(cache)  # check mode writes no cache either
@@ -347,10 +387,18 @@ def interrupted_writes(tmp_path, rds_bundle_dir, store, rounds, max_delay, each=
     (tmp_path / "snap").mkdir()
     for index in range(rounds):
         args = tmp_path / ("args%d.json" % (index % 2))
-        args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(
-            extra, src=os.path.join(rds_bundle_dir, BUNDLES[index % 2]), truststores=[store], purge=True)}))
-        proc = subprocess.Popen([sys.executable, MODULE, str(args)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        args.write_text(
+            json.dumps(
+                {
+                    "ANSIBLE_MODULE_ARGS": dict(
+                        extra, src=os.path.join(rds_bundle_dir, BUNDLES[index % 2]), truststores=[store], purge=True
+                    )
+                }
+            )
+        )
+        proc = subprocess.Popen(
+            [sys.executable, MODULE, str(args)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.0, max_delay))
         outcomes["finished" if proc.poll() is not None else "killed"] += 1
         proc.send_signal(signal.SIGKILL)
@@ -379,8 +427,7 @@ def test_killed_at_random_moments_the_store_is_always_old_or_new(tmp_path, rds_b
     """50 writes of a JKS store, each killed at a random moment: the store is always readable by
     the JVM and holds exactly one of the two sets."""
     sets = bundle_sets(rds_bundle_dir)
-    store = make_jks(tmp_path / "cacerts", bundle(os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")),
-                     aliases={})
+    store = make_jks(tmp_path / "cacerts", bundle(os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")), aliases={})
     run(tmp_path, src=os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem"), truststores=[store], purge=True)
 
     def never_mixed(index):
@@ -403,8 +450,20 @@ def test_pkcs12_killed_at_random_moments_is_always_old_or_new(tmp_path, rds_bund
     regional = os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")
     seed = make_jks(tmp_path / "seed.jks", bundle(regional)[:1])
     store = str(tmp_path / "central.p12")
-    keytool("-importkeystore", "-noprompt", "-srckeystore", seed, "-srcstorepass:env", "KS_PASS",
-            "-destkeystore", store, "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PASS")
+    keytool(
+        "-importkeystore",
+        "-noprompt",
+        "-srckeystore",
+        seed,
+        "-srcstorepass:env",
+        "KS_PASS",
+        "-destkeystore",
+        store,
+        "-deststoretype",
+        "PKCS12",
+        "-deststorepass:env",
+        "KS_PASS",
+    )
     first = run(tmp_path, src=regional, truststores=[store], purge=True, cache_dir="")
     assert first["stores"][0]["type"] == "pkcs12", first
     started = time.time()
@@ -424,7 +483,7 @@ def key_entries(tmp_path, store):
     """{alias: (cert sha256, kind, key sha256)} of the store's key entries, read by a JVM."""
     listed = JavaStoreReader(tmp_path / "reader").read_entries([store])[store]
     assert isinstance(listed, dict), listed
-    return dict((alias, fields) for alias, fields in listed.items() if fields[1] != "trusted")
+    return {alias: fields for alias, fields in listed.items() if fields[1] != "trusted"}
 
 
 @needs_java
@@ -447,7 +506,7 @@ def test_pkcs12_secret_and_private_keys_survive_every_write(tmp_path, rds_bundle
     assert trimmed["stores"][0]["removed"] == 8 and trimmed["stores"][0]["jvm_starts"] == 1 + 8, trimmed
     assert key_entries(tmp_path, store) == keys and pkcs12_key_bags(store) == bags
     regional = os.path.join(rds_bundle_dir, "eu-central-1-bundle.pem")
-    ours = set(c.sha256 for c in certs[1:100]) - set(c.sha256 for c in bundle(regional))
+    ours = {c.sha256 for c in certs[1:100]} - {c.sha256 for c in bundle(regional)}
     purged = run(tmp_path, src=regional, truststores=[store], purge=True, cache_dir=str(tmp_path / "cache"))
     assert purged["stores"][0]["removed"] == len(ours) > 10, purged  # many removals: rebuilt
     assert key_entries(tmp_path, store) == keys  # the same keys, re-encrypted
@@ -461,11 +520,15 @@ def test_jks_private_key_entry_is_kept_byte_for_byte(tmp_path, global_bundle):
     add_keys(store, "JKS", secret=False)
     raw = [e.raw for e in Store(store, "auto", "changeit", run_command=run_command).load().entries if not e.trusted]
     assert run(tmp_path, src=global_bundle, truststores=[store])["stores"][0]["added"] == 108
-    assert [e.raw for e in Store(store, "auto", "changeit", run_command=run_command).load().entries if not e.trusted] == raw
+    assert [
+        e.raw for e in Store(store, "auto", "changeit", run_command=run_command).load().entries if not e.trusted
+    ] == raw
 
 
-@pytest.mark.parametrize("prefix,purge,state", [("", False, "present"), ("  ", True, "present"),
-                                                ("debian:", True, "present"), ("debian:", False, "absent")])
+@pytest.mark.parametrize(
+    "prefix,purge,state",
+    [("", False, "present"), ("  ", True, "present"), ("debian:", True, "present"), ("debian:", False, "absent")],
+)
 def test_empty_or_foreign_alias_prefix_is_refused(tmp_path, prefix, purge, state):
     """Item 2: an empty prefix, or one that matches entries the module did not add, removes nothing."""
     certs = bundle_of(self_signed_pem("distro root")[0], tmp_path)
@@ -473,12 +536,16 @@ def test_empty_or_foreign_alias_prefix_is_refused(tmp_path, prefix, purge, state
     before = read(store)
     pem = self_signed_pem("rds one")[0]
     for check in (True, False):
-        result = run(tmp_path, check=check, content=pem, truststores=[store], alias_prefix=prefix, purge=purge,
-                     state=state)
+        result = run(
+            tmp_path, check=check, content=pem, truststores=[store], alias_prefix=prefix, purge=purge, state=state
+        )
         assert result.get("failed"), result
-        assert ("alias_prefix must not be empty" in result["msg"] if not prefix.strip() else
-                "also matches 1 entry of %s that this module did not add (debian:distro_root.pem)" % store
-                in result["msg"])
+        assert (
+            "alias_prefix must not be empty" in result["msg"]
+            if not prefix.strip()
+            else "also matches 1 entry of %s that this module did not add (debian:distro_root.pem)" % store
+            in result["msg"]
+        )
     assert read(store) == before
 
 
@@ -497,7 +564,9 @@ def test_discover_refuses_a_container_outside_the_root(tmp_path):
     (packages / "ScriptLanguages-evil").symlink_to("../../../../../../../../outside/ScriptLanguages-real")
     for check in (True, False):
         result = run(tmp_path, check=check, src=str(tmp_path / "b.pem"), discover=True, discover_root=str(root))
-        assert result.get("failed") and "is refused" in result["msg"] and "ScriptLanguages-evil" in result["msg"], result
+        assert result.get("failed") and "is refused" in result["msg"] and "ScriptLanguages-evil" in result["msg"], (
+            result
+        )
     (packages / "ScriptLanguages-evil").unlink()
     (packages / "ScriptLanguages-evil").symlink_to(str(outside))  # absolute: a path of the node, not of the host
     result = run(tmp_path, src=str(tmp_path / "b.pem"), discover=True, discover_root=str(root))
@@ -533,6 +602,7 @@ def test_cache_directory_of_another_user_is_not_used(tmp_path):
     os.chown(str(cache), 1234, 1234)
     store = make_jks(tmp_path / "s.jks")
     from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import ConversionCache
+
     plain = ConversionCache(str(cache))
     assert plain.get("a" * 64, "changeit") is None and "owned by uid 1234" in plain.problems[0]
     assert store
@@ -548,7 +618,9 @@ def test_several_stores_are_all_or_nothing_and_check_mode_predicts(tmp_path):
     jks = make_jks(tmp_path / "a.jks", bundle_of(pem, tmp_path))
     run(tmp_path, content=pem, truststores=[jks])
     before = [read(jks), read(p12)]
-    results = [run(tmp_path, check=check, content=pem, truststores=[jks, p12], state="absent") for check in (True, False)]
+    results = [
+        run(tmp_path, check=check, content=pem, truststores=[jks, p12], state="absent") for check in (True, False)
+    ]
     assert [r.get("failed") for r in results] == [True, True], results
     assert results[0]["msg"] == results[1]["msg"] and "refusing to write an empty PKCS12 store" in results[0]["msg"]
     assert [read(jks), read(p12)] == before
@@ -557,12 +629,14 @@ def test_several_stores_are_all_or_nothing_and_check_mode_predicts(tmp_path):
 def test_every_alias_length_taken_fails(tmp_path):
     """Item 7: when the 8-, 16- and 64-digit aliases are all taken by other certificates, nothing is
     written (keytool would see one entry fewer and shadow a certificate)."""
-    certs = bundle_of(self_signed_pem("taken")[0] + self_signed_pem("a")[0] + self_signed_pem("b")[0]
-                      + self_signed_pem("c")[0], tmp_path)
+    certs = bundle_of(
+        self_signed_pem("taken")[0] + self_signed_pem("a")[0] + self_signed_pem("b")[0] + self_signed_pem("c")[0],
+        tmp_path,
+    )
     wanted = certs[0]
-    aliases = dict((other.sha256, "rds-taken-" + wanted.sha256[:length]) for other, length in zip(certs[1:], (8, 16, 64)))
+    aliases = {other.sha256: "rds-taken-" + wanted.sha256[:length] for other, length in zip(certs[1:], (8, 16, 64))}
     with pytest.raises(ValueError, match="already taken"):
-        make_alias("rds-", wanted, dict((alias, fp) for fp, alias in aliases.items()))
+        make_alias("rds-", wanted, {alias: fp for fp, alias in aliases.items()})
     store = make_jks(tmp_path / "s.jks", certs[1:], aliases=aliases)
     before = read(store)
     result = run(tmp_path, content=wanted.pem(), truststores=[store])
@@ -589,8 +663,10 @@ def test_store_copies_stay_next_to_the_store_and_stale_ones_are_removed(tmp_path
     add_keys(store, "PKCS12", secret=False)
     log = tmp_path / "keytool.log"
     wrapper = tmp_path / "keytool"
-    wrapper.write_text('#!/bin/sh\nfor a in "$@"; do case "$a" in /*) echo "$a $(stat -c %%a "$(dirname "$a")")" >> %s;; esac; done\n'
-                       'exec %s "$@"\n' % (log, shutil.which("keytool")))
+    wrapper.write_text(
+        '#!/bin/sh\nfor a in "$@"; do case "$a" in /*) echo "$a $(stat -c %%a "$(dirname "$a")")" >> %s;; esac; done\n'
+        'exec %s "$@"\n' % (log, shutil.which("keytool"))
+    )
     wrapper.chmod(0o755)
     scratch = tmp_path / "tmpdir"
     scratch.mkdir()
@@ -602,8 +678,15 @@ def test_store_copies_stay_next_to_the_store_and_stale_ones_are_removed(tmp_path
     for path in (old_workdir, stale):
         os.utime(str(path), (1, 1))
     args = tmp_path / "args.json"
-    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(
-        src=global_bundle, truststores=[store], keytool=str(wrapper), cache_dir=str(tmp_path / "cache"))}))
+    args.write_text(
+        json.dumps(
+            {
+                "ANSIBLE_MODULE_ARGS": dict(
+                    src=global_bundle, truststores=[store], keytool=str(wrapper), cache_dir=str(tmp_path / "cache")
+                )
+            }
+        )
+    )
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"), TMPDIR=str(scratch))
     proc = subprocess.run([sys.executable, MODULE, str(args)], env=env, capture_output=True, text=True, check=False)
     result = json.loads(proc.stdout)
@@ -623,8 +706,13 @@ def test_dangling_symlink_with_create_is_refused(tmp_path):
     named.mkdir()
     (named / "cacerts").symlink_to(str(elsewhere / "cacerts"))
     for check in (True, False):
-        result = run(tmp_path, check=check, content=self_signed_pem("dangling")[0],
-                     truststores=[str(named / "cacerts")], create=True)
+        result = run(
+            tmp_path,
+            check=check,
+            content=self_signed_pem("dangling")[0],
+            truststores=[str(named / "cacerts")],
+            create=True,
+        )
         assert result.get("failed") and "dangling symbolic link" in result["msg"], result
     assert os.listdir(str(elsewhere)) == []
 
@@ -635,8 +723,10 @@ def test_leaf_certificate_in_the_bundle_is_reported(tmp_path):
     store = make_jks(tmp_path / "s.jks")
     result = run(tmp_path, content=self_signed_pem("a ca")[0] + leaf, truststores=[store])
     assert result["not_ca"] == ["db.example.com"] and result["stores"][0]["added"] == 2
-    assert any("1 certificate(s) of the bundle are not CA certificates" in w and "db.example.com" in w
-               for w in warnings(result))
+    assert any(
+        "1 certificate(s) of the bundle are not CA certificates" in w and "db.example.com" in w
+        for w in warnings(result)
+    )
 
 
 # Exasol 2025.x discovery (issue 13) -----------------------------------------------------------------
@@ -661,13 +751,15 @@ def test_discover_exasol_2025_and_7_stores_and_their_jvms(tmp_path):
     slc7_store = str(slc7 / "usr/lib/jvm/java-11-openjdk-amd64/lib/security/cacerts")
     expected = sorted([str(d / "cacerts") for d in loaders] + [str(jvm / "cacerts"), slc7_store])
     assert result["discovered"] == expected
-    described = dict((d["path"], (d["jvm"], d["generation"], d["version"])) for d in result["discovered_stores"])
-    assert described == {str(loaders[0] / "cacerts"): ("loader", "2025.x", "8.4.0"),
-                         str(loaders[1] / "cacerts"): ("loader", "2025.x", "8.8.0"),
-                         str(loaders[2] / "cacerts"): ("loader", "2025.x", "8.9.1"),
-                         str(jvm / "cacerts"): ("adapter", "2025.x", "9.3.0"),
-                         slc7_store: ("adapter", "7.x", None)}
-    resolved = dict((s["path"], s["resolved_path"]) for s in result["stores"])
+    described = {d["path"]: (d["jvm"], d["generation"], d["version"]) for d in result["discovered_stores"]}
+    assert described == {
+        str(loaders[0] / "cacerts"): ("loader", "2025.x", "8.4.0"),
+        str(loaders[1] / "cacerts"): ("loader", "2025.x", "8.8.0"),
+        str(loaders[2] / "cacerts"): ("loader", "2025.x", "8.9.1"),
+        str(jvm / "cacerts"): ("adapter", "2025.x", "9.3.0"),
+        slc7_store: ("adapter", "7.x", None),
+    }
+    resolved = {s["path"]: s["resolved_path"] for s in result["stores"]}
     assert resolved[str(jvm / "cacerts")] == str(container / "etc/ssl/certs/java/cacerts")
     assert [s["added"] for s in result["stores"]] == [1] * 6
     assert not run(tmp_path, content=pem, truststores=[central], discover=True, discover_root=str(root))["changed"]

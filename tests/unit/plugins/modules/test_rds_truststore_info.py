@@ -4,22 +4,21 @@ The server speaks PostgreSQL's prologue (it expects the 8-byte SSLRequest and an
 and then TLS with a chain of a throwaway CA (root -> intermediate -> server), on 127.0.0.61
 (a loopback address the lab does not use). No lab needed.
 """
+
 import datetime
 import json
 import os
 import socketserver
 import ssl
 import struct
-import sys
 
 import pytest
 
-from exasol_layouts import nodes, node_tree, slc_store
+from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate
+from exasol_layouts import node_tree, nodes, slc_store
 from loopback import LoopbackServer
 from module_runner import run_module
 from truststores import SLC, have_java, keytool, make_jks, make_node
-
-from ansible_collections.virtualis.aurora.plugins.module_utils._x509 import Certificate
 
 pytestmark = pytest.mark.spawns  # every test here starts a process (ansible-playbook, a module, keytool, a JVM)
 
@@ -42,13 +41,19 @@ def make_cert(name, issuer=None, days=365, ca=True, sans=()):
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     issuer_cert, issuer_key = issuer if issuer else (None, key)
-    builder = (x509.CertificateBuilder().subject_name(subject)
-               .issuer_name(issuer_cert.subject if issuer_cert else subject).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-               .not_valid_after(now + datetime.timedelta(days=days))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_cert.subject if issuer_cert else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if sans:
         import ipaddress
+
         names = [x509.IPAddress(ipaddress.ip_address(s)) if s[0].isdigit() else x509.DNSName(s) for s in sans]
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     cert = builder.sign(issuer_key, hashes.SHA256())
@@ -57,13 +62,16 @@ def make_cert(name, issuer=None, days=365, ca=True, sans=()):
 
 def pem(cert):
     from cryptography.hazmat.primitives import serialization
+
     return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def key_pem(key):
     from cryptography.hazmat.primitives import serialization
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode("ascii")
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +165,7 @@ def test_store_with_the_root_trusts_the_server_and_sends_no_credentials(tmp_path
     assert entry["handshake"]["trust_anchors"] == 2
     chain = entry["handshake"]["server_chain"]
     assert chain[0]["subject"] == "CN=" + SERVER_NAME and chain[0]["sha256"] == pki["server"][2].sha256
-    if sys.version_info >= (3, 10):
-        assert [c["sha256"] for c in chain] == [pki["server"][2].sha256, pki["intermediate"][2].sha256]
+    assert [c["sha256"] for c in chain] == [pki["server"][2].sha256, pki["intermediate"][2].sha256]
     assert server.prologues == [SSL_REQUEST]
     assert server.after_handshake == [b""], "nothing may follow the handshake: no startup packet, no password"
     assert result["summary"]["handshake_ok"] == 1 and result["summary"]["ok"] == 1
@@ -216,7 +223,9 @@ def test_expiring_certificates_of_store_bundle_and_server_are_listed(tmp_path, p
     src = bundle_file(tmp_path, pki["root"], pki["soon"])
     result = run(tmp_path, truststores=[store], src=src, endpoint=endpoint(server), expiry_warning_days=60)
     entry = result["stores"][0]
-    assert [(e["alias"], e["sha256"], e["expired"]) for e in entry["expiring"]] == [("soon", pki["soon"][2].sha256, False)]
+    assert [(e["alias"], e["sha256"], e["expired"]) for e in entry["expiring"]] == [
+        ("soon", pki["soon"][2].sha256, False)
+    ]
     assert entry["expiring"][0]["days_left"] in (29, 30)
     assert [e["sha256"] for e in result["bundle"]["expiring"]] == [pki["soon"][2].sha256]
     assert [e["subject"] for e in entry["handshake"]["expiring"]] == ["CN=" + SERVER_NAME]
@@ -230,6 +239,7 @@ def test_expiring_certificates_of_store_bundle_and_server_are_listed(tmp_path, p
 
 def test_expired_bundle_certificate_is_not_missing_unless_asked(tmp_path, pki):
     from truststores import self_signed_pem
+
     expired_pem = self_signed_pem("Old RDS CA", not_after_days_ago=5)[0]
     src = tmp_path / "old.pem"
     src.write_text(pem(pki["root"][0]) + expired_pem)
@@ -254,6 +264,7 @@ def test_stale_entries_are_ours_only(tmp_path, pki):
 
 def test_real_rds_bundle(tmp_path, rds_bundle_dir):
     from truststores import bundle
+
     src = os.path.join(rds_bundle_dir, "global-bundle.pem")
     certs = bundle(src)
     full = make_jks(tmp_path / "full.jks", certs)
@@ -272,12 +283,39 @@ def make_p12(tmp_path, pki, with_key=False):
     cert.write_text(pem(pki["root"][0]))
     p12 = tmp_path / "p12" / "store.p12"
     p12.parent.mkdir()
-    made = keytool("-importcert", "-noprompt", "-alias", "root", "-file", str(cert), "-keystore", str(p12),
-                   "-storetype", "PKCS12", "-storepass:env", "KS_PASS", password=PASSWORD)
+    made = keytool(
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "root",
+        "-file",
+        str(cert),
+        "-keystore",
+        str(p12),
+        "-storetype",
+        "PKCS12",
+        "-storepass:env",
+        "KS_PASS",
+        password=PASSWORD,
+    )
     assert made.returncode == 0, made.stdout + made.stderr
     if with_key:
-        made = keytool("-genkeypair", "-alias", "client", "-keyalg", "EC", "-dname", "CN=client", "-keystore", str(p12),
-                       "-storetype", "PKCS12", "-storepass:env", "KS_PASS", password=PASSWORD)
+        made = keytool(
+            "-genkeypair",
+            "-alias",
+            "client",
+            "-keyalg",
+            "EC",
+            "-dname",
+            "CN=client",
+            "-keystore",
+            str(p12),
+            "-storetype",
+            "PKCS12",
+            "-storepass:env",
+            "KS_PASS",
+            password=PASSWORD,
+        )
         assert made.returncode == 0, made.stdout + made.stderr
     return str(p12), str(cert)
 
@@ -303,22 +341,29 @@ def test_pkcs12_listed_by_keytool_writes_nothing_and_never_shows_the_password(tm
 def test_keytool_list_gets_the_password_on_stdin_only(tmp_path, pki):
     """The one keytool run of the reader, recorded: the password is its stdin (with the newline
     keytool reads up to), in neither its command line nor its environment."""
-    from runners import RecordingRunner
     from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import read_truststore
+    from runners import RecordingRunner
+
     p12, dummy_cert = make_p12(tmp_path, pki)
     runner = RecordingRunner()
     store_type, entries, jvm_starts = read_truststore(p12, "auto", PASSWORD, runner)
     assert (store_type, jvm_starts, [e.sha256 for e in entries]) == ("pkcs12", 1, [pki["root"][2].sha256])
     [(argv, options)] = runner.calls
     assert not any(PASSWORD in arg for arg in argv) and "-list" in argv
-    assert options == {"data": PASSWORD + "\n", "binary_data": True, "environ_update": {"LC_ALL": "C"},
-                       "expand_user_and_vars": False}
+    assert options == {
+        "data": PASSWORD + "\n",
+        "binary_data": True,
+        "environ_update": {"LC_ALL": "C"},
+        "expand_user_and_vars": False,
+    }
 
 
 @needs_java
 def test_pkcs12_from_a_warm_rds_truststore_cache_needs_no_jvm(tmp_path, pki):
     import hashlib
+
     from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import Entry, write_jks
+
     p12, cert = make_p12(tmp_path, pki)
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
@@ -343,8 +388,9 @@ def test_unreadable_stores_are_entries_not_crashes(tmp_path, pki):
     errors = [s["error"] for s in result["stores"]]
     assert errors[0] is None and "does not exist" in errors[1]
     assert "wrong store_password" in errors[2] and "not a Java keystore" in errors[3]
-    assert result["summary"] == dict(stores=4, ok=1, unreadable=3, lacking=0, handshake_ok=0, handshake_failed=0,
-                                     expiring=0)
+    assert result["summary"] == dict(
+        stores=4, ok=1, unreadable=3, lacking=0, handshake_ok=0, handshake_failed=0, expiring=0
+    )
     failed = run(tmp_path, truststores=paths, content=pem(pki["root"][0]), fail_on_missing=True)
     assert failed["failed"] and "absent.jks" in failed["msg"] and "garbage" in failed["msg"]
 
@@ -376,7 +422,10 @@ def test_check_mode_is_the_same_and_changes_nothing(tmp_path, pki):
     store = store_of(tmp_path, "s.jks", pki["root"])
     before = open(store, "rb").read()
     args = dict(truststores=[store], content=pem(pki["other"][0]))
-    normal, checked = run(tmp_path, **args), run_module("rds_truststore_info", tmp_path, check=True, cache_dir="", **args)
+    normal, checked = (
+        run(tmp_path, **args),
+        run_module("rds_truststore_info", tmp_path, check=True, cache_dir="", **args),
+    )
     for result in (normal, checked):
         for entry in result["stores"]:
             entry.pop("seconds")
@@ -396,25 +445,33 @@ def test_discover_finds_and_describes_the_stores_of_both_generations(tmp_path, p
     args = dict(truststores=listed, discover=True, discover_root=str(root), content=pem(pki["root"][0]))
     result = run(tmp_path, **args)
     assert not result.get("failed"), result
-    on_node = dict((s["path"][len(str(root)):], s) for s in result["stores"])
+    on_node = {s["path"][len(str(root)) :]: s for s in result["stores"]}
     assert sorted(on_node) == sorted(stores) and [s["path"] for s in result["stores"]] == listed + result["discovered"]
     for path, real in stores.items():
-        assert on_node[path]["resolved_path"] == str(root) + real and on_node[path]["discovered"] is (path != nodes.CENTRAL)
+        assert on_node[path]["resolved_path"] == str(root) + real and on_node[path]["discovered"] is (
+            path != nodes.CENTRAL
+        )
     slc = on_node[slc_store(kind)]
     assert (slc["jvm"], slc["missing"][0]["subject"]) == ("adapter", "CN=Info Test Root CA")
     if kind == "classic":
         assert (slc["generation"], slc["version"]) == ("7.x", None)
         assert (on_node[nodes.CENTRAL]["jvm"], on_node[nodes.CENTRAL]["generation"], on_node[nodes.CENTRAL]["ok"]) == (
-            "loader", None, True)
+            "loader",
+            None,
+            True,
+        )
     else:
         assert (slc["generation"], slc["version"]) == ("2025.x", "9.1.0-c4-6-standard-EXASOL-all")
         runtimes = [on_node["/opt/exasol/runtime-%s-jdk/lib/security/cacerts" % v] for v in ("8.8.0", "8.9.1")]
         assert [(s["jvm"], s["generation"], s["version"], s["ok"]) for s in runtimes] == [
-            ("loader", "2025.x", "8.8.0", True), ("loader", "2025.x", "8.9.1", False)]
+            ("loader", "2025.x", "8.8.0", True),
+            ("loader", "2025.x", "8.9.1", False),
+        ]
     writer = run_module("rds_truststore", tmp_path, check=True, **args)
     assert writer["discovered"] == result["discovered"]
-    assert writer["discovered_stores"] == [dict((k, s[k]) for k in ("path", "jvm", "generation", "version"))
-                                           for s in result["stores"] if s["discovered"]]
+    assert writer["discovered_stores"] == [
+        {k: s[k] for k in ("path", "jvm", "generation", "version")} for s in result["stores"] if s["discovered"]
+    ]
 
 
 def test_discover_required_and_a_listed_store_that_the_path_does_not_describe(tmp_path, pki):
@@ -448,15 +505,18 @@ def test_discovered_container_outside_the_root_is_an_error_entry(tmp_path, pki):
     assert failed["failed"] and "ScriptLanguages-evil" in failed["msg"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (dict(src="/x.pem", content="y"), "mutually exclusive"),
-    (dict(truststores=[]), "no truststore to audit: give truststores and/or discover=true"),
-    (dict(expiry_warning_days=-1), "expiry_warning_days must be 0 or more"),
-    (dict(endpoint={"host": "db", "port": 70000}), "between 1 and 65535"),
-    (dict(endpoint={"port": 5432}), "host"),
-    (dict(content="-----BEGIN CERTIFICATE-----\nAAAA\n"), "truncated"),
-    (dict(src="/nonexistent/bundle.pem"), "Could not read the bundle /nonexistent/bundle.pem"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (dict(src="/x.pem", content="y"), "mutually exclusive"),
+        (dict(truststores=[]), "no truststore to audit: give truststores and/or discover=true"),
+        (dict(expiry_warning_days=-1), "expiry_warning_days must be 0 or more"),
+        (dict(endpoint={"host": "db", "port": 70000}), "between 1 and 65535"),
+        (dict(endpoint={"port": 5432}), "host"),
+        (dict(content="-----BEGIN CERTIFICATE-----\nAAAA\n"), "truncated"),
+        (dict(src="/nonexistent/bundle.pem"), "Could not read the bundle /nonexistent/bundle.pem"),
+    ],
+)
 def test_bad_input_fails_clearly(tmp_path, args, message):
     args.setdefault("truststores", [str(tmp_path / "any.jks")])
     result = run(tmp_path, **args)
@@ -470,6 +530,7 @@ PG_ADDRESS = "127.0.0.62"
 
 def _postgres_user():
     import pwd
+
     try:
         return pwd.getpwnam("postgres")
     except KeyError:
@@ -478,11 +539,13 @@ def _postgres_user():
 
 needs_postgres = pytest.mark.skipif(
     not (os.path.exists(os.path.join(PG_BIN, "postgres")) and os.geteuid() == 0 and _postgres_user()),
-    reason="needs PostgreSQL 15 binaries, root and a postgres OS user")
+    reason="needs PostgreSQL 15 binaries, root and a postgres OS user",
+)
 
 
 def _free_port(address):
     import socket
+
     with socket.socket() as probe:
         probe.bind((address, 0))
         return probe.getsockname()[1]
@@ -494,6 +557,7 @@ def postgres(pki):
     import shutil
     import subprocess
     import tempfile
+
     user = _postgres_user()
     base = tempfile.mkdtemp(prefix="rds_truststore_info-pg.")
     os.chown(base, user.pw_uid, user.pw_gid)
@@ -505,16 +569,27 @@ def postgres(pki):
         os.chmod(os.path.join(base, name), 0o600)
 
     def as_postgres(*argv):
-        return subprocess.run([os.path.join(PG_BIN, argv[0])] + list(argv[1:]), user=user.pw_uid, group=user.pw_gid,
-                              extra_groups=[], env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, cwd=base,
-                              capture_output=True, text=True, check=False)
+        return subprocess.run(
+            [os.path.join(PG_BIN, argv[0])] + list(argv[1:]),
+            user=user.pw_uid,
+            group=user.pw_gid,
+            extra_groups=[],
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            cwd=base,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
     data, port = os.path.join(base, "data"), _free_port(PG_ADDRESS)
     done = as_postgres("initdb", "-D", data, "-U", "postgres", "--auth-local=peer", "--auth-host=reject", "--no-sync")
     assert done.returncode == 0, done.stderr
     with open(os.path.join(data, "postgresql.conf"), "a") as handle:
-        handle.write("\nlisten_addresses = '%s'\nport = %d\nunix_socket_directories = '%s'\nssl = on\n"
-                     "ssl_cert_file = '%s/chain.pem'\nssl_key_file = '%s/key.pem'\nlog_connections = on\n"
-                     "fsync = off\n" % (PG_ADDRESS, port, base, base, base))
+        handle.write(
+            "\nlisten_addresses = '%s'\nport = %d\nunix_socket_directories = '%s'\nssl = on\n"
+            "ssl_cert_file = '%s/chain.pem'\nssl_key_file = '%s/key.pem'\nlog_connections = on\n"
+            "fsync = off\n" % (PG_ADDRESS, port, base, base, base)
+        )
     with open(os.path.join(data, "pg_hba.conf"), "w") as handle:
         handle.write("local all postgres peer\nhostssl all all 127.0.0.0/8 scram-sha-256\n")
     log = os.path.join(base, "server.log")
@@ -534,8 +609,9 @@ def test_real_postgresql_handshake_without_login(tmp_path, pki, postgres):
     port, log = postgres
     good = store_of(tmp_path, "good.jks", pki["root"])
     bad = store_of(tmp_path, "bad.jks", pki["other"])
-    result = run(tmp_path, truststores=[good, bad],
-                 endpoint={"host": PG_ADDRESS, "port": port, "server_hostname": SERVER_NAME})
+    result = run(
+        tmp_path, truststores=[good, bad], endpoint={"host": PG_ADDRESS, "port": port, "server_hostname": SERVER_NAME}
+    )
     ok, failed = [s["handshake"] for s in result["stores"]]
     assert ok["ok"] and ok["server_chain"][0]["sha256"] == pki["server"][2].sha256, ok
     assert failed["error_type"] == "verify" and failed["server_chain"], failed
@@ -573,10 +649,13 @@ Certificate[1]:
 def test_keytool_listing_is_read_by_entry_type_and_must_add_up(pki):
     from ansible_collections.virtualis.aurora.plugins.module_utils._keystore import KeystoreError
     from ansible_collections.virtualis.aurora.plugins.module_utils._truststore_reader import parse_listing
+
     root = pem(pki["root"][0]).strip()
     entries = parse_listing(LISTING % (2, root, root), "s.p12")
     assert [(e.alias, e.trusted, e.sha256) for e in entries] == [
-        ("weird: alias", True, pki["root"][2].sha256), ("client", False, None)]
+        ("weird: alias", True, pki["root"][2].sha256),
+        ("client", False, None),
+    ]
     with pytest.raises(KeystoreError, match="keytool said 3"):
         parse_listing(LISTING % (3, root, root), "s.p12")
     with pytest.raises(KeystoreError, match="keytool said nothing"):
