@@ -85,7 +85,7 @@ compat-ci: venv  ## the short matrix: not .venv's minor; unit + full sanity on 2
 	@$(MAKE) --no-print-directory compat COMPAT_UNIT='$(COMPAT_CI_UNIT)' COMPAT_FULL_SANITY='$(COMPAT_CI_FULL_SANITY)' \
 	  COMPAT_ARGS=--skip-running-core
 
-lint: venv  ## ansible-lint, production profile, offline (config: .ansible-lint)
+lint: venv ruff  ## ruff (make ruff), then ansible-lint, production profile, offline (config: .ansible-lint)
 	@start=$$(date +%s); ansible-lint --profile production --offline --nocolor; rc=$$?; \
 	  echo "lint: $$([ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - start )) s"; exit $$rc
 
