@@ -18,7 +18,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export LAB_REQUIRED ?= 1
 # `make compat`: CORE = the ansible-core minors ("all" or a list), COMPAT_UNIT / COMPAT_SANITY = those that
 # run the unit tests / sanity, COMPAT_FULL_SANITY = those that run every sanity test (others: compile, import,
-# validate-modules), COMPAT_PYTEST_ARGS = extra pytest arguments. `make compat-ci` (run by hand, not in `make test`) leaves
+# validate-modules), COMPAT_PYTEST_ARGS = extra pytest arguments. `make compat-ci` (in `make test`, beside the lab) leaves
 # out .venv's minor (make unit and make sanity test it) and runs COMPAT_CI_UNIT / COMPAT_CI_FULL_SANITY.
 CORE                 ?= all
 COMPAT_UNIT          ?= all
@@ -175,7 +175,7 @@ bench: bench-truststore bench-bucketfs  ## every benchmark: figures side by side
 # time is printed; the first failure on either side names its step and fails `make test`. e2e resets
 # the lab itself, once per Exasol generation. The steps beside run at a lower priority
 # (TEST_BESIDE_NICE): the lab's steps are the longer chain, the ones beside fill the idle core.
-TEST_BESIDE ?= unit sanity lint package docs-check changelog
+TEST_BESIDE ?= unit sanity lint package docs-check changelog compat-ci
 TEST_BESIDE_NICE ?= 10
 TEST_LAB    ?= lab-reset functional molecule e2e
 TEST_LOGS   := .build/test-logs

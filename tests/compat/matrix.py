@@ -16,7 +16,7 @@ ansible-core minor it
    the venv's Python): every test, compile and import on every Python that ansible-core supports
    and this machine has; or only SHORT_SANITY, on the row's Python.
 
-`make compat-ci` (run by hand before a release, not by `make test`) is the short matrix: the minor
+`make compat-ci` (run by `make test`, beside the lab's steps) is the short matrix: the minor
 of .venv (2.21) is left out (`make unit` and `make sanity` test it on every Python), the oldest
 minor runs the unit tests and the full sanity set, the others (2.18-2.20) compile, import and
 validate-modules (the ansible-core-specific checks); the figures behind that choice are in
